@@ -1,0 +1,83 @@
+"""One frozen configuration for a screening run; environment overrides are read here only.
+
+The defaults are what a compliance analyst gets without a config file. A YAML file with the
+same keys (``dualuse run --config FILE``) overrides any of them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+# Russia and Belarus: destinations that are themselves the concern.
+DIRECT_DESTINATIONS: tuple[str, ...] = ("RU", "BY")
+
+# Countries named by BIS/FinCEN (joint alerts of 2022-06-28, 2023-05-19 and the 2023-11-06
+# supplemental alert) and by the EU/UK "circumvention" guidance as transshipment points for
+# CHPL goods to Russia. ISO-3166 alpha-2.
+DEFAULT_TRANSSHIPMENT_COUNTRIES: tuple[str, ...] = (
+    "AM",  # Armenia
+    "AZ",  # Azerbaijan
+    "CN",  # China
+    "HK",  # Hong Kong
+    "MO",  # Macau
+    "GE",  # Georgia
+    "KZ",  # Kazakhstan
+    "KG",  # Kyrgyzstan
+    "TJ",  # Tajikistan
+    "TM",  # Turkmenistan
+    "TR",  # Turkey
+    "AE",  # United Arab Emirates
+    "UZ",  # Uzbekistan
+    "RS",  # Serbia
+    "IN",  # India
+    "MN",  # Mongolia
+    "IR",  # Iran
+    "MY",  # Malaysia
+    "TH",  # Thailand
+    "SG",  # Singapore
+)
+
+
+@dataclass(frozen=True)
+class ScreeningConfig:
+    """Tunables of one run. Frozen so a run's manifest records exactly what was used."""
+
+    name_threshold: float = 88.0
+    """Minimum party-match score (0-100) that raises a flag; see screening.names.match."""
+    max_matches_per_name: int = 3
+    """How many list hits to keep per trade party name (best first)."""
+    direct_destinations: tuple[str, ...] = DIRECT_DESTINATIONS
+    transshipment_countries: tuple[str, ...] = DEFAULT_TRANSSHIPMENT_COUNTRIES
+    list_files: tuple[str, ...] = ()
+    """List files to screen against; empty means the bundled active lists."""
+    chpl_file: str | None = None
+    """CHPL table; None means the bundled one."""
+    workers: int = field(default_factory=lambda: int(os.environ.get("DUALUSE_WORKERS", "-1")))
+    """Processes/threads for rapidfuzz (-1 = all cores)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> ScreeningConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown config key(s): {', '.join(unknown)}; known: {sorted(known)}")
+        coerced = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+        return cls(**coerced)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> ScreeningConfig:
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: expected a mapping of config keys at the top level")
+        return cls.from_mapping(data)
