@@ -45,6 +45,20 @@ DEFAULT_TRANSSHIPMENT_COUNTRIES: tuple[str, ...] = (
 )
 
 
+DEFAULT_RISK_WEIGHTS: dict[str, float] = {
+    # points added by each signal; see screening.risk.score for the scheme
+    "party_match": 45.0,
+    "party_export_control_list": 10.0,
+    "chpl_tier_1_2": 40.0,
+    "chpl_tier_3_4": 25.0,
+    "route_direct_russia_belarus": 35.0,
+    "route_transshipment_hub": 15.0,
+    # a record's level from its points; route alone never flags a record
+    "level_high": 70.0,
+    "level_medium": 45.0,
+}
+
+
 @dataclass(frozen=True)
 class ScreeningConfig:
     """Tunables of one run. Frozen so a run's manifest records exactly what was used."""
@@ -59,6 +73,8 @@ class ScreeningConfig:
     """List files to screen against; empty means the bundled active lists."""
     chpl_file: str | None = None
     """CHPL table; None means the bundled one."""
+    risk_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RISK_WEIGHTS))
+    """Points per signal and level cut-offs; a config file may override single keys."""
     workers: int = field(default_factory=lambda: int(os.environ.get("DUALUSE_WORKERS", "-1")))
     """Processes/threads for rapidfuzz (-1 = all cores)."""
 
@@ -72,6 +88,11 @@ class ScreeningConfig:
         if unknown:
             raise ValueError(f"unknown config key(s): {', '.join(unknown)}; known: {sorted(known)}")
         coerced = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+        if "risk_weights" in coerced:
+            unknown_weights = sorted(set(coerced["risk_weights"]) - set(DEFAULT_RISK_WEIGHTS))
+            if unknown_weights:
+                raise ValueError(f"unknown risk weight(s): {', '.join(unknown_weights)}")
+            coerced["risk_weights"] = {**DEFAULT_RISK_WEIGHTS, **coerced["risk_weights"]}
         return cls(**coerced)
 
     @classmethod

@@ -1,0 +1,163 @@
+"""The screening flow: load lists -> load trade files -> screen -> write, with a summary artifact.
+
+Tasks are sized to real work (one per stage, never per row); only list loading is retried,
+since it is the step that touches bundled or downloaded files; the flow holds no thresholds or
+data-dependent branching: those live in ScreeningConfig and the library.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NONE as NO_CACHE
+
+from screening.config import ScreeningConfig
+from screening.io import TradeLoadResult, load_trade_files
+from screening.outputs import build_manifest, write_run_outputs
+from screening.pipeline import ReferenceData, flagged_records, load_reference_data, screen_records
+from screening.paths import SAMPLE_TRADES
+
+TRADE_SUFFIXES = (".csv", ".xlsx", ".parquet", ".txt", ".tsv")
+
+
+def expand_trade_paths(paths: list[str] | None) -> list[Path]:
+    """Files as given, folders expanded to their trade files (sorted); none = bundled sample."""
+    if not paths:
+        return [SAMPLE_TRADES]
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            out.extend(
+                sorted(p for p in path.iterdir() if p.suffix.lower() in TRADE_SUFFIXES and p.is_file())
+            )
+        else:
+            out.append(path)
+    return out
+
+
+@task(retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
+def load_reference(config: ScreeningConfig) -> ReferenceData:
+    logger = get_run_logger()
+    reference = load_reference_data(config)
+    logger.info(
+        "Loaded %d list names from %s; %d distinct names indexed; CHPL has %d codes",
+        reference.lists.num_rows,
+        ", ".join(f"{k} ({v})" for k, v in reference.list_versions.items()),
+        len(reference.index.keys),
+        reference.chpl.num_rows,
+    )
+    return reference
+
+
+@task(cache_policy=NO_CACHE)
+def load_trades(
+    paths: list[Path],
+    mapping: dict[str, str] | None,
+    reporter_country: str | None,
+    trade_flow: str | None,
+) -> TradeLoadResult:
+    logger = get_run_logger()
+    result = load_trade_files(
+        paths, mapping=mapping, reporter_country=reporter_country, flow=trade_flow
+    )
+    logger.info(
+        "Read %d rows from %d file(s): %d loaded, %d rejected",
+        result.rows_in,
+        len(paths),
+        result.table.num_rows,
+        result.rejects.num_rows,
+    )
+    for note in result.notes:
+        logger.info(note)
+    return result
+
+
+@task(cache_policy=NO_CACHE)
+def screen(
+    trades: pa.Table, reference: ReferenceData, config: ScreeningConfig
+) -> tuple[pa.Table, dict[str, float]]:
+    screened, timings = screen_records(trades, reference, config)
+    get_run_logger().info("Screened %d records in %.1f s", screened.num_rows, sum(timings.values()))
+    return screened, timings
+
+
+@task(cache_policy=NO_CACHE)
+def write_outputs(
+    out_dir: Path, screened: pa.Table, rejects: pa.Table, manifest: dict[str, Any]
+) -> dict[str, str]:
+    paths = write_run_outputs(out_dir, screened=screened, rejects=rejects, manifest=manifest)
+    return {k: str(v) for k, v in paths.items()}
+
+
+def publish_summary(manifest: dict[str, Any], screened: pa.Table) -> None:
+    """Counts and the top flags as Prefect artifacts, for the run's page in the UI."""
+    counts = manifest["counts"]
+    create_table_artifact(
+        key="screening-counts",
+        table=[{"measure": k, "value": v} for k, v in counts.items() if not isinstance(v, dict)]
+        + [{"measure": f"risk {k}", "value": v} for k, v in counts["by_risk_level"].items()],
+        description="Rows read, screened, rejected and flagged in this run",
+    )
+    top = flagged_records(screened).slice(0, 20).select(
+        ["risk_level", "record_id", "exporter", "importer", "hs6", "risk_reasons"]
+    )
+    lines = ["| risk | record | reasons |", "|---|---|---|"]
+    lines += [
+        f"| {r['risk_level']} | {r['record_id']} | {(r['risk_reasons'] or '').replace('|', '/')} |"
+        for r in top.to_pylist()
+    ]
+    create_markdown_artifact(
+        key="screening-top-flags",
+        markdown="## Top flags\n\n" + "\n".join(lines),
+        description="The 20 highest-risk records of this run",
+    )
+
+
+@flow(name="screen-trade", log_prints=True)
+def screen_trade(
+    trade_files: list[str] | None = None,
+    out_dir: str = "out",
+    config_file: str | None = None,
+    mapping: dict[str, str] | None = None,
+    reporter_country: str | None = None,
+    trade_flow: str | None = None,
+    dated_subfolder: bool = False,
+) -> dict[str, Any]:
+    """Screen trade files (or folders of them; none = the bundled sample) into ``out_dir``."""
+    started = time.perf_counter()
+    config = ScreeningConfig.from_file(config_file) if config_file else ScreeningConfig()
+    paths = expand_trade_paths(trade_files)
+    target = Path(out_dir)
+    if dated_subfolder:
+        target = target / datetime.now(UTC).strftime("%Y-%m-%dT%H%M%SZ")
+    t0 = time.perf_counter()
+    reference = load_reference(config)
+    t1 = time.perf_counter()
+    loaded = load_trades(paths, mapping, reporter_country, trade_flow)
+    t2 = time.perf_counter()
+    screened, stage_timings = screen(loaded.table, reference, config)
+    manifest = build_manifest(
+        inputs=paths,
+        screened=screened,
+        rejects=loaded.rejects,
+        rows_in=loaded.rows_in,
+        list_versions=reference.list_versions,
+        config=config.to_dict(),
+        timings={
+            "load_reference": t1 - t0,
+            "load_trades": t2 - t1,
+            **stage_timings,
+            "total_before_write": time.perf_counter() - started,
+        },
+        layouts=loaded.layouts,
+    )
+    outputs = write_outputs(target, screened, loaded.rejects, manifest)
+    publish_summary(manifest, screened)
+    return {"out_dir": str(target), "outputs": outputs, "counts": manifest["counts"]}

@@ -1,0 +1,248 @@
+"""Candidate index over list names: rare-token inverted index as sparse matrices.
+
+Why: comparing every trade name with every list name (unique names x list names) is what makes
+naive screening slow and noisy. Here a trade name is only compared with list names sharing at
+least one *rare* token with it (exactly, or within one or two edits for longer tokens), and
+tokens are weighted by inverse document frequency over the list, so rare words count more and
+generic words ("trading", "group", legal forms) never open a candidate by themselves.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+from scipy import sparse
+
+from screening.names.normalise import NormalisedName, normalise_names
+
+PARTY_ENTITY_TYPES = ("entity", "individual")
+"""Vessels and aircraft are not trade parties; matching them to company names only adds noise."""
+
+GENERIC_WEIGHT_FACTOR = 0.15
+"""Generic words keep this share of their IDF weight."""
+MAX_CANDIDATE_DF = 400
+"""A token on more list names than this is too common to open candidates."""
+MIN_FUZZY_TOKEN_LEN = 5
+FUZZY_TOKEN_CUTOFF = 0.8
+"""Normalised Levenshtein similarity for a token typo (one edit in five letters)."""
+
+
+@dataclass(frozen=True)
+class TokenMapping:
+    """Query tokens mapped onto index vocabulary ids, with similarity (1.0 = exact)."""
+
+    vocab_ids: list[list[int]]
+    similarities: list[list[float]]
+    fuzzy_pairs: dict[str, tuple[str, float]]
+
+
+@dataclass
+class NameIndex:
+    """Distinct normalised list names (keys) with their list rows and token weights."""
+
+    list_table: pa.Table
+    keys: list[NormalisedName]
+    key_rows: list[np.ndarray]
+    """per key, the row numbers in list_table carrying that name"""
+    vocab: dict[str, int]
+    tokens: list[str]
+    weights: np.ndarray
+    """per vocab token: IDF weight, reduced for generic words"""
+    blocking: np.ndarray
+    """per vocab token: may it open candidates"""
+    key_matrix: sparse.csr_matrix
+    """keys x vocab, 1 where the key has the token"""
+    key_weight: np.ndarray
+    identifier_keys: dict[tuple[str, str], list[int]]
+    _buckets: dict[str, tuple[list[str], np.ndarray]]
+
+    @classmethod
+    def build(
+        cls, list_table: pa.Table, *, entity_types: Sequence[str] = PARTY_ENTITY_TYPES
+    ) -> NameIndex:
+        """Index the party names of a canonical list table (LIST_ENTRY_SCHEMA)."""
+        keep = pc.or_kleene(
+            pc.is_in(list_table["entity_type"], pa.array(list(entity_types))),
+            pc.is_null(list_table["entity_type"]),
+        )
+        row_numbers = np.flatnonzero(np.asarray(pc.fill_null(keep, False)))
+        names = list_table["name"].take(pa.array(row_numbers)).to_pylist()
+        normalised = normalise_names(names)
+        by_key: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        first: dict[tuple[str, ...], NormalisedName] = {}
+        for row, norm in zip(row_numbers.tolist(), normalised, strict=True):
+            if not norm.tokens:
+                continue
+            by_key[norm.tokens].append(row)
+            first.setdefault(norm.tokens, norm)
+        keys = [first[k] for k in by_key]
+        key_rows = [np.array(v, dtype=np.int64) for v in by_key.values()]
+
+        vocab: dict[str, int] = {}
+        indptr, indices = [0], []
+        for key in keys:
+            ids = {vocab.setdefault(t, len(vocab)) for t in key.tokens}
+            indices.extend(sorted(ids))
+            indptr.append(len(indices))
+        n_keys, n_vocab = len(keys), len(vocab)
+        key_matrix = sparse.csr_matrix(
+            (np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(n_keys, n_vocab)
+        )
+        df = np.asarray(key_matrix.sum(axis=0)).ravel()
+        idf = np.log((n_keys + 1) / (df + 1)) + 1.0
+        tokens = [""] * n_vocab
+        for token, i in vocab.items():
+            tokens[i] = token
+        generic = np.zeros(n_vocab, dtype=bool)
+        for key in keys:
+            for t in key.generic_tokens:
+                generic[vocab[t]] = True
+        weights = np.where(generic, idf * GENERIC_WEIGHT_FACTOR, idf).astype(np.float32)
+        blocking = (~generic) & (df <= MAX_CANDIDATE_DF)
+        key_weight = np.asarray(key_matrix @ weights).ravel()
+
+        identifier_keys: dict[tuple[str, str], list[int]] = defaultdict(list)
+        if "identifiers" in list_table.column_names:
+            ids_col = list_table["identifiers"].to_pylist()
+            for key_id, rows in enumerate(key_rows):
+                for row in rows.tolist():
+                    for ident in ids_col[row] or []:
+                        identifier_keys[(ident["scheme"], ident["value"])].append(key_id)
+
+        buckets: dict[str, list[str]] = defaultdict(list)
+        for token in tokens:
+            if len(token) >= MIN_FUZZY_TOKEN_LEN - 1:
+                buckets[token[:2]].append(token)
+        return cls(
+            list_table=list_table,
+            keys=keys,
+            key_rows=key_rows,
+            vocab=vocab,
+            tokens=tokens,
+            weights=weights,
+            blocking=blocking,
+            key_matrix=key_matrix,
+            key_weight=key_weight,
+            identifier_keys=dict(identifier_keys),
+            _buckets={
+                k: (v, np.array([vocab[t] for t in v], dtype=np.int64)) for k, v in buckets.items()
+            },
+        )
+
+    @property
+    def unseen_token_weight(self) -> float:
+        """Weight of a query word absent from every list name: as rare as the rarest."""
+        return float(self.weights.max()) if len(self.weights) else 1.0
+
+    def map_tokens(self, queries: Sequence[NormalisedName], *, workers: int = -1) -> TokenMapping:
+        """Map each query token to vocabulary ids: exact, else its closest spelling (typos)."""
+        unseen = sorted(
+            {
+                t
+                for q in queries
+                for t in q.tokens
+                if t not in self.vocab and len(t) >= MIN_FUZZY_TOKEN_LEN
+            }
+        )
+        by_bucket: dict[str, list[str]] = defaultdict(list)
+        for token in unseen:
+            by_bucket[token[:2]].append(token)
+        fuzzy: dict[str, tuple[str, float]] = {}
+        for prefix, group in by_bucket.items():
+            if prefix not in self._buckets:
+                continue
+            choices, _ = self._buckets[prefix]
+            scores = process.cdist(
+                group,
+                choices,
+                scorer=Levenshtein.normalized_similarity,
+                score_cutoff=FUZZY_TOKEN_CUTOFF,
+                workers=workers,
+                dtype=np.float32,
+            )
+            best = scores.argmax(axis=1)
+            for token, j, row in zip(group, best, scores, strict=True):
+                if row[j] >= FUZZY_TOKEN_CUTOFF:
+                    fuzzy[token] = (choices[j], float(row[j]))
+        vocab_ids: list[list[int]] = []
+        sims: list[list[float]] = []
+        for q in queries:
+            ids, ss = [], []
+            for t in dict.fromkeys(q.tokens):
+                if t in self.vocab:
+                    ids.append(self.vocab[t])
+                    ss.append(1.0)
+                elif t in fuzzy:
+                    ids.append(self.vocab[fuzzy[t][0]])
+                    ss.append(fuzzy[t][1])
+            vocab_ids.append(ids)
+            sims.append(ss)
+        return TokenMapping(vocab_ids=vocab_ids, similarities=sims, fuzzy_pairs=fuzzy)
+
+    def query_matrices(
+        self, queries: Sequence[NormalisedName], mapping: TokenMapping
+    ) -> tuple[sparse.csr_matrix, sparse.csr_matrix, np.ndarray]:
+        """(blocking matrix, weighted matrix, total query weight) for a batch of queries."""
+        n_vocab = len(self.vocab)
+        indptr, indices, values = [0], [], []
+        for ids, ss in zip(mapping.vocab_ids, mapping.similarities, strict=True):
+            seen: dict[int, float] = {}
+            for i, s in zip(ids, ss, strict=True):
+                seen[i] = max(seen.get(i, 0.0), s)
+            indices.extend(seen)
+            values.extend(seen.values())
+            indptr.append(len(indices))
+        sim = sparse.csr_matrix(
+            (np.array(values, dtype=np.float32), np.array(indices, dtype=np.int64), indptr),
+            shape=(len(queries), n_vocab),
+        )
+        weighted = sim.multiply(self.weights[np.newaxis, :]).tocsr()
+        blocking = sim.multiply(
+            (self.weights * self.blocking)[np.newaxis, :]
+        ).tocsr()
+        unseen = self.unseen_token_weight
+        total = np.empty(len(queries), dtype=np.float64)
+        for qi, (q, ids) in enumerate(zip(queries, mapping.vocab_ids, strict=True)):
+            n_unmapped = len(set(q.tokens)) - len(ids)
+            total[qi] = float(self.weights[ids].sum()) + n_unmapped * unseen
+        return blocking, weighted, total
+
+    def candidates(
+        self, blocking: sparse.csr_matrix, *, max_candidates: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(query row, key id) pairs sharing rare-token weight, at most max_candidates per row."""
+        shared = (blocking @ self.key_matrix.T).tocsr()
+        q_rows, k_ids = [], []
+        for qi in range(shared.shape[0]):
+            start, end = shared.indptr[qi], shared.indptr[qi + 1]
+            if start == end:
+                continue
+            cols = shared.indices[start:end]
+            if end - start > max_candidates:
+                vals = shared.data[start:end]
+                cols = cols[np.argpartition(-vals, max_candidates)[:max_candidates]]
+            q_rows.append(np.full(len(cols), qi, dtype=np.int64))
+            k_ids.append(cols.astype(np.int64))
+        if not q_rows:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+        return np.concatenate(q_rows), np.concatenate(k_ids)
+
+
+def token_idf(index: NameIndex, token: str) -> float:
+    """Weight of a token in the index (for explanations)."""
+    i = index.vocab.get(token)
+    return float(index.weights[i]) if i is not None else index.unseen_token_weight
+
+
+def describe_weight(weight: float) -> str:
+    return "rare" if weight >= 6 else "common" if weight < 2 else "ordinary"
+
+
+__all__ = ["NameIndex", "TokenMapping", "describe_weight", "token_idf"]

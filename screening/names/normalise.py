@@ -1,0 +1,199 @@
+"""Company and person name normalisation for matching customs names against list names.
+
+Why each step exists:
+- NFKC + case folding: full-width letters, ligatures and case never make two names differ.
+- Leading Russian INN / KPP digits (``7722476458 772201001 OOO YATASH RUS``) are identifiers that
+  customs systems glue to the name; they are taken out and kept as identifiers.
+- Transliteration (anyascii) puts Cyrillic, Greek, Armenian, CJK... names in the same Latin
+  space as the lists; the original is kept by the caller.
+- Customs abbreviations are expanded (INTL -> international), legal forms are recognised and
+  removed from the name core (ООО / OOO / LLC / Limited Liability Company -> ``llc``), and
+  generic words are marked, so that weighting can make rare words count.
+- A phonetic fold meets Russian transliteration variants (KH/H, TS/C, YA/IA, IY/Y, doubled
+  letters), applied identically to both sides of every comparison.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import yaml
+from anyascii import anyascii
+
+from screening.paths import PACKAGE_DATA_DIR
+
+_CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af])")
+_APOSTROPHES = re.compile(r"['’ʼ`ʹ]")
+_TOKEN = re.compile(r"[a-z0-9]+")
+_LEADING_RU_IDS = re.compile(r"^\s*(?P<inn>\d{10}|\d{12})(?:\s+(?P<kpp>\d{9}))?\s+(?=\D)")
+_RU_SOFT_SIGNS = str.maketrans({"ь": "", "Ь": "", "ъ": "", "Ъ": "", "ё": "е", "Ё": "Е"})
+
+# Order matters: longer clusters first. Applied to whole tokens, both sides alike.
+_FOLD_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), repl)
+    for pattern, repl in (
+        (r"shch", "sch"),
+        (r"sch", "sh"),
+        (r"kh", "h"),
+        (r"ck", "k"),
+        (r"ph", "f"),
+        (r"(ts|tz|cz)", "c"),
+        (r"x", "ks"),
+        (r"w", "v"),
+        (r"q", "k"),
+        (r"(iy|yy|ij|yj|yi|ii)$", "i"),
+        (r"[yj]", "i"),
+        (r"ie", "e"),
+        (r"(.)\1+", r"\1"),
+    )
+)
+
+
+@dataclass(frozen=True)
+class NameVocabulary:
+    """Legal forms, abbreviations and generic words, loaded once from package data."""
+
+    abbreviations: dict[str, tuple[str, ...]]
+    generic: frozenset[str]
+    """folded generic tokens"""
+    legal_forms: dict[tuple[str, ...], str]
+    """token sequence (after abbreviation expansion) -> canonical legal form"""
+    max_legal_form_len: int
+
+
+@dataclass(frozen=True)
+class NormalisedName:
+    """A name ready for matching. ``tokens`` are folded comparison keys of the name core."""
+
+    original: str
+    tokens: tuple[str, ...]
+    generic_tokens: frozenset[str]
+    legal_forms: tuple[str, ...]
+    identifiers: tuple[tuple[str, str], ...] = field(default=())
+    removed: tuple[str, ...] = field(default=())
+    """words normalised away (legal forms), for explanations"""
+
+    @property
+    def key(self) -> str:
+        """The core as one string: what string scorers compare."""
+        return " ".join(self.tokens)
+
+
+def _raw_tokens(text: str) -> list[str]:
+    text = unicodedata.normalize("NFKC", text).translate(_RU_SOFT_SIGNS)
+    text = _CJK.sub(r" \1 ", text)
+    text = _APOSTROPHES.sub("", anyascii(text)).casefold()
+    text = text.replace("&", " and ")
+    return _TOKEN.findall(text)
+
+
+def fold_token(token: str) -> str:
+    """Phonetic key meeting transliteration variants (Khimprom ~ Himprom, Tsentr ~ Centr)."""
+    for pattern, repl in _FOLD_RULES:
+        token = pattern.sub(repl, token)
+    return token
+
+
+@functools.cache
+def load_vocabulary() -> NameVocabulary:
+    with open(PACKAGE_DATA_DIR / "name_vocabulary.yml", encoding="utf-8") as fh:
+        vocab = yaml.safe_load(fh)
+    abbreviations = {
+        str(k): tuple(_raw_tokens(str(v))) for k, v in (vocab.get("abbreviations") or {}).items()
+    }
+    with open(PACKAGE_DATA_DIR / "legal_forms.yml", encoding="utf-8") as fh:
+        forms_data = yaml.safe_load(fh)
+    legal_forms: dict[tuple[str, ...], str] = {}
+    for canonical, variants in forms_data.items():
+        for variant in [canonical, *variants]:
+            tokens = _expand(_raw_tokens(str(variant)), abbreviations)
+            if tokens:
+                legal_forms.setdefault(tuple(tokens), str(canonical))
+    generic = frozenset(
+        fold_token(t)
+        for word in vocab.get("generic") or []
+        for t in _expand(_raw_tokens(str(word)), abbreviations)
+    )
+    return NameVocabulary(
+        abbreviations=abbreviations,
+        generic=generic,
+        legal_forms=legal_forms,
+        max_legal_form_len=max(len(k) for k in legal_forms),
+    )
+
+
+def _expand(tokens: list[str], abbreviations: dict[str, tuple[str, ...]]) -> list[str]:
+    out: list[str] = []
+    for token in tokens:
+        out.extend(abbreviations.get(token, (token,)))
+    return out
+
+
+def _strip_legal_forms(
+    tokens: list[str], vocab: NameVocabulary
+) -> tuple[list[str], list[str], list[str]]:
+    """Remove legal-form phrases (longest first); returns core, canonical forms, removed words."""
+    core: list[str] = []
+    forms: list[str] = []
+    removed: list[str] = []
+    i = 0
+    while i < len(tokens):
+        for size in range(min(vocab.max_legal_form_len, len(tokens) - i), 0, -1):
+            phrase = tuple(tokens[i : i + size])
+            form = vocab.legal_forms.get(phrase)
+            if form is not None:
+                forms.append(form)
+                removed.append(" ".join(phrase))
+                i += size
+                break
+        else:
+            core.append(tokens[i])
+            i += 1
+    return core, forms, removed
+
+
+def normalise_name(name: str | None) -> NormalisedName:
+    """Normalise one party name; call it over *unique* names only (see normalise_names)."""
+    original = name or ""
+    text = original
+    identifiers: list[tuple[str, str]] = []
+    found = _LEADING_RU_IDS.match(text)
+    if found:
+        identifiers.append(("INN", found["inn"]))
+        if found["kpp"]:
+            identifiers.append(("KPP", found["kpp"]))
+        text = text[found.end() :]
+    vocab = load_vocabulary()
+    tokens = _expand(_raw_tokens(text), vocab.abbreviations)
+    core, forms, removed = _strip_legal_forms(tokens, vocab)
+    if not core:  # a name that is only a legal form ("LLC") keeps its words
+        core, forms, removed = tokens, [], []
+    folded = tuple(fold_token(t) for t in core)
+    return NormalisedName(
+        original=original,
+        tokens=folded,
+        generic_tokens=frozenset(t for t in folded if t in vocab.generic),
+        legal_forms=tuple(dict.fromkeys(forms)),
+        identifiers=tuple(identifiers),
+        removed=tuple(removed),
+    )
+
+
+def normalise_company_name(name: str | None) -> str:
+    """The comparison key of a name as one string (for display, dedupe and tests)."""
+    return normalise_name(name).key
+
+
+def normalise_names(names: list[str]) -> list[NormalisedName]:
+    """Normalise a list of names, computing each distinct name once."""
+    cache: dict[str, NormalisedName] = {}
+    out = []
+    for name in names:
+        result = cache.get(name)
+        if result is None:
+            result = cache[name] = normalise_name(name)
+        out.append(result)
+    return out

@@ -1,0 +1,172 @@
+"""The screening stages over a loaded trade table, and the one function that chains them.
+
+Each stage is a pure function (Arrow table in, columns added) so the Prefect flow, the CLI and
+notebooks call the same code and can run stages separately. Party matching works over the
+distinct exporter/importer names only and joins the best hit back to every record.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from screening.config import ScreeningConfig
+from screening.geo import classify_routes, normalise_countries
+from screening.hs import classify_chpl, load_chpl, normalise_hs_codes
+from screening.lists import load_bundled_lists, parse_list_files
+from screening.names.index import NameIndex
+from screening.names.match import match_names
+from screening.risk.score import RISK_LEVELS, score_risk
+
+PARTY_ROLES = ("exporter", "importer")
+MATCH_FIELDS = ("score", "name", "list_source", "source_id", "explanation")
+
+
+@dataclass
+class ReferenceData:
+    """Lists, their name index and the CHPL table: built once per run, shared by all chunks."""
+
+    lists: pa.Table
+    index: NameIndex
+    chpl: pa.Table
+    list_versions: dict[str, str] = field(default_factory=dict)
+
+
+def load_reference_data(config: ScreeningConfig) -> ReferenceData:
+    """Parse the configured lists (bundled by default), index their names, load the CHPL."""
+    lists = (
+        parse_list_files(list(config.list_files)) if config.list_files else load_bundled_lists()
+    )
+    versions: dict[str, str] = {}
+    for source, version in zip(
+        lists["list_source"].to_pylist(), lists["list_version"].to_pylist(), strict=True
+    ):
+        versions.setdefault(source, version or "unknown")
+    return ReferenceData(
+        lists=lists,
+        index=NameIndex.build(lists),
+        chpl=load_chpl(config.chpl_file),
+        list_versions=dict(sorted(versions.items())),
+    )
+
+
+def classify_goods(trades: pa.Table, chpl: pa.Table) -> pa.Table:
+    """Add normalised HS code columns and the CHPL tier of each record."""
+    hs = normalise_hs_codes(trades["hs_code"])
+    chpl_cols = classify_chpl(hs["hs6"], chpl)
+    out = trades
+    for name, column in (
+        ("hs_code_normalised", hs["hs_code"]),
+        ("hs6", hs["hs6"]),
+        ("hs_status", hs["hs_status"]),
+        ("hs_issue", hs["hs_issue"]),
+        ("chpl_tier", chpl_cols["chpl_tier"]),
+        ("chpl_description", chpl_cols["chpl_description"]),
+    ):
+        out = out.append_column(name, column)
+    return out
+
+
+def classify_destinations(trades: pa.Table, config: ScreeningConfig) -> pa.Table:
+    """Add ISO-2 origin/destination, their status, and the route class with its reason."""
+    origin = normalise_countries(trades["origin_country"])
+    destination = normalise_countries(trades["destination_country"])
+    routes = classify_routes(
+        origin["country_iso2"],
+        destination["country_iso2"],
+        destination_status=destination["country_status"],
+        destination_raw=trades["destination_country"],
+        direct=config.direct_destinations,
+        transshipment=config.transshipment_countries,
+    )
+    return (
+        trades.append_column("origin_iso2", origin["country_iso2"])
+        .append_column("origin_status", origin["country_status"])
+        .append_column("destination_iso2", destination["country_iso2"])
+        .append_column("destination_status", destination["country_status"])
+        .append_column("route", routes["route"])
+        .append_column("route_reason", routes["route_reason"])
+    )
+
+
+def best_party_matches(
+    names: Sequence[str | None], index: NameIndex, config: ScreeningConfig
+) -> pa.Table:
+    """All list hits for the distinct names (query, rank, score, ...), NAME_MATCH_SCHEMA."""
+    return match_names(
+        names,
+        index,
+        threshold=config.name_threshold,
+        top=config.max_matches_per_name,
+        workers=config.workers,
+    )
+
+
+def match_parties(trades: pa.Table, index: NameIndex, config: ScreeningConfig) -> pa.Table:
+    """Add ``<role>_match_*`` columns: the best list hit of the exporter and the importer."""
+    names = [*trades["exporter"].to_pylist(), *trades["importer"].to_pylist()]
+    hits = best_party_matches(names, index, config)
+    best = hits.filter(pc.equal(hits["rank"], 1))
+    other_hits = hits.group_by("query").aggregate([("rank", "count")])
+    lookup = {
+        q: row
+        for q, row in zip(best["query"].to_pylist(), best.to_pylist(), strict=True)
+    }
+    counts = dict(
+        zip(other_hits["query"].to_pylist(), other_hits["rank_count"].to_pylist(), strict=True)
+    )
+    out = trades
+    for role in PARTY_ROLES:
+        keys = [(n or "").strip() for n in trades[role].to_pylist()]
+        rows = [lookup.get(k) for k in keys]
+        out = out.append_column(
+            f"{role}_match_score", pa.array([r["score"] if r else None for r in rows], pa.float64())
+        )
+        for src, dst in (
+            ("matched_name", "name"),
+            ("list_source", "list_source"),
+            ("source_id", "source_id"),
+            ("explanation", "explanation"),
+        ):
+            out = out.append_column(
+                f"{role}_match_{dst}", pa.array([r[src] if r else None for r in rows], pa.string())
+            )
+        out = out.append_column(
+            f"{role}_match_count", pa.array([counts.get(k, 0) for k in keys], pa.int32())
+        )
+    return out
+
+
+def screen_records(
+    trades: pa.Table, reference: ReferenceData, config: ScreeningConfig
+) -> tuple[pa.Table, dict[str, float]]:
+    """Run every stage; returns the screened table and seconds spent per stage."""
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    table = classify_goods(trades, reference.chpl)
+    timings["classify_goods"] = time.perf_counter() - start
+    start = time.perf_counter()
+    table = classify_destinations(table, config)
+    timings["classify_destinations"] = time.perf_counter() - start
+    start = time.perf_counter()
+    table = match_parties(table, reference.index, config)
+    timings["match_parties"] = time.perf_counter() - start
+    start = time.perf_counter()
+    table = score_risk(table, config.risk_weights)
+    timings["score_risk"] = time.perf_counter() - start
+    return table, timings
+
+
+def flagged_records(screened: pa.Table) -> pa.Table:
+    """Records with a risk level other than none, highest risk first, then most points."""
+    flagged = screened.filter(pc.not_equal(screened["risk_level"], "none"))
+    rank = pc.index_in(flagged["risk_level"], pa.array(list(RISK_LEVELS)))
+    flagged = flagged.append_column("_level_rank", rank)
+    flagged = flagged.sort_by(
+        [("_level_rank", "ascending"), ("risk_points", "descending"), ("source_row", "ascending")]
+    )
+    return flagged.drop_columns(["_level_rank"])
