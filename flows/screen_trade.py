@@ -16,12 +16,13 @@ import pyarrow as pa
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE as NO_CACHE
+from prefect.utilities.annotations import quote
 
 from screening.config import ScreeningConfig
 from screening.io import TradeLoadResult, load_trade_files
 from screening.outputs import build_manifest, write_run_outputs
-from screening.pipeline import ReferenceData, flagged_records, load_reference_data, screen_records
 from screening.paths import SAMPLE_TRADES
+from screening.pipeline import ReferenceData, flagged_records, load_reference_data, screen_records
 
 TRADE_SUFFIXES = (".csv", ".xlsx", ".parquet", ".txt", ".tsv")
 
@@ -142,7 +143,8 @@ def screen_trade(
     t1 = time.perf_counter()
     loaded = load_trades(paths, mapping, reporter_country, trade_flow)
     t2 = time.perf_counter()
-    screened, stage_timings = screen(loaded.table, reference, config)
+    # quote(): big in-memory objects are passed as they are, not walked for upstream futures
+    screened, stage_timings = screen(quote(loaded.table), quote(reference), config)
     manifest = build_manifest(
         inputs=paths,
         screened=screened,
@@ -156,8 +158,11 @@ def screen_trade(
             **stage_timings,
             "total_before_write": time.perf_counter() - started,
         },
-        layouts=loaded.layouts,
+        layouts={
+            str(part_path): part.layout
+            for part_path, part in zip(paths, loaded.parts or (loaded,), strict=True)
+        },
     )
-    outputs = write_outputs(target, screened, loaded.rejects, manifest)
+    outputs = write_outputs(target, quote(screened), quote(loaded.rejects), manifest)
     publish_summary(manifest, screened)
     return {"out_dir": str(target), "outputs": outputs, "counts": manifest["counts"]}

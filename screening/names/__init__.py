@@ -1,1 +1,25 @@
-"""names"""
+"""Name normalisation, candidate index and matching of trade parties against list names."""
+
+from screening.names.index import NameIndex
+from screening.names.match import (
+    DEFAULT_THRESHOLD,
+    Comparison,
+    compare_names,
+    match_names,
+)
+from screening.names.normalise import (
+    NormalisedName,
+    normalise_company_name,
+    normalise_name,
+)
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "Comparison",
+    "NameIndex",
+    "NormalisedName",
+    "compare_names",
+    "match_names",
+    "normalise_company_name",
+    "normalise_name",
+]

@@ -61,6 +61,8 @@ class NameIndex:
     """keys x vocab, 1 where the key has the token"""
     key_weight: np.ndarray
     identifier_keys: dict[tuple[str, str], list[int]]
+    key_is_weak: np.ndarray
+    """per key: every list row carrying it is a weak alias (OFAC's low-quality a.k.a.)"""
     _buckets: dict[str, tuple[list[str], np.ndarray]]
 
     @classmethod
@@ -116,6 +118,10 @@ class NameIndex:
                     for ident in ids_col[row] or []:
                         identifier_keys[(ident["scheme"], ident["value"])].append(key_id)
 
+        kinds = np.asarray(list_table["name_kind"].to_pylist(), dtype=object)
+        key_is_weak = np.array(
+            [bool(np.all(kinds[rows] == "weak_alias")) for rows in key_rows], dtype=bool
+        )
         buckets: dict[str, list[str]] = defaultdict(list)
         for token in tokens:
             if len(token) >= MIN_FUZZY_TOKEN_LEN - 1:
@@ -131,6 +137,7 @@ class NameIndex:
             key_matrix=key_matrix,
             key_weight=key_weight,
             identifier_keys=dict(identifier_keys),
+            key_is_weak=key_is_weak,
             _buckets={
                 k: (v, np.array([vocab[t] for t in v], dtype=np.int64)) for k, v in buckets.items()
             },
@@ -226,7 +233,8 @@ class NameIndex:
                 continue
             cols = shared.indices[start:end]
             if end - start > max_candidates:
-                vals = shared.data[start:end]
+                # among keys sharing the same rare words, the shorter (closer) ones come first
+                vals = shared.data[start:end] / np.sqrt(self.key_weight[cols])
                 cols = cols[np.argpartition(-vals, max_candidates)[:max_candidates]]
             q_rows.append(np.full(len(cols), qi, dtype=np.int64))
             k_ids.append(cols.astype(np.int64))

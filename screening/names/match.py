@@ -21,13 +21,26 @@ from screening.names.normalise import NormalisedName, normalise_names
 from screening.schema import NAME_MATCH_SCHEMA, empty_table
 
 DEFAULT_THRESHOLD = 88.0
+WEAK_ALIAS_PENALTY = 15.0
+"""OFAC: weak a.k.a.s are broad and not expected to produce a hit on their own."""
+SINGLE_WORD_SPELLING_PENALTY = 10.0
+"""A one-word name spelt differently (INTERSAN / INTERSCAN) is thin evidence."""
+LEGAL_FORM_CONFLICT_PENALTY = 4.0
+SINGLE_WORD_LEGAL_FORM_CONFLICT_PENALTY = 10.0
+"""CITY LLC vs CITY PJSC: with one word in common, differing legal forms say a lot."""
 TOKEN_WEIGHT_SHARE = 0.7
-MAX_CANDIDATES_PER_NAME = 50
+MAX_CANDIDATES_PER_NAME = 100
 BATCH_SIZE = 4000
 
 
-def _explain(query: NormalisedName, key: NormalisedName, index: NameIndex,
-             fuzzy: dict[str, tuple[str, float]], id_match: str | None) -> str:
+def _explain(
+    query: NormalisedName,
+    key_id: int,
+    index: NameIndex,
+    fuzzy: dict[str, tuple[str, float]],
+    id_match: str | None,
+) -> str:
+    key = index.keys[key_id]
     key_tokens = set(key.tokens)
     parts = []
     matched, missing = [], []
@@ -51,6 +64,13 @@ def _explain(query: NormalisedName, key: NormalisedName, index: NameIndex,
             "legal forms set aside: "
             + (", ".join(query.legal_forms) or "-") + " vs " + (", ".join(key.legal_forms) or "-")
         )
+    if legal_forms_conflict(query, key):
+        parts.append("legal forms differ (score lowered)")
+    if len(set(query.tokens)) == 1 or len(set(key.tokens)) == 1:
+        parts.append("one-word name" + (" spelt differently (score lowered)"
+                                          if query.tokens != key.tokens else ""))
+    if index.key_is_weak[key_id]:
+        parts.append("list name is a weak alias (score lowered)")
     if id_match:
         parts.append(id_match)
     return "; ".join(parts)
@@ -80,6 +100,29 @@ def _identifier_hits(queries: Sequence[NormalisedName], index: NameIndex) -> Ide
                     f"{scheme} {value} in trade name equals the list's {scheme}"
                 )
     return hits
+
+
+def legal_forms_conflict(query: NormalisedName, key: NormalisedName) -> bool:
+    return bool(query.legal_forms and key.legal_forms) and not (
+        set(query.legal_forms) & set(key.legal_forms)
+    )
+
+
+def _penalties(
+    queries: Sequence[NormalisedName], index: NameIndex, q_rows: np.ndarray, k_ids: np.ndarray
+) -> np.ndarray:
+    """Points taken off for qualifying evidence: weak aliases, one-word names, legal forms."""
+    penalty = np.where(index.key_is_weak[k_ids], WEAK_ALIAS_PENALTY, 0.0)
+    for n, (qi, k) in enumerate(zip(q_rows.tolist(), k_ids.tolist(), strict=True)):
+        query, key = queries[qi], index.keys[k]
+        single = len(set(query.tokens)) == 1 or len(set(key.tokens)) == 1
+        if single and query.tokens != key.tokens:
+            penalty[n] += SINGLE_WORD_SPELLING_PENALTY
+        if legal_forms_conflict(query, key):
+            penalty[n] += (
+                SINGLE_WORD_LEGAL_FORM_CONFLICT_PENALTY if single else LEGAL_FORM_CONFLICT_PENALTY
+            )
+    return penalty
 
 
 def score_pairs(
@@ -112,6 +155,7 @@ def score_pairs(
         dtype=np.float32,
     ) / 100.0
     scores = 100.0 * (TOKEN_WEIGHT_SHARE * dice + (1 - TOKEN_WEIGHT_SHARE) * string_sim)
+    scores -= _penalties(queries, index, q_rows, k_ids)
     for n, (qi, k) in enumerate(zip(q_rows, k_ids, strict=True)):
         if k in id_hits.get(int(qi), {}):
             scores[n] = 100.0
@@ -156,7 +200,7 @@ def match_names(
             rank = 0
             for score, key_id in hits:
                 explanation = _explain(
-                    queries[qi], index.keys[key_id], index, fuzzy, id_hits.get(qi, {}).get(key_id)
+                    queries[qi], key_id, index, fuzzy, id_hits.get(qi, {}).get(key_id)
                 )
                 for row in index.key_rows[key_id].tolist():
                     entry = (table_sources[row], table_ids[row])
@@ -176,3 +220,34 @@ def match_names(
                 if rank > top:
                     break
     return pa.table(out, schema=NAME_MATCH_SCHEMA)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    score: float
+    explanation: str
+
+
+def compare_names(name_a: str, name_b: str) -> Comparison:
+    """Score one pair with the matcher's features (uniform word weights, generic words light).
+
+    Without a list there is no word rarity to learn, so every non-generic word weighs the same;
+    use match_names against an index for list screening.
+    """
+    table = pa.table(
+        {
+            "list_source": ["pair"],
+            "source_id": ["b"],
+            "entity_type": pa.array([None], pa.string()),
+            "name": [name_b],
+        }
+    )
+    index = NameIndex.build(table)
+    hits = match_names([name_a], index, threshold=0.0, top=1, workers=1)
+    if hits.num_rows == 0:
+        norm_a, norm_b = normalise_names([name_a, name_b])
+        return Comparison(
+            0.0,
+            f"no rare word in common: '{norm_a.key}' vs '{norm_b.key}'",
+        )
+    return Comparison(float(hits["score"][0].as_py()), str(hits["explanation"][0].as_py()))

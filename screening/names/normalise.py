@@ -90,8 +90,14 @@ def _raw_tokens(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
+MIN_FOLD_LEN = 6
+"""Shorter tokens are kept as written: folding AVITS to AVIC would make two names meet."""
+
+
 def fold_token(token: str) -> str:
     """Phonetic key meeting transliteration variants (Khimprom ~ Himprom, Tsentr ~ Centr)."""
+    if len(token) < MIN_FOLD_LEN:
+        return token
     for pattern, repl in _FOLD_RULES:
         token = pattern.sub(repl, token)
     return token

@@ -1,0 +1,214 @@
+"""The ``dualuse`` command: thin over the public library API and the Prefect flow.
+
+``run`` and ``serve`` import Prefect lazily, so the other commands (and the library) work
+without starting a Prefect server.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from screening.errors import ScreeningError
+
+
+def _mapping_options(map_items: tuple[str, ...], mapping_file: str | None) -> dict[str, str] | None:
+    """--mapping FILE.yml then --map FIELD=COLUMN flags (flags win), or None to auto-detect."""
+    from screening.io import parse_map_options, read_mapping_file
+
+    mapping: dict[str, str] = {}
+    if mapping_file:
+        mapping.update(read_mapping_file(mapping_file).get("mapping") or {})
+    mapping.update(parse_map_options(list(map_items)))
+    return mapping or None
+
+
+def _prefect_quiet_defaults() -> None:
+    """No network here or in many compliance environments: keep telemetry out of the logs."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="dualuse-screening")
+def cli() -> None:
+    """Screen trade records for dual-use goods bound for Russia: CHPL HS codes, listed
+    parties, transshipment routes."""
+
+
+@cli.command()
+@click.argument("trade_files", nargs=-1, type=click.Path(exists=True))
+@click.option("--out", "out_dir", required=True, type=click.Path(), help="Output folder.")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
+              help="YAML file overriding ScreeningConfig keys.")
+@click.option("--map", "map_items", multiple=True, metavar="FIELD=COLUMN",
+              help="Map a canonical field onto a column (repeatable).")
+@click.option("--mapping", "mapping_file", type=click.Path(exists=True, dir_okay=False),
+              help="YAML file of FIELD: COLUMN pairs.")
+@click.option("--reporter-country", help="Country whose customs recorded the file (e.g. RU).")
+@click.option("--flow", "trade_flow", type=click.Choice(["import", "export"]),
+              help="Whether the file records imports or exports of the reporter country.")
+def run(
+    trade_files: tuple[str, ...],
+    out_dir: str,
+    config_file: str | None,
+    map_items: tuple[str, ...],
+    mapping_file: str | None,
+    reporter_country: str | None,
+    trade_flow: str | None,
+) -> None:
+    """Screen TRADE_FILES (CSV, XLSX, Parquet, or folders; none = the bundled sample) and write
+    flagged.csv, screened.parquet, rejected.csv and manifest.json into --out."""
+    _prefect_quiet_defaults()
+    from flows.screen_trade import screen_trade
+    from screening.io import read_mapping_file
+
+    file_options = read_mapping_file(mapping_file) if mapping_file else {}
+    reporter_country = reporter_country or file_options.get("reporter_country")
+    trade_flow = trade_flow or file_options.get("flow")
+    result = screen_trade(
+        trade_files=list(trade_files) or None,
+        out_dir=out_dir,
+        config_file=config_file,
+        mapping=_mapping_options(map_items, mapping_file),
+        reporter_country=reporter_country,
+        trade_flow=trade_flow,
+    )
+    counts = result["counts"]
+    click.echo(
+        f"rows in {counts['rows_in']}, screened {counts['rows_screened']}, "
+        f"rejected {counts['rows_rejected']}, flagged {counts['rows_flagged']} "
+        f"({', '.join(f'{k} {v}' for k, v in counts['by_risk_level'].items())})"
+    )
+    click.echo(f"outputs in {result['out_dir']}")
+
+
+@cli.group()
+def lists() -> None:
+    """Reference lists: parse list files into the canonical table."""
+
+
+@lists.command("parse")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Parquet file.")
+@click.option("--format", "fmt", default=None, help="Force a format instead of detecting it.")
+def lists_parse(paths: tuple[str, ...], out: str, fmt: str | None) -> None:
+    """Parse list files (OFAC SDN CSV set, trade.gov CSL CSV, ...) into one Parquet table."""
+    from screening.io.writers import write_parquet_atomic
+    from screening.lists import parse_list_files
+
+    table = parse_list_files(list(paths), format=fmt)
+    write_parquet_atomic(table, out)
+    summary = table.group_by(["list_source", "name_kind"]).aggregate([("source_id", "count")])
+    entities = table.group_by("list_source").aggregate([("source_id", "count_distinct")])
+    for row in entities.sort_by("list_source").to_pylist():
+        click.echo(f"{row['list_source']}: {row['source_id_count_distinct']} entities")
+    for row in summary.sort_by([("list_source", "ascending"), ("name_kind", "ascending")]).to_pylist():
+        click.echo(f"  {row['list_source']} {row['name_kind']}: {row['source_id_count']} names")
+    click.echo(f"{table.num_rows} names written to {out}")
+
+
+@cli.command("match-names")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--column", required=True, help="Column holding the names.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False))
+@click.option("--lists", "list_paths", multiple=True, type=click.Path(exists=True),
+              help="List files (default: the bundled active lists).")
+@click.option("--threshold", type=float, default=None, help="Score cut-off (default 88).")
+@click.option("--top", type=int, default=3, show_default=True)
+def match_names_cmd(
+    file: str, column: str, out: str, list_paths: tuple[str, ...], threshold: float | None,
+    top: int,
+) -> None:
+    """Match the names in FILE's COLUMN against the lists: one row per (name, hit)."""
+    import pandas as pd
+
+    from screening.io.writers import write_csv_atomic
+    from screening.lists import load_bundled_lists, parse_list_files
+    from screening.names import DEFAULT_THRESHOLD, NameIndex, match_names
+
+    frame = (
+        pd.read_parquet(file, columns=[column])
+        if file.endswith(".parquet")
+        else pd.read_csv(file, usecols=[column], dtype=str, encoding="utf-8-sig")
+    )
+    lists_table = parse_list_files(list(list_paths)) if list_paths else load_bundled_lists()
+    hits = match_names(
+        frame[column].tolist(),
+        NameIndex.build(lists_table),
+        threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
+        top=top,
+    )
+    write_csv_atomic(hits, out)
+    click.echo(f"{hits.num_rows} matches for {len(set(hits['query'].to_pylist()))} names -> {out}")
+
+
+@cli.command()
+@click.argument("names", nargs=-1)
+def compare(names: tuple[str, ...]) -> None:
+    """Score two names against each other and explain the score."""
+    if len(names) != 2:
+        raise click.UsageError("give exactly two names")
+    from screening.names import compare_names
+
+    result = compare_names(names[0], names[1])
+    click.echo(f"score {result.score:.1f}")
+    click.echo(result.explanation)
+
+
+@cli.command()
+@click.option("--rows", type=int, default=5000, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--out", required=True, type=click.Path(dir_okay=False))
+@click.option("--truth/--no-truth", default=False, help="Add the ground-truth columns.")
+def sample(rows: int, seed: int, out: str, truth: bool) -> None:
+    """Generate a synthetic but realistic trade file (CSV or Parquet)."""
+    from screening.io.writers import write_csv_atomic, write_parquet_atomic
+    from screening.lists import load_bundled_lists
+    from screening.sample import generate_trade_records
+
+    table = generate_trade_records(
+        rows, seed=seed, list_table=load_bundled_lists(), include_truth=truth
+    )
+    if out.endswith(".parquet"):
+        write_parquet_atomic(table, out)
+    else:
+        write_csv_atomic(table, out, bom=False)
+    click.echo(f"{table.num_rows} rows -> {out}")
+
+
+@cli.command()
+@click.option("--folder", required=True, type=click.Path(file_okay=False),
+              help="Folder of trade files screened at every run.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+@click.option("--cron", default="0 2 * * *", show_default=True, help="Schedule (cron).")
+@click.option("--timezone", default="UTC", show_default=True)
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False))
+def serve(folder: str, out_dir: str, cron: str, timezone: str, config_file: str | None) -> None:
+    """Serve the nightly screening deployment (needs a Prefect server: `prefect server start`)."""
+    _prefect_quiet_defaults()
+    from flows.deployments import nightly_deployment
+    from prefect import serve as prefect_serve
+
+    prefect_serve(
+        nightly_deployment(
+            folder=folder, out_dir=out_dir, cron=cron, timezone=timezone, config_file=config_file
+        )
+    )
+
+
+def main() -> None:
+    """Console entry point: library errors become one clear line and exit code 2."""
+    try:
+        cli(standalone_mode=False)
+    except ScreeningError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+

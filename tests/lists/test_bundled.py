@@ -1,0 +1,121 @@
+"""reference_lists/: the manifest and the folder agree, hashes are enforced, lists load."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pytest
+
+from screening import paths
+from screening.errors import ReferenceDataError
+from screening.lists import (
+    bundled_list_paths,
+    detect_list_format,
+    load_bundled_lists,
+    verify_reference_files,
+)
+from screening.lists.bundled import MANIFEST_NAME, load_manifest, sha256_of
+from screening.lists.registry import FORMATS
+from screening.schema import LIST_ENTRY_SCHEMA
+
+REFERENCE_DIR = Path(paths.REFERENCE_DIR)
+
+
+def _files() -> list[dict]:
+    return [f for d in load_manifest()["datasets"] for f in d["files"]]
+
+
+def test_every_listed_file_exists_with_its_sha256() -> None:
+    for entry in _files():
+        path = REFERENCE_DIR / entry["path"]
+        assert path.is_file(), entry["path"]
+        assert sha256_of(path) == entry["sha256"], entry["path"]
+
+
+def test_every_file_in_the_folder_is_listed() -> None:
+    on_disk = {
+        p.relative_to(REFERENCE_DIR).as_posix()
+        for p in REFERENCE_DIR.rglob("*")
+        if p.is_file() and p.name != MANIFEST_NAME
+    }
+    listed = [entry["path"] for entry in _files()]
+    assert len(listed) == len(set(listed))
+    assert on_disk == set(listed)
+
+
+def test_row_counts_match() -> None:
+    for entry in _files():
+        path = REFERENCE_DIR / entry["path"]
+        header = entry.get("header", True)
+        data = path.read_bytes().rstrip(b"\x1a")  # OFAC's end-of-file byte
+        table = pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=not header),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        )
+        assert table.num_rows == entry["rows"], entry["path"]
+
+
+def test_dataset_fields() -> None:
+    required = {"id", "kind", "title", "publisher", "source_url", "snapshot_date", "licence",
+                "provenance", "files"}
+    datasets = load_manifest()["datasets"]
+    for dataset in datasets:
+        assert required <= set(dataset), dataset.get("id")
+        if dataset["kind"] == "sanctions_list":
+            assert dataset["format"] in FORMATS
+            assert "list_version" in dataset and "active" in dataset
+    assert len({d["id"] for d in datasets}) == len(datasets)
+
+
+def test_active_list_paths_are_detected_as_their_format() -> None:
+    formats = {
+        d["files"][0]["path"]: d["format"]
+        for d in load_manifest()["datasets"]
+        if d.get("active")
+    }
+    list_paths = bundled_list_paths()
+    assert len(list_paths) == len(formats) >= 2
+    for path in list_paths:
+        assert detect_list_format(path) == formats[path.relative_to(REFERENCE_DIR).as_posix()]
+
+
+@pytest.fixture
+def reference_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    copy = tmp_path / "reference_lists"
+    shutil.copytree(REFERENCE_DIR, copy)
+    monkeypatch.setattr(paths, "REFERENCE_DIR", copy)
+    return copy
+
+
+def test_changed_file_is_refused(reference_copy: Path) -> None:
+    verify_reference_files()  # the copy is intact
+    target = reference_copy / "us_trade_csl" / "2022-04" / "consolidated.csv"
+    with open(target, "ab") as fh:
+        fh.write(b"extra,row\n")
+    with pytest.raises(ReferenceDataError, match=r"consolidated\.csv: sha256"):
+        verify_reference_files()
+    with pytest.raises(ReferenceDataError):
+        load_bundled_lists()
+
+
+def test_missing_file_is_named(reference_copy: Path) -> None:
+    (reference_copy / "hs" / "hs2017_nomenclature.csv").unlink()
+    with pytest.raises(ReferenceDataError, match=r"hs2017_nomenclature\.csv.*missing"):
+        verify_reference_files()
+
+
+def test_load_bundled_lists() -> None:
+    table = load_bundled_lists()
+    assert table.schema == LIST_ENTRY_SCHEMA
+    assert load_bundled_lists() is table  # parsed once per process
+    versions = table.group_by("list_source").aggregate([("list_version", "count_distinct")])
+    assert max(versions["list_version_count_distinct"].to_pylist()) == 1
+    sdn = table.filter(pc.equal(table["list_source"], "us_ofac_sdn"))
+    assert set(sdn["list_version"].to_pylist()) == {"2023-12-28"}  # newer than the CSL's
+    sources = set(table["list_source"].to_pylist())
+    assert {"us_ofac_sdn", "us_bis_entity_list", "us_bis_meu", "us_ofac_ssi"} <= sources
