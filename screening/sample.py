@@ -28,13 +28,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
 import yaml
 
-from screening.paths import PACKAGE_DATA_DIR, REFERENCE_DIR
+from screening.hs.chpl import load_chpl
+from screening.paths import PACKAGE_DATA_DIR
 
 VOCABULARY_FILE = PACKAGE_DATA_DIR / "sample_vocabulary.yml"
-CHPL_FILE = REFERENCE_DIR / "hs" / "chpl_common_high_priority_list.csv"
 
 TRADE_COLUMNS: tuple[str, ...] = (
     "RECORD_ID",
@@ -91,17 +90,6 @@ def load_sample_vocabulary(path: Path = VOCABULARY_FILE) -> dict[str, Any]:
     """The word pools, templates and catalogues; cached since every call reads the same file."""
     with open(path, encoding="utf-8") as fh:
         return yaml.safe_load(fh)
-
-
-def load_chpl_codes(path: Path = CHPL_FILE) -> pa.Table:
-    """CHPL rows as strings (hs6, tier, description): codes must keep their exact digits."""
-    columns = ["hs6", "tier", "description"]
-    return pa_csv.read_csv(
-        path,
-        convert_options=pa_csv.ConvertOptions(
-            include_columns=columns, column_types=dict.fromkeys(columns, pa.string())
-        ),
-    )
 
 
 def _rng(seed: int, stream: str) -> np.random.Generator:
@@ -997,7 +985,7 @@ def generate_trade_records(
     days = _days(start, end, n_rows, _rng(seed, "dates"))
     vocab = load_sample_vocabulary()
     countries = list(vocab["countries"])
-    goods = _build_goods(vocab, chpl_table if chpl_table is not None else load_chpl_codes(), seed)
+    goods = _build_goods(vocab, chpl_table if chpl_table is not None else load_chpl(), seed)
 
     rng = _rng(seed, "rows")
     is_chpl = rng.random(n_rows) < chpl_share

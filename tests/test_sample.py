@@ -18,6 +18,7 @@ import pycountry
 import pytest
 from rapidfuzz.distance import DamerauLevenshtein
 
+from screening.hs import load_chpl, normalise_hs_codes
 from screening.lists import load_bundled_lists
 from screening.paths import PACKAGE_DATA_DIR, REFERENCE_DIR
 from screening.sample import (
@@ -26,7 +27,6 @@ from screening.sample import (
     TRUTH_COLUMNS,
     _apply_typos,
     generate_trade_records,
-    load_chpl_codes,
     load_sample_vocabulary,
 )
 from screening.schema import LIST_ENTRY_SCHEMA
@@ -219,7 +219,7 @@ def test_no_listed_parties_when_share_is_zero() -> None:
 
 
 def test_chpl_rows_carry_chpl_codes_and_others_do_not(sample: pd.DataFrame) -> None:
-    chpl = load_chpl_codes().to_pandas().set_index("hs6")["tier"]
+    chpl = load_chpl().to_pandas().set_index("hs6")["tier"]
     hs6 = sample["HS_CODE"].map(_hs6)
     assert (hs6 == sample["truth_hs6"]).all()
     is_chpl = sample["truth_chpl_tier"].notna()
@@ -229,6 +229,12 @@ def test_chpl_rows_carry_chpl_codes_and_others_do_not(sample: pd.DataFrame) -> N
     # tier-weighted: integrated circuits lead, every tier appears
     assert hs6[is_chpl].value_counts().index[0] == "854231"
     assert set(sample.loc[is_chpl, "truth_chpl_tier"]) == set(chpl)
+
+
+def test_hs_codes_read_back_through_the_product_normaliser(sample: pd.DataFrame) -> None:
+    normalised = normalise_hs_codes(pa.array(sample["HS_CODE"])).to_pandas()
+    assert (normalised["hs_status"] == "valid").all()
+    assert (normalised["hs6"] == sample["truth_hs6"]).all()
 
 
 def test_hs_codes_come_in_national_formats(sample: pd.DataFrame) -> None:

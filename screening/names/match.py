@@ -240,6 +240,7 @@ def compare_names(name_a: str, name_b: str) -> Comparison:
             "source_id": ["b"],
             "entity_type": pa.array([None], pa.string()),
             "name": [name_b],
+            "name_kind": ["primary"],
         }
     )
     index = NameIndex.build(table)

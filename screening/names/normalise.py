@@ -87,7 +87,23 @@ def _raw_tokens(text: str) -> list[str]:
     text = _CJK.sub(r" \1 ", text)
     text = _APOSTROPHES.sub("", anyascii(text)).casefold()
     text = text.replace("&", " and ")
-    return _TOKEN.findall(text)
+    return _join_initials(_TOKEN.findall(text))
+
+
+def _join_initials(tokens: list[str]) -> list[str]:
+    """Runs of single letters are one word: F.Z.E. -> fze, L L C -> llc, A.S. -> as."""
+    out: list[str] = []
+    run: list[str] = []
+    for token in [*tokens, ""]:
+        if len(token) == 1 and token.isalpha():
+            run.append(token)
+            continue
+        if run:
+            out.extend(["".join(run)] if len(run) > 1 else run)
+            run = []
+        if token:
+            out.append(token)
+    return out
 
 
 MIN_FOLD_LEN = 6

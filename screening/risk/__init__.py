@@ -1,1 +1,1 @@
-"""risk"""
+"""Risk scoring."""

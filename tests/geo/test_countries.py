@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from conftest import shared_path
+from tests.conftest import shared_path
 
 from screening.errors import ReferenceDataError
 from screening.geo import (

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pyarrow as pa
 import pytest
-from conftest import shared_path
+from tests.conftest import shared_path
 
 from screening.config import DEFAULT_TRANSSHIPMENT_COUNTRIES, DIRECT_DESTINATIONS
 from screening.geo import ROUTES, classify_routes, normalise_countries

@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from conftest import shared_path
+from tests.conftest import shared_path
 
 from screening.errors import ListParseError
 from screening.hs import CHPL_FILE, CHPL_TIERS, classify_chpl, load_chpl, normalise_hs_codes

@@ -7,7 +7,7 @@ import csv
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from conftest import shared_path
+from tests.conftest import shared_path
 
 from screening.hs import match_code_prefixes, normalise_hs_code, normalise_hs_codes
 

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
-from conftest import shared_path
+from tests.conftest import shared_path
 
 from screening.errors import TradeLayoutError, TradeReadError
 from screening.io import (

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pytest
-from conftest import shared_path
+from tests.conftest import shared_path
 
 from screening.errors import ListParseError
 from screening.lists import parse_ofac_sdn_csv

@@ -7,7 +7,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from conftest import shared_path
+from tests.conftest import shared_path
 
 from screening import paths
 from screening.errors import ListParseError

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import shared_path
+from tests.conftest import shared_path
 
 from screening.errors import ListParseError
 from screening.lists import parse_trade_csl_csv

@@ -1,0 +1,115 @@
+"""Real Prefect runs of the screening flow (temporary server), checked through their outputs."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from flows.screen_trade import screen_trade
+from screening.cli import cli
+from screening.pipeline import PARTY_ROLES
+from tests.conftest import shared_path
+
+RISK_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+
+def read_flagged(out: Path) -> pd.DataFrame:
+    raw = (out / "flagged.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "flagged.csv must carry a BOM so Excel shows Cyrillic"
+    return pd.read_csv(out / "flagged.csv", encoding="utf-8-sig", dtype=str)
+
+
+def read_manifest(out: Path) -> dict:
+    return json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sample_run")
+    result = screen_trade(out_dir=str(out))
+    assert result["out_dir"] == str(out)
+    return out
+
+
+def test_sample_run_flags_with_reasons_highest_risk_first(sample_run: Path) -> None:
+    flagged = read_flagged(sample_run)
+    assert len(flagged) > 50
+    assert flagged["risk_reasons"].str.len().min() > 10
+    ranks = flagged["risk_level"].map(RISK_ORDER)
+    assert ranks.is_monotonic_increasing
+    assert {"high", "medium"} <= set(flagged["risk_level"])
+    top = flagged[flagged["risk_level"] == "high"]
+    # every high flag combines at least two signals, and says which
+    for reasons in top["risk_reasons"]:
+        assert reasons.count(";") >= 1
+    assert {"analyst_decision", "analyst_note"} <= set(flagged.columns)
+
+
+def test_sample_run_manifest_counts_add_up(sample_run: Path) -> None:
+    manifest = read_manifest(sample_run)
+    counts = manifest["counts"]
+    assert counts["rows_in"] == counts["rows_screened"] + counts["rows_rejected"]
+    assert counts["rows_flagged"] == len(read_flagged(sample_run))
+    assert sum(counts["by_risk_level"].values()) == counts["rows_screened"]
+    screened = pd.read_parquet(sample_run / "screened.parquet")
+    assert len(screened) == counts["rows_screened"]
+    assert manifest["inputs"][0]["sha256"]
+    assert manifest["lists"]["us_ofac_sdn"] == "2023-12-28"
+
+
+def test_flagged_cells_are_formula_escaped(tmp_path: Path) -> None:
+    trade = tmp_path / "trade.csv"
+    with open(trade, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["EXPORTER_NAME", "IMPORTER_NAME", "HS_CODE", "DESTINATION_COUNTRY",
+                         "PRODUCT_DESCRIPTION"])
+        writer.writerow(["=HYPERLINK(\"http://x\")", "OOO SILOVYE MASHINY", "8542.31",
+                         "RUSSIA", "+cmd|' /C calc'!A0"])
+        writer.writerow(["ACME GMBH", "OOO ROMASHKA", "690721", "GERMANY", "tiles"])
+        writer.writerow(["", "", "", "", ""])
+        writer.writerow(["", "", "", "RUSSIA", ""])
+    out = tmp_path / "out"
+    screen_trade(trade_files=[str(trade)], out_dir=str(out))
+    flagged = read_flagged(out)
+    row = flagged.iloc[0]
+    assert row["exporter"].startswith("'=")
+    assert row["description"].startswith("'+")
+    assert row["risk_level"] == "high"
+    assert "CHPL tier 1" in row["risk_reasons"]
+    counts = read_manifest(out)["counts"]
+    assert counts["rows_in"] == counts["rows_screened"] + counts["rows_rejected"]
+    rejected = pd.read_csv(out / "rejected.csv", encoding="utf-8-sig")
+    assert len(rejected) == 1 and rejected["row"].iloc[0] == 5
+
+
+def test_vendor_samples_load_fully_with_rare_explained_name_flags(tmp_path: Path) -> None:
+    folder = shared_path("trade", "vendor_samples_xlsx")
+    out = tmp_path / "vendor"
+    result = screen_trade(trade_files=[str(folder)], out_dir=str(out))
+    counts = result["counts"]
+    assert counts["rows_in"] == 13_285
+    assert counts["rows_screened"] + counts["rows_rejected"] == 13_285
+    screened = pd.read_parquet(out / "screened.parquet")
+    assert screened["chpl_tier"].notna().sum() == 0  # ceramic tiles, T-shirts
+    assert (screened["hs_status"] == "valid").all()
+    flagged = read_flagged(out)
+    assert len(flagged) / counts["rows_screened"] < 0.005
+    for _, row in flagged.iterrows():
+        assert any(isinstance(row[f"{r}_match_explanation"], str) for r in PARTY_ROLES)
+        assert "matches" in row["risk_reasons"]
+    assert len(read_manifest(out)["inputs"]) == 36
+
+
+def test_cli_run_writes_the_four_outputs(tmp_path: Path) -> None:
+    out = tmp_path / "cli"
+    result = CliRunner().invoke(cli, ["run", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "flagged" in result.output
+    assert {p.name for p in out.iterdir()} == {
+        "flagged.csv", "screened.parquet", "rejected.csv", "manifest.json"
+    }

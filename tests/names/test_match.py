@@ -1,0 +1,102 @@
+"""Matching against the real bundled lists: customs-style variants hit, clean look-alikes don't."""
+
+from __future__ import annotations
+
+import functools
+
+import pyarrow as pa
+import pytest
+
+from screening.lists import load_bundled_lists
+from screening.names import DEFAULT_THRESHOLD, NameIndex, compare_names, match_names
+
+
+@functools.cache
+def bundled_index() -> NameIndex:
+    return NameIndex.build(load_bundled_lists())
+
+
+# customs-style spelling -> (list_source, source_id) it must hit at the default threshold
+MUST_HIT = [
+    ("JSC CONCERN RADIO ELECTRONIC TECHNOLOGIES", ("us_ofac_sdn", None)),
+    ("AO PKK MILANDR", ("us_ofac_sdn", None)),
+    ("OOO SILOVYE MASHINY", ("us_ofac_sdn", None)),
+    ("SHENZHEN HUAWEI TECHNOLOGY CO LTD", ("us_bis_entity_list", None)),
+    ("HUAWEI TECHNOLOGIES CO LTD", ("us_ofac_cmic", "30947")),
+    ("5006008848 500601001 ATOMSPETSPROJECT JSC", ("us_ofac_sdn", "46657")),
+    ("TSIFROVYE TEKHNOLOGII BUDUSHCHEGO LLC", ("us_ofac_sdn", "34764")),
+    ("WELL SMARRT HK TECHNOLOGY", ("us_bis_entity_list", None)),  # one-letter typo
+    ("NDA NORD DEUCCHE INDUSTRIEANLAGENBAU GMBH", ("us_ofac_sdn", None)),
+]
+
+# clean names sharing generic words or short tokens with listed names
+MUST_NOT_HIT = [
+    "ABC TRADING CO LTD",
+    "AVA GROUP LLC",
+    "AVITS LLC",  # AVIC is listed; a Russian importer AVITS is not AVIC
+    "INTERSAN",  # Interscan is listed (one word, spelt differently)
+    "GLOBAL TECHNOLOGY INTERNATIONAL TRADING CO LTD",
+    "ELECTRONIC COMPONENTS LTD",
+    "FOSHAN MAGIC BUILDING MATERIALS CO LIMITED",
+    "NEW ENERGY GROUP LLC",
+    "ATV LLC",  # ATV is only a weak alias on the SDN list
+]
+
+
+@pytest.mark.parametrize(("query", "expected"), MUST_HIT)
+def test_customs_variants_hit(query: str, expected: tuple[str, str | None]) -> None:
+    hits = match_names([query], bundled_index(), top=10).to_pylist()
+    assert hits, f"no hit for {query!r}"
+    source, source_id = expected
+    assert any(
+        h["list_source"] == source and (source_id is None or h["source_id"] == source_id)
+        for h in hits
+    ), hits
+    assert all(h["score"] >= DEFAULT_THRESHOLD for h in hits)
+
+
+@pytest.mark.parametrize("query", MUST_NOT_HIT)
+def test_clean_lookalikes_do_not_hit(query: str) -> None:
+    assert match_names([query], bundled_index()).num_rows == 0
+
+
+def test_inn_prefix_agreement_is_decisive() -> None:
+    lists = load_bundled_lists()
+    with_inn = [
+        r for r in lists.filter(pa.compute.equal(lists["list_source"], "us_ofac_sdn"))
+        .select(["source_id", "name", "identifiers", "name_kind"]).to_pylist()
+        if r["name_kind"] == "primary" and any(i["scheme"] == "INN" for i in r["identifiers"])
+    ]
+    entry = with_inn[0]
+    inn = next(i["value"] for i in entry["identifiers"] if i["scheme"] == "INN")
+    # a badly garbled name still hits through the INN glued to it, as customs systems write it
+    hits = match_names([f"{inn} OOO {entry['name'][:12]}"], bundled_index(), top=50).to_pylist()
+    hit = [h for h in hits if h["source_id"] == entry["source_id"]]
+    assert hit and hit[0]["score"] == 100.0
+    assert f"INN {inn}" in hit[0]["explanation"]
+
+
+def test_results_are_deduplicated_ranked_and_explained() -> None:
+    names = ["AO PKK MILANDR", "ao pkk milandr ", "AO PKK MILANDR", None, ""]
+    hits = match_names(names, bundled_index(), top=2)
+    assert set(hits["query"].to_pylist()) == {"AO PKK MILANDR", "ao pkk milandr"}
+    for query in set(hits["query"].to_pylist()):
+        rows = [h for h in hits.to_pylist() if h["query"] == query]
+        assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
+        assert len(rows) <= 2
+        assert all("matched words: " in r["explanation"] for r in rows)
+
+
+def test_matching_is_deterministic() -> None:
+    names = ["OOO SILOVYE MASHINY", "SHENZHEN HUAWEI TECHNOLOGY CO LTD", "GAZPROMBANK"]
+    first = match_names(names, bundled_index(), top=5)
+    second = match_names(list(reversed(names)), bundled_index(), top=5)
+    assert first.equals(second)
+
+
+def test_compare_explains_both_ways() -> None:
+    same = compare_names("OOO «ЯТАШ РУС»", "YATASH RUS LLC")
+    assert same.score == 100.0
+    assert "legal forms" in same.explanation
+    different = compare_names("ABC TRADING CO LTD", "XYZ TRADING CO LTD")
+    assert different.score < DEFAULT_THRESHOLD
