@@ -36,7 +36,9 @@ def expand_trade_paths(paths: list[str] | None) -> list[Path]:
         path = Path(raw)
         if path.is_dir():
             out.extend(
-                sorted(p for p in path.iterdir() if p.suffix.lower() in TRADE_SUFFIXES and p.is_file())
+                sorted(
+                    p for p in path.iterdir() if p.suffix.lower() in TRADE_SUFFIXES and p.is_file()
+                )
             )
         else:
             out.append(path)
@@ -106,8 +108,10 @@ def publish_summary(manifest: dict[str, Any], screened: pa.Table) -> None:
         + [{"measure": f"risk {k}", "value": v} for k, v in counts["by_risk_level"].items()],
         description="Rows read, screened, rejected and flagged in this run",
     )
-    top = flagged_records(screened).slice(0, 20).select(
-        ["risk_level", "record_id", "exporter", "importer", "hs6", "risk_reasons"]
+    top = (
+        flagged_records(screened)
+        .slice(0, 20)
+        .select(["risk_level", "record_id", "exporter", "importer", "hs6", "risk_reasons"])
     )
     lines = ["| risk | record | reasons |", "|---|---|---|"]
     lines += [

@@ -41,15 +41,32 @@ def cli() -> None:
 @cli.command()
 @click.argument("trade_files", nargs=-1, type=click.Path(exists=True))
 @click.option("--out", "out_dir", required=True, type=click.Path(), help="Output folder.")
-@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
-              help="YAML file overriding ScreeningConfig keys.")
-@click.option("--map", "map_items", multiple=True, metavar="FIELD=COLUMN",
-              help="Map a canonical field onto a column (repeatable).")
-@click.option("--mapping", "mapping_file", type=click.Path(exists=True, dir_okay=False),
-              help="YAML file of FIELD: COLUMN pairs.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="YAML file overriding ScreeningConfig keys.",
+)
+@click.option(
+    "--map",
+    "map_items",
+    multiple=True,
+    metavar="FIELD=COLUMN",
+    help="Map a canonical field onto a column (repeatable).",
+)
+@click.option(
+    "--mapping",
+    "mapping_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="YAML file of FIELD: COLUMN pairs.",
+)
 @click.option("--reporter-country", help="Country whose customs recorded the file (e.g. RU).")
-@click.option("--flow", "trade_flow", type=click.Choice(["import", "export"]),
-              help="Whether the file records imports or exports of the reporter country.")
+@click.option(
+    "--flow",
+    "trade_flow",
+    type=click.Choice(["import", "export"]),
+    help="Whether the file records imports or exports of the reporter country.",
+)
 def run(
     trade_files: tuple[str, ...],
     out_dir: str,
@@ -105,21 +122,33 @@ def lists_parse(paths: tuple[str, ...], out: str, fmt: str | None) -> None:
     entities = table.group_by("list_source").aggregate([("source_id", "count_distinct")])
     for row in entities.sort_by("list_source").to_pylist():
         click.echo(f"{row['list_source']}: {row['source_id_count_distinct']} entities")
-    for row in summary.sort_by([("list_source", "ascending"), ("name_kind", "ascending")]).to_pylist():
+    for row in summary.sort_by(
+        [("list_source", "ascending"), ("name_kind", "ascending")]
+    ).to_pylist():
         click.echo(f"  {row['list_source']} {row['name_kind']}: {row['source_id_count']} names")
-    click.echo(f"{table.num_rows} names written to {out}")
+    total = sum(r["source_id_count_distinct"] for r in entities.to_pylist())
+    click.echo(f"{total} entities, {table.num_rows} names written to {out}")
 
 
 @cli.command("match-names")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--column", required=True, help="Column holding the names.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False))
-@click.option("--lists", "list_paths", multiple=True, type=click.Path(exists=True),
-              help="List files (default: the bundled active lists).")
+@click.option(
+    "--lists",
+    "list_paths",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="List files (default: the bundled active lists).",
+)
 @click.option("--threshold", type=float, default=None, help="Score cut-off (default 88).")
 @click.option("--top", type=int, default=3, show_default=True)
 def match_names_cmd(
-    file: str, column: str, out: str, list_paths: tuple[str, ...], threshold: float | None,
+    file: str,
+    column: str,
+    out: str,
+    list_paths: tuple[str, ...],
+    threshold: float | None,
     top: int,
 ) -> None:
     """Match the names in FILE's COLUMN against the lists: one row per (name, hit)."""
@@ -180,8 +209,12 @@ def sample(rows: int, seed: int, out: str, truth: bool) -> None:
 
 
 @cli.command()
-@click.option("--folder", required=True, type=click.Path(file_okay=False),
-              help="Folder of trade files screened at every run.")
+@click.option(
+    "--folder",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder of trade files screened at every run.",
+)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
 @click.option("--cron", default="0 2 * * *", show_default=True, help="Schedule (cron).")
 @click.option("--timezone", default="UTC", show_default=True)
@@ -189,8 +222,9 @@ def sample(rows: int, seed: int, out: str, truth: bool) -> None:
 def serve(folder: str, out_dir: str, cron: str, timezone: str, config_file: str | None) -> None:
     """Serve the nightly screening deployment (needs a Prefect server: `prefect server start`)."""
     _prefect_quiet_defaults()
-    from flows.deployments import nightly_deployment
     from prefect import serve as prefect_serve
+
+    from flows.deployments import nightly_deployment
 
     prefect_serve(
         nightly_deployment(
@@ -211,4 +245,3 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-

@@ -47,8 +47,9 @@ class ListParseError(ScreeningError):
 class TradeReadError(ScreeningError):
     """A trade file could not be opened or decoded."""
 
-    def __init__(self, message: str, *, file: str | Path, row: int | None = None,
-                 column: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, file: str | Path, row: int | None = None, column: str | None = None
+    ) -> None:
         self.file, self.row, self.column = file, row, column
         super().__init__(f"{_where(file, row, column)}: {message}")
 
@@ -64,7 +65,12 @@ class TradeLayoutError(ScreeningError):
         seen: Sequence[str],
         header_row: int | None = None,
     ) -> None:
-        self.file, self.missing, self.seen, self.header_row = file, list(missing), list(seen), header_row
+        self.file, self.missing, self.seen, self.header_row = (
+            file,
+            list(missing),
+            list(seen),
+            header_row,
+        )
         at = f" (header at row {header_row})" if header_row else ""
         super().__init__(
             f"{file}: cannot map canonical field(s) {', '.join(self.missing)}{at}; "

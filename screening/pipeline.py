@@ -38,9 +38,7 @@ class ReferenceData:
 
 def load_reference_data(config: ScreeningConfig) -> ReferenceData:
     """Parse the configured lists (bundled by default), index their names, load the CHPL."""
-    lists = (
-        parse_list_files(list(config.list_files)) if config.list_files else load_bundled_lists()
-    )
+    lists = parse_list_files(list(config.list_files)) if config.list_files else load_bundled_lists()
     versions: dict[str, str] = {}
     for source, version in zip(
         lists["list_source"].to_pylist(), lists["list_version"].to_pylist(), strict=True
@@ -112,10 +110,7 @@ def match_parties(trades: pa.Table, index: NameIndex, config: ScreeningConfig) -
     hits = best_party_matches(names, index, config)
     best = hits.filter(pc.equal(hits["rank"], 1))
     other_hits = hits.group_by("query").aggregate([("rank", "count")])
-    lookup = {
-        q: row
-        for q, row in zip(best["query"].to_pylist(), best.to_pylist(), strict=True)
-    }
+    lookup = {q: row for q, row in zip(best["query"].to_pylist(), best.to_pylist(), strict=True)}
     counts = dict(
         zip(other_hits["query"].to_pylist(), other_hits["rank_count"].to_pylist(), strict=True)
     )

@@ -10,7 +10,9 @@ import screening
 
 def test_library_import_does_not_import_prefect() -> None:
     code = "import sys, screening, screening.cli; print('prefect' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "False"
 
 
@@ -18,6 +20,20 @@ def test_all_names_exist_and_are_public() -> None:
     for name in screening.__all__:
         assert hasattr(screening, name), name
     public = {n for n in dir(screening) if not n.startswith("_")}
-    modules = {"config", "errors", "hs", "io", "lists", "names", "outputs", "pipeline", "risk",
-               "geo", "paths", "schema", "cli", "sample"}
+    modules = {
+        "config",
+        "errors",
+        "hs",
+        "io",
+        "lists",
+        "names",
+        "outputs",
+        "pipeline",
+        "risk",
+        "geo",
+        "paths",
+        "schema",
+        "cli",
+        "sample",
+    }
     assert public - modules == set(screening.__all__)

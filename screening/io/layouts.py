@@ -244,9 +244,7 @@ def validate_explicit_mapping(mapping: Mapping[str, str | None]) -> dict[str, st
     """Check the keys of an explicit mapping; an empty value means "leave this field unmapped"."""
     unknown = sorted(set(mapping) - set(MAPPABLE_FIELDS))
     if unknown:
-        raise ValueError(
-            f"unknown mapping field(s) {unknown}; known: {', '.join(MAPPABLE_FIELDS)}"
-        )
+        raise ValueError(f"unknown mapping field(s) {unknown}; known: {', '.join(MAPPABLE_FIELDS)}")
     return {k: (str(v) if v not in (None, "") else None) for k, v in mapping.items()}
 
 

@@ -45,8 +45,14 @@ CSV_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
 XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
 PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
 
-_VERBATIM_FIELDS = ("exporter", "importer", "origin_country", "destination_country", "hs_code",
-                    "description")
+_VERBATIM_FIELDS = (
+    "exporter",
+    "importer",
+    "origin_country",
+    "destination_country",
+    "hs_code",
+    "description",
+)
 """Fields copied from their column as written (trimmed): that column is not repeated as src_."""
 _DELIMITERS = (",", ";", "\t", "|")
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -186,8 +192,10 @@ def load_trade_files(paths: Iterable[str | Path], **options: Any) -> TradeLoadRe
         return parts[0]
     notes = []
     for file, part in zip(files, parts, strict=True):
-        notes.append(f"{file.name}: layout {part.layout}, header row {part.header_row}, "
-                     f"{part.table.num_rows} records, {part.rejects.num_rows} rejects")
+        notes.append(
+            f"{file.name}: layout {part.layout}, header row {part.header_row}, "
+            f"{part.table.num_rows} records, {part.rejects.num_rows} rejects"
+        )
         notes.extend(f"{file.name}: {n}" for n in part.notes)
     layouts = list(dict.fromkeys(p.layout for p in parts))
     header_rows = {p.header_row for p in parts}
@@ -276,9 +284,7 @@ def _read_xlsx(
             sheets = list(workbook.worksheets)
         else:
             try:
-                sheets = [
-                    workbook.worksheets[sheet] if isinstance(sheet, int) else workbook[sheet]
-                ]
+                sheets = [workbook.worksheets[sheet] if isinstance(sheet, int) else workbook[sheet]]
             except (IndexError, KeyError) as exc:
                 raise TradeReadError(
                     f"no sheet {sheet!r}; sheets: {workbook.sheetnames}", file=path
@@ -320,8 +326,7 @@ def _read_worksheets(
         notes.append(f"no known header in the first {scan} rows; using row {fallback[3] + 1}")
     if chosen is None:
         if header_row is not None:
-            raise TradeReadError(f"header row {header_row} is past the end of the sheet",
-                                 file=path)
+            raise TradeReadError(f"header row {header_row} is past the end of the sheet", file=path)
         raise TradeLayoutError(file=path, missing=list(CANONICAL_DATA_FIELDS), seen=[])
     worksheet, head, rows, index = chosen
     if len(sheets) > 1:
@@ -343,9 +348,11 @@ def _read_worksheets(
     width = max([len(head[index]), *(len(r) for r in data)])
     headers = _unique_headers(list(head[index]) + [None] * (width - len(head[index])))
     padded = [r + (None,) * (width - len(r)) for r in data]
-    columns = [pa.array(col, pa.string()) for col in zip(*padded, strict=True)] if padded else [
-        pa.array([], pa.string()) for _ in headers
-    ]
+    columns = (
+        [pa.array(col, pa.string()) for col in zip(*padded, strict=True)]
+        if padded
+        else [pa.array([], pa.string()) for _ in headers]
+    )
     return _RawTable(
         headers=headers,
         columns=columns,
@@ -384,7 +391,7 @@ def _decode(path: Path, data: bytes) -> tuple[str, str]:
 
 def _csv_head(text: str, delimiter: str, rows: int) -> list[list[str]]:
     """The first ``rows`` records, parsed by the csv module (quoted newlines included)."""
-    sample = text[: 4_000_000]
+    sample = text[:4_000_000]
     try:
         head = list(itertools.islice(csv.reader(io.StringIO(sample), delimiter=delimiter), rows))
     except csv.Error:
@@ -407,8 +414,7 @@ def _choose_delimiter(
         else:
             index = detect_header_row(head, mappings, extra_known=extra)
             score = (
-                sum(1 for c in head[index] if mappings.is_known_header(c)) * 1000
-                + len(head[index])
+                sum(1 for c in head[index] if mappings.is_known_header(c)) * 1000 + len(head[index])
                 if index is not None
                 else 0
             )
@@ -432,8 +438,7 @@ def _read_csv(
     delimiter, head, index = _choose_delimiter(text, mappings, header_row, extra, scan)
     if index is None:
         if header_row is not None:
-            raise TradeReadError(f"header row {header_row} is past the end of the file",
-                                 file=path)
+            raise TradeReadError(f"header row {header_row} is past the end of the file", file=path)
         index = _first_non_empty(head)
         if index is None:
             raise TradeLayoutError(file=path, missing=list(CANONICAL_DATA_FIELDS), seen=[])
@@ -491,14 +496,16 @@ def _read_csv(
         if not row.text.replace(delimiter, "").replace('"', "").strip():
             blank += 1
             continue
-        rejects.append({
-            "file": path.name,
-            "row": row.number,
-            "column": None,
-            "reason": f"wrong number of fields: expected {row.expected_columns}, "
-                      f"found {row.actual_columns}",
-            "raw": row.text,
-        })
+        rejects.append(
+            {
+                "file": path.name,
+                "row": row.number,
+                "column": None,
+                "reason": f"wrong number of fields: expected {row.expected_columns}, "
+                f"found {row.actual_columns}",
+                "raw": row.text,
+            }
+        )
     every_row = np.arange(1, table.num_rows + len(invalid) + 1)
     row_numbers = every_row[~np.isin(every_row, np.asarray(bad_numbers, dtype=np.int64))]
     data_rows = row_numbers > header_number
@@ -506,8 +513,9 @@ def _read_csv(
     row_numbers = row_numbers[data_rows]
 
     columns = [_empty_to_null(table.column(i).combine_chunks()) for i in range(len(names))]
-    raw = _RawTable(headers, columns, pa.array(row_numbers, pa.int64()), header_number, rejects,
-                    blank, notes)
+    raw = _RawTable(
+        headers, columns, pa.array(row_numbers, pa.int64()), header_number, rejects, blank, notes
+    )
     return _drop_blank_rows(raw)
 
 
@@ -516,8 +524,9 @@ def _read_parquet(path: Path) -> _RawTable:
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
         raise TradeReadError(f"cannot read as Parquet: {exc}", file=path) from exc
-    columns = [_empty_to_null(_as_text(table.column(i).combine_chunks()))
-               for i in range(table.num_columns)]
+    columns = [
+        _empty_to_null(_as_text(table.column(i).combine_chunks())) for i in range(table.num_columns)
+    ]
     raw = _RawTable(
         headers=_unique_headers(table.column_names),
         columns=columns,
@@ -571,8 +580,20 @@ def _drop_blank_rows(raw: _RawTable) -> _RawTable:
 
 # --------------------------------------------------------------------------- canonical fields
 
-_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august",
-                "september", "october", "november", "december")
+_MONTH_NAMES = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 _MONTHS = {
     **{name: i for i, name in enumerate(_MONTH_NAMES, 1)},
     **{name[:3]: i for i, name in enumerate(_MONTH_NAMES, 1)},
@@ -632,8 +653,10 @@ def _normalise_dates(values: pa.Array, *, excel_serials: bool) -> tuple[pa.Array
     """Parse each distinct date text once; unparseable texts stay as written."""
     unique = pc.unique(values).drop_null()
     parsed = [parse_trade_date(v, excel_serials=excel_serials) for v in unique.to_pylist()]
-    lookup = pa.array([p if p is not None else v for p, v in
-                       zip(parsed, unique.to_pylist(), strict=True)], pa.string())
+    lookup = pa.array(
+        [p if p is not None else v for p, v in zip(parsed, unique.to_pylist(), strict=True)],
+        pa.string(),
+    )
     result = pc.take(lookup, pc.index_in(values, value_set=unique))
     failed = pa.array([p is None for p in parsed], pa.bool_())
     n_failed = pc.sum(pc.take(failed, pc.index_in(values, value_set=unique))).as_py() or 0
@@ -648,10 +671,12 @@ _DECIMAL_COMMA = r"^[+-]?\d+,\d+$"
 def _parse_numbers(values: pa.Array) -> tuple[pa.Array, int]:
     """float64 of numeric texts ("1,234.5" and "12,5" included); other text -> null (counted)."""
     text = pc.utf8_trim_whitespace(values)
-    text = pc.if_else(pc.match_substring_regex(text, _THOUSANDS),
-                      pc.replace_substring(text, ",", ""), text)
-    text = pc.if_else(pc.match_substring_regex(text, _DECIMAL_COMMA),
-                      pc.replace_substring(text, ",", "."), text)
+    text = pc.if_else(
+        pc.match_substring_regex(text, _THOUSANDS), pc.replace_substring(text, ",", ""), text
+    )
+    text = pc.if_else(
+        pc.match_substring_regex(text, _DECIMAL_COMMA), pc.replace_substring(text, ",", "."), text
+    )
     numeric = pc.match_substring_regex(text, _NUMBER)
     result = pc.if_else(numeric, text, None).cast(pa.float64())
     bad = pc.sum(pc.and_(pc.is_valid(values), pc.invert(pc.fill_null(numeric, False)))).as_py()
@@ -763,8 +788,9 @@ def _canonicalise(
             _clean_text(date_col, mappings.null_markers), excel_serials=raw.from_excel
         )
         if bad_dates:
-            notes.append(f"date: {bad_dates} value(s) in {header('date')!r} are not dates; "
-                         "kept as written")
+            notes.append(
+                f"date: {bad_dates} value(s) in {header('date')!r} are not dates; kept as written"
+            )
     else:
         out["date"] = _null_strings(n)
     for name in ("value", "quantity"):
@@ -774,11 +800,21 @@ def _canonicalise(
             continue
         out[name], bad = _parse_numbers(_clean_text(col, mappings.null_markers))
         if bad:
-            notes.append(f"{name}: {bad} non-numeric value(s) in {header(name)!r} left null "
-                         f"(kept in {EXTRA_COLUMN_PREFIX}{header(name)})")
+            notes.append(
+                f"{name}: {bad} non-numeric value(s) in {header(name)!r} left null "
+                f"(kept in {EXTRA_COLUMN_PREFIX}{header(name)})"
+            )
 
-    _fill_countries(raw, layout, mappings, out, reporter=reporter, flow=flow,
-                    flow_is_explicit=flow_is_explicit, notes=notes)
+    _fill_countries(
+        raw,
+        layout,
+        mappings,
+        out,
+        reporter=reporter,
+        flow=flow,
+        flow_is_explicit=flow_is_explicit,
+        notes=notes,
+    )
 
     record_id = pc.binary_join_element_wise(
         pa.scalar(file_name), raw.source_rows.cast(pa.string()), ":"
@@ -790,8 +826,9 @@ def _canonicalise(
         "source_row": raw.source_rows,
     }
     verbatim = {cols[f] for f in _VERBATIM_FIELDS if f in cols}
-    src_names = [f"{EXTRA_COLUMN_PREFIX}{h}" for i, h in enumerate(raw.headers)
-                 if i not in verbatim]
+    src_names = [
+        f"{EXTRA_COLUMN_PREFIX}{h}" for i, h in enumerate(raw.headers) if i not in verbatim
+    ]
     src_arrays = [c for i, c in enumerate(raw.columns) if i not in verbatim]
     schema = pa.schema(list(TRADE_SCHEMA) + [pa.field(s, pa.string()) for s in src_names])
     arrays = [canonical[f.name] for f in TRADE_SCHEMA] + src_arrays
@@ -851,8 +888,10 @@ def _fill_countries(
             out[name], count = _fill(out[name], where, partner)
             if count:
                 flow_word = "export" if name == "destination_country" else "import"
-                notes.append(f"filled {name} from partner column {header('partner_country')!r} "
-                             f"on {count} {flow_word} row(s)")
+                notes.append(
+                    f"filled {name} from partner column {header('partner_country')!r} "
+                    f"on {count} {flow_word} row(s)"
+                )
 
     row_reporter: pa.Array | pa.Scalar = pa.scalar(reporter, pa.string())
     described = repr(reporter)
@@ -862,13 +901,17 @@ def _fill_countries(
         described = f"column {header('reporter_country')!r}"
     elif reporter is None:
         return
-    for name, where, flow_word in (("origin_country", is_export, "export"),
-                                   ("destination_country", is_import, "import")):
+    for name, where, flow_word in (
+        ("origin_country", is_export, "export"),
+        ("destination_country", is_import, "import"),
+    ):
         out[name], count = _fill(out[name], where, row_reporter)
         if count:
-            why = (f"empty {header(name)!r}" if name in cols else f"no {name} column")
-            notes.append(f"filled {name} with the reporter country ({described}) on {count} "
-                         f"{flow_word} row(s): {why}")
+            why = f"empty {header(name)!r}" if name in cols else f"no {name} column"
+            notes.append(
+                f"filled {name} with the reporter country ({described}) on {count} "
+                f"{flow_word} row(s): {why}"
+            )
 
 
 def iter_trade_files(folder: str | Path) -> Iterator[Path]:

@@ -89,8 +89,12 @@ def _list_to_text(column: pa.ChunkedArray) -> pa.Array:
     ):
         return pc.binary_join(values, LIST_SEPARATOR)
     return pa.array(
-        [None if row is None else LIST_SEPARATOR.join(_cell_text(v) for v in row if v is not None)
-         for row in values.to_pylist()],
+        [
+            None
+            if row is None
+            else LIST_SEPARATOR.join(_cell_text(v) for v in row if v is not None)
+            for row in values.to_pylist()
+        ],
         pa.string(),
     )
 
@@ -102,8 +106,11 @@ def _flatten_for_csv(table: pa.Table) -> pa.Table:
         if pa.types.is_list(kind) or pa.types.is_large_list(kind):
             columns.append(_list_to_text(column))
         elif pa.types.is_struct(kind) or pa.types.is_map(kind):
-            columns.append(pa.array([None if v is None else _cell_text(v)
-                                     for v in column.to_pylist()], pa.string()))
+            columns.append(
+                pa.array(
+                    [None if v is None else _cell_text(v) for v in column.to_pylist()], pa.string()
+                )
+            )
         else:
             columns.append(column)
     return pa.Table.from_arrays(columns, names=table.column_names)

@@ -34,8 +34,18 @@ from screening.lists.remarks import (
 )
 
 SDN_COLUMNS = (
-    "ent_num", "SDN_Name", "SDN_Type", "Program", "Title", "Call_Sign",
-    "Vess_type", "Tonnage", "GRT", "Vess_flag", "Vess_owner", "Remarks",
+    "ent_num",
+    "SDN_Name",
+    "SDN_Type",
+    "Program",
+    "Title",
+    "Call_Sign",
+    "Vess_type",
+    "Tonnage",
+    "GRT",
+    "Vess_flag",
+    "Vess_owner",
+    "Remarks",
 )
 ALT_COLUMNS = ("ent_num", "alt_num", "alt_type", "alt_name", "alt_remarks")
 ADD_COLUMNS = ("ent_num", "add_num", "address", "city_state_postal", "country", "add_remarks")
@@ -75,8 +85,11 @@ def resolve_file_set(path: str | Path) -> OfacFileSet:
         in_set = stem is None or stem in (primary_stem, alt, add, comments)
         if in_set and primary_stem in by_stem:
             return OfacFileSet(
-                by_stem[primary_stem], by_stem.get(alt), by_stem.get(add),
-                by_stem.get(comments), list_source,
+                by_stem[primary_stem],
+                by_stem.get(alt),
+                by_stem.get(add),
+                by_stem.get(comments),
+                list_source,
             )
     if stem is not None and stem not in _SIBLING_STEMS:
         # a renamed primary file (e.g. sdn_2024-05-03.csv): no siblings to pick up
@@ -128,8 +141,10 @@ def parse_ofac_sdn_csv(
     if repeated.any():
         i = int(np.flatnonzero(repeated.to_numpy())[0])
         raise ListParseError(
-            f"ent_num {ent_num.iloc[i]} appears more than once", file=files.primary,
-            row=i + 1, column="ent_num",
+            f"ent_num {ent_num.iloc[i]} appears more than once",
+            file=files.primary,
+            row=i + 1,
+            column="ent_num",
         )
     position = pd.Series(np.arange(n), index=pd.Index(ent_num))
 
@@ -144,7 +159,9 @@ def parse_ofac_sdn_csv(
             raise ListParseError(
                 f"unknown alt_type {alt['alt_type'].iloc[i]!r}; expected one of "
                 f"{sorted(ALT_TYPE_KINDS)}",
-                file=files.alt, row=i + 1, column="alt_type",
+                file=files.alt,
+                row=i + 1,
+                column="alt_type",
             )
         names.append(
             pd.DataFrame(
@@ -160,9 +177,7 @@ def parse_ofac_sdn_csv(
     address_rows, address_countries = _addresses(files.add, position)
     nationalities = extract_nationalities(remarks)
     flags = pd.DataFrame({"row": np.arange(n), "country": country_codes(sdn["Vess_flag"])})
-    countries = pd.concat(
-        [address_countries, nationalities, flags.dropna()], ignore_index=True
-    )
+    countries = pd.concat([address_countries, nationalities, flags.dropna()], ignore_index=True)
 
     identifiers = extract_identifiers(remarks)
     call_signs = pd.DataFrame(
@@ -170,9 +185,9 @@ def parse_ofac_sdn_csv(
     ).dropna()
     identifiers = pd.concat([identifiers, call_signs], ignore_index=True)
 
-    programs = split_joined(
-        sdn["Program"].str.strip().str.strip("[]"), "] ["
-    ).rename(columns={"value": "program"})
+    programs = split_joined(sdn["Program"].str.strip().str.strip("[]"), "] [").rename(
+        columns={"value": "program"}
+    )
     related = extract_related(remarks, known_names=sdn["SDN_Name"])
 
     source = files.list_source if list_source is None else list_source
@@ -229,7 +244,9 @@ def read_ofac_csv(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
             column = columns[actual] if actual < expected else f"(extra column {actual})"
             raise ListParseError(
                 f"expected {expected} columns ({', '.join(columns)}), got {actual}",
-                file=path, row=row if row and row > 0 else None, column=column,
+                file=path,
+                row=row if row and row > 0 else None,
+                column=column,
             ) from exc
         raise ListParseError(f"not a readable OFAC CSV file: {exc}", file=path) from exc
     frame = table.to_pandas()
@@ -239,7 +256,9 @@ def read_ofac_csv(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise ListParseError(
             f"ent_num must be a whole number, got {frame['ent_num'].iloc[i]!r}",
-            file=path, row=i + 1, column="ent_num",
+            file=path,
+            row=i + 1,
+            column="ent_num",
         )
     frame["ent_num"] = ent
     return frame
@@ -252,7 +271,9 @@ def _check_known_parties(frame: pd.DataFrame, position: pd.Series, path: Path) -
         raise ListParseError(
             f"ent_num {frame['ent_num'].iloc[i]} is not in the primary file "
             f"({unknown.sum()} such rows): the files come from different publications",
-            file=path, row=i + 1, column="ent_num",
+            file=path,
+            row=i + 1,
+            column="ent_num",
         )
 
 

@@ -34,7 +34,8 @@ class ListFormat(NamedTuple):
 
 FORMATS: dict[str, ListFormat] = {
     "us_ofac_sdn_csv": ListFormat(
-        looks_like_ofac_sdn_csv, parse_ofac_sdn_csv,
+        looks_like_ofac_sdn_csv,
+        parse_ofac_sdn_csv,
         lambda path: resolve_file_set(path).primary.resolve(),
     ),
     "us_trade_csl_csv": ListFormat(looks_like_trade_csl_csv, parse_trade_csl_csv),
@@ -50,8 +51,7 @@ def detect_list_format(path: str | Path) -> str:
         if list_format.detect(path):
             return name
     raise ListParseError(
-        f"unsupported list file; saw {_describe(path)}. Supported formats: "
-        f"{', '.join(FORMATS)}",
+        f"unsupported list file; saw {_describe(path)}. Supported formats: {', '.join(FORMATS)}",
         file=path,
     )
 

@@ -91,8 +91,21 @@ IDENTIFIER_LABELS: dict[str, str] = {
 """Only these labels become identifiers: dates, gender, websites etc. stay in ``remarks``."""
 
 COUNTRYLESS_SCHEMES = frozenset(
-    {"INN", "OGRN", "KPP", "OKPO", "BIK", "USCC", "IMO", "IMO_COMPANY", "LEI", "DUNS",
-     "SWIFT_BIC", "ISIN", "MMSI"}
+    {
+        "INN",
+        "OGRN",
+        "KPP",
+        "OKPO",
+        "BIK",
+        "USCC",
+        "IMO",
+        "IMO_COMPANY",
+        "LEI",
+        "DUNS",
+        "SWIFT_BIC",
+        "ISIN",
+        "MMSI",
+    }
 )
 """Schemes that already say which register they belong to, so no ``:CC`` suffix is added."""
 
@@ -118,7 +131,8 @@ def normalise_identifiers(found: pd.DataFrame) -> pd.DataFrame:
     """
     base = found["label"].map(IDENTIFIER_LABELS).astype("str")
     value = (
-        found["value"].astype("str")
+        found["value"]
+        .astype("str")
         .str.replace(r"\s+", " ", regex=True)
         .str.replace(r"^(?:#|No\.?:?)\s*", "", regex=True)  # "R.F.C. # ABC-123", "No.: 031"
         .str.replace(r",\s.*$", "", regex=True)  # "D000483, Diplomatic", "1372584, Kenya"
@@ -233,9 +247,7 @@ def arrow_strings(values: pd.Series) -> pa.Array:
     return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
-def group_into_lists(
-    rows: np.ndarray | pd.Series, values: pa.Array, n_rows: int
-) -> pa.ListArray:
+def group_into_lists(rows: np.ndarray | pd.Series, values: pa.Array, n_rows: int) -> pa.ListArray:
     """A list column of ``n_rows`` lists: ``values[i]`` goes into list ``rows[i]``.
 
     Order within a list follows ``values``; rows with nothing get an empty list, not null.
@@ -293,7 +305,5 @@ def entries_table(parties: pa.Table, names: pd.DataFrame) -> pa.Table:
     names = names.assign(_rank=rank).sort_values(["row", "_rank"], kind="stable")
     table = parties.take(pa.array(names["row"].to_numpy(dtype=np.int64)))
     table = table.append_column("name", arrow_strings(names["name"]))
-    table = table.append_column(
-        "name_kind", arrow_strings(names["name_kind"])
-    )
+    table = table.append_column("name_kind", arrow_strings(names["name_kind"]))
     return table.select(LIST_ENTRY_SCHEMA.names).cast(LIST_ENTRY_SCHEMA)

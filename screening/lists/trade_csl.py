@@ -36,8 +36,17 @@ from screening.schema import ENTITY_TYPES
 
 REQUIRED_COLUMNS = ("_id", "source", "name")
 OPTIONAL_COLUMNS = (
-    "entity_number", "type", "programs", "addresses", "start_date", "call_sign", "remarks",
-    "alt_names", "citizenships", "nationalities", "ids",
+    "entity_number",
+    "type",
+    "programs",
+    "addresses",
+    "start_date",
+    "call_sign",
+    "remarks",
+    "alt_names",
+    "citizenships",
+    "nationalities",
+    "ids",
 )
 _HEADER_MARKERS = frozenset({"_id", "source", "entity_number", "name", "alt_names"})
 
@@ -139,7 +148,8 @@ def parse_trade_csl_csv(path: str | Path, *, list_version: str | None = None) ->
             "entity_type": arrow_strings(entity_type),
             "programs": string_lists(
                 split_joined(frame["programs"], ";").rename(columns={"value": "program"}),
-                "program", n,
+                "program",
+                n,
             ),
             "countries": string_lists(countries, "country", n),
             "addresses": string_lists(addresses.rename(columns={"value": "address"}), "address", n),
@@ -195,7 +205,9 @@ def _read_csl(path: Path) -> pd.DataFrame:
         raise ListParseError(
             f"not a Consolidated Screening List CSV: missing column(s) {', '.join(missing)}; "
             f"header seen: {header[:12]}",
-            file=path, row=1, column=missing[0],
+            file=path,
+            row=1,
+            column=missing[0],
         )
     bad_rows: list[tuple[int, int, int]] = []
 
@@ -222,7 +234,9 @@ def _read_csl(path: Path) -> pd.DataFrame:
             column = header[actual] if actual < expected else f"(extra column {actual})"
             raise ListParseError(
                 f"expected {expected} columns as in the header, got {actual}",
-                file=path, row=row if row and row > 0 else None, column=column,
+                file=path,
+                row=row if row and row > 0 else None,
+                column=column,
             ) from exc
         raise ListParseError(f"not a readable CSV file: {exc}", file=path) from exc
     frame = table.to_pandas()
@@ -244,7 +258,9 @@ def _reject_unknown(
         i = int(np.flatnonzero(unknown.to_numpy())[0])
         raise ListParseError(
             f"unknown value {frame[column].iloc[i]!r}; expected one of {sorted(allowed)}",
-            file=path, row=i + 2, column=column,
+            file=path,
+            row=i + 2,
+            column=column,
         )
 
 
@@ -252,7 +268,9 @@ def _dates(path: Path, texts: pd.Series) -> pd.Series:
     """ISO ``start_date`` -> dates (any year: BIS has a 3017 typo); else an error naming the row."""
     texts = texts.str.strip()
     parsed = pc.strptime(
-        pa.array(texts, pa.string(), from_pandas=True), format="%Y-%m-%d", unit="s",
+        pa.array(texts, pa.string(), from_pandas=True),
+        format="%Y-%m-%d",
+        unit="s",
         error_is_null=True,
     )
     bad = texts.notna().to_numpy() & parsed.is_null().to_numpy(zero_copy_only=False)
@@ -260,6 +278,8 @@ def _dates(path: Path, texts: pd.Series) -> pd.Series:
         i = int(np.flatnonzero(bad)[0])
         raise ListParseError(
             f"start_date {texts.iloc[i]!r} is not a YYYY-MM-DD date",
-            file=path, row=i + 2, column="start_date",
+            file=path,
+            row=i + 2,
+            column="start_date",
         )
     return pd.Series(parsed.cast(pa.date32()).to_pylist(), dtype=object, index=texts.index)

@@ -211,9 +211,7 @@ class NameIndex:
             shape=(len(queries), n_vocab),
         )
         weighted = sim.multiply(self.weights[np.newaxis, :]).tocsr()
-        blocking = sim.multiply(
-            (self.weights * self.blocking)[np.newaxis, :]
-        ).tocsr()
+        blocking = sim.multiply((self.weights * self.blocking)[np.newaxis, :]).tocsr()
         unseen = self.unseen_token_weight
         total = np.empty(len(queries), dtype=np.float64)
         for qi, (q, ids) in enumerate(zip(queries, mapping.vocab_ids, strict=True)):

@@ -62,13 +62,17 @@ def _explain(
     if query.removed or key.removed:
         parts.append(
             "legal forms set aside: "
-            + (", ".join(query.legal_forms) or "-") + " vs " + (", ".join(key.legal_forms) or "-")
+            + (", ".join(query.legal_forms) or "-")
+            + " vs "
+            + (", ".join(key.legal_forms) or "-")
         )
     if legal_forms_conflict(query, key):
         parts.append("legal forms differ (score lowered)")
     if len(set(query.tokens)) == 1 or len(set(key.tokens)) == 1:
-        parts.append("one-word name" + (" spelt differently (score lowered)"
-                                          if query.tokens != key.tokens else ""))
+        parts.append(
+            "one-word name"
+            + (" spelt differently (score lowered)" if query.tokens != key.tokens else "")
+        )
     if index.key_is_weak[key_id]:
         parts.append("list name is a weak alias (score lowered)")
     if id_match:
@@ -143,17 +147,18 @@ def score_pairs(
         k_ids = np.concatenate([k_ids, np.array([e[1] for e in extra], dtype=np.int64)])
     if len(q_rows) == 0:
         return ScoredPairs(q_rows, k_ids, np.empty(0), mapping.fuzzy_pairs, id_hits)
-    shared = np.asarray(
-        weighted[q_rows].multiply(index.key_matrix[k_ids]).sum(axis=1)
-    ).ravel()
+    shared = np.asarray(weighted[q_rows].multiply(index.key_matrix[k_ids]).sum(axis=1)).ravel()
     dice = np.clip(2.0 * shared / (total[q_rows] + index.key_weight[k_ids]), 0.0, 1.0)
-    string_sim = process.cpdist(
-        [queries[i].key for i in q_rows],
-        [index.keys[k].key for k in k_ids],
-        scorer=fuzz.token_sort_ratio,
-        workers=workers,
-        dtype=np.float32,
-    ) / 100.0
+    string_sim = (
+        process.cpdist(
+            [queries[i].key for i in q_rows],
+            [index.keys[k].key for k in k_ids],
+            scorer=fuzz.token_sort_ratio,
+            workers=workers,
+            dtype=np.float32,
+        )
+        / 100.0
+    )
     scores = 100.0 * (TOKEN_WEIGHT_SHARE * dice + (1 - TOKEN_WEIGHT_SHARE) * string_sim)
     scores -= _penalties(queries, index, q_rows, k_ids)
     for n, (qi, k) in enumerate(zip(q_rows, k_ids, strict=True)):

@@ -66,10 +66,24 @@ def test_flagged_cells_are_formula_escaped(tmp_path: Path) -> None:
     trade = tmp_path / "trade.csv"
     with open(trade, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["EXPORTER_NAME", "IMPORTER_NAME", "HS_CODE", "DESTINATION_COUNTRY",
-                         "PRODUCT_DESCRIPTION"])
-        writer.writerow(["=HYPERLINK(\"http://x\")", "OOO SILOVYE MASHINY", "8542.31",
-                         "RUSSIA", "+cmd|' /C calc'!A0"])
+        writer.writerow(
+            [
+                "EXPORTER_NAME",
+                "IMPORTER_NAME",
+                "HS_CODE",
+                "DESTINATION_COUNTRY",
+                "PRODUCT_DESCRIPTION",
+            ]
+        )
+        writer.writerow(
+            [
+                '=HYPERLINK("http://x")',
+                "OOO SILOVYE MASHINY",
+                "8542.31",
+                "RUSSIA",
+                "+cmd|' /C calc'!A0",
+            ]
+        )
         writer.writerow(["ACME GMBH", "OOO ROMASHKA", "690721", "GERMANY", "tiles"])
         writer.writerow(["", "", "", "", ""])
         writer.writerow(["", "", "", "RUSSIA", ""])
@@ -111,5 +125,8 @@ def test_cli_run_writes_the_four_outputs(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "flagged" in result.output
     assert {p.name for p in out.iterdir()} == {
-        "flagged.csv", "screened.parquet", "rejected.csv", "manifest.json"
+        "flagged.csv",
+        "screened.parquet",
+        "rejected.csv",
+        "manifest.json",
     }

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from tests.conftest import shared_path
 
 from screening.errors import ReferenceDataError
 from screening.geo import (
@@ -17,6 +16,7 @@ from screening.geo import (
     load_country_aliases,
     normalise_countries,
 )
+from tests.conftest import shared_path
 
 CASES = [
     # ISO codes; a bare 2-letter value is a code, never a word

@@ -7,10 +7,10 @@ from collections import Counter
 
 import pyarrow as pa
 import pytest
-from tests.conftest import shared_path
 
 from screening.config import DEFAULT_TRANSSHIPMENT_COUNTRIES, DIRECT_DESTINATIONS
 from screening.geo import ROUTES, classify_routes, normalise_countries
+from tests.conftest import shared_path
 
 CASES = [
     # destination value, route, words the reason must contain

@@ -8,10 +8,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from tests.conftest import shared_path
 
 from screening.errors import ListParseError
 from screening.hs import CHPL_FILE, CHPL_TIERS, classify_chpl, load_chpl, normalise_hs_codes
+from tests.conftest import shared_path
 
 
 @pytest.fixture(scope="module")

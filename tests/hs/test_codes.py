@@ -7,9 +7,9 @@ import csv
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from tests.conftest import shared_path
 
 from screening.hs import match_code_prefixes, normalise_hs_code, normalise_hs_codes
+from tests.conftest import shared_path
 
 # raw value -> (hs_code, hs6, status, substring expected in hs_issue or None for no issue)
 CASES = [

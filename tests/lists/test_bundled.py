@@ -61,8 +61,17 @@ def test_row_counts_match() -> None:
 
 
 def test_dataset_fields() -> None:
-    required = {"id", "kind", "title", "publisher", "source_url", "snapshot_date", "licence",
-                "provenance", "files"}
+    required = {
+        "id",
+        "kind",
+        "title",
+        "publisher",
+        "source_url",
+        "snapshot_date",
+        "licence",
+        "provenance",
+        "files",
+    }
     datasets = load_manifest()["datasets"]
     for dataset in datasets:
         assert required <= set(dataset), dataset.get("id")
@@ -74,9 +83,7 @@ def test_dataset_fields() -> None:
 
 def test_active_list_paths_are_detected_as_their_format() -> None:
     formats = {
-        d["files"][0]["path"]: d["format"]
-        for d in load_manifest()["datasets"]
-        if d.get("active")
+        d["files"][0]["path"]: d["format"] for d in load_manifest()["datasets"] if d.get("active")
     }
     list_paths = bundled_list_paths()
     assert len(list_paths) == len(formats) >= 2

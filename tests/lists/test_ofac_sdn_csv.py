@@ -8,12 +8,12 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pytest
-from tests.conftest import shared_path
 
 from screening.errors import ListParseError
 from screening.lists import parse_ofac_sdn_csv
 from screening.lists.ofac_sdn_csv import ALT_COLUMNS, read_ofac_csv
 from screening.schema import LIST_ENTRY_SCHEMA
+from tests.conftest import shared_path
 
 SDN_SET = ("sanctions", "us_ofac", "sdn_set_2023-12-28")
 
@@ -93,7 +93,10 @@ def test_russian_entity_identifiers_from_remarks(sdn: pd.DataFrame) -> None:
     assert ("INN", "7718852163") in ids
     assert ("OGRN", "1117746521452") in ids  # "Registration ID 1117746521452 (Russia)"
     assert list(rosoboron["programs"]) == [
-        "SYRIA", "UKRAINE-EO13662", "IRAN-CON-ARMS-EO", "RUSSIA-EO14024",
+        "SYRIA",
+        "UKRAINE-EO13662",
+        "IRAN-CON-ARMS-EO",
+        "RUSSIA-EO14024",
     ]
     assert "RU" in rosoboron["countries"]
 
@@ -184,8 +187,10 @@ def test_small_set_parses(tmp_path: Path) -> None:
     assert table["list_version"].to_pylist() == [None] * 4
     kinds = dict(zip(table["name"].to_pylist(), table["name_kind"].to_pylist(), strict=True))
     assert kinds == {
-        "AEROCARIBBEAN AIRLINES": "primary", "BANCO NACIONAL DE CUBA": "primary",
-        "NATIONAL BANK OF CUBA": "alias", "BNC": "weak_alias",
+        "AEROCARIBBEAN AIRLINES": "primary",
+        "BANCO NACIONAL DE CUBA": "primary",
+        "NATIONAL BANK OF CUBA": "alias",
+        "BNC": "weak_alias",
     }
     assert isinstance(table, pa.Table)
 

@@ -7,13 +7,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from tests.conftest import shared_path
 
 from screening import paths
 from screening.errors import ListParseError
 from screening.lists import detect_list_format, parse_list_files
 from screening.lists.registry import keep_newest_versions
 from screening.schema import LIST_ENTRY_SCHEMA
+from tests.conftest import shared_path
 
 REFERENCE_DIR = Path(paths.REFERENCE_DIR)
 SDN_DIR = REFERENCE_DIR / "us_ofac_sdn" / "2023-12-28"
@@ -33,8 +33,9 @@ def test_csl_detected_by_header() -> None:
 
 
 def test_set_members_parse_once_and_versions_merge() -> None:
-    table = parse_list_files([SDN_DIR / "sdn.csv", SDN_DIR / "add.csv", SDN_DIR, CSL_FILE],
-                             list_version=None)
+    table = parse_list_files(
+        [SDN_DIR / "sdn.csv", SDN_DIR / "add.csv", SDN_DIR, CSL_FILE], list_version=None
+    )
     assert table.schema == LIST_ENTRY_SCHEMA
     primary = table.filter(pc.equal(table["name_kind"], "primary"))
     sdn = primary.filter(pc.equal(primary["list_source"], "us_ofac_sdn"))
@@ -62,8 +63,11 @@ def test_newest_version_wins() -> None:
 def test_unsupported_file_names_file_and_what_was_seen(tmp_path: Path) -> None:
     path = tmp_path / "notes.csv"
     path.write_text("alpha,beta\n1,2\n", encoding="utf-8")
-    with pytest.raises(ListParseError, match=r"notes\.csv: unsupported list file; saw first "
-                                             r"line 'alpha,beta'") as info:
+    with pytest.raises(
+        ListParseError,
+        match=r"notes\.csv: unsupported list file; saw first "
+        r"line 'alpha,beta'",
+    ) as info:
         parse_list_files([path])
     assert info.value.file == path
 

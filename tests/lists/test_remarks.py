@@ -23,8 +23,10 @@ def _ids(remark: str) -> set[tuple[str, str]]:
 
 IDENTIFIER_CASES = [
     # remark as OFAC writes it -> (scheme, value) pairs
-    ("Tax ID No. 7718852163 (Russia); Registration ID 1117746521452 (Russia).",
-     {("INN", "7718852163"), ("OGRN", "1117746521452")}),
+    (
+        "Tax ID No. 7718852163 (Russia); Registration ID 1117746521452 (Russia).",
+        {("INN", "7718852163"), ("OGRN", "1117746521452")},
+    ),
     ("Tax ID No. 772879307103 (Russia)", {("INN", "772879307103")}),  # 12-digit personal INN
     ("Registration Number 304500116000157 (Russia)", {("OGRN", "304500116000157")}),  # OGRNIP
     ("Registration Number 1135032005734", {("REGISTRATION", "1135032005734")}),  # no country
@@ -33,12 +35,18 @@ IDENTIFIER_CASES = [
     ("Government Gazette Number 56467052 (Russia)", {("OKPO", "56467052")}),
     ("Government Gazette Number 14512525 (Belarus)", {("GOVERNMENT_GAZETTE:BY", "14512525")}),
     ("Vessel Registration Identification IMO 9220952.", {("IMO", "9220952")}),
-    ("Company Number IMO 5528362; MMSI 572469210", {("IMO_COMPANY", "5528362"),
-                                                     ("MMSI", "572469210")}),
-    ("INN: 7703270067; KPP: 770301001; OGRN 1027700042413",  # EU/UK style labels
-     {("INN", "7703270067"), ("KPP", "770301001"), ("OGRN", "1027700042413")}),
-    ("Passport K989895 (Tunisia) issued 26 Jul 1995 expires 25 Jul 2000",
-     {("PASSPORT:TN", "K989895")}),
+    (
+        "Company Number IMO 5528362; MMSI 572469210",
+        {("IMO_COMPANY", "5528362"), ("MMSI", "572469210")},
+    ),
+    (
+        "INN: 7703270067; KPP: 770301001; OGRN 1027700042413",  # EU/UK style labels
+        {("INN", "7703270067"), ("KPP", "770301001"), ("OGRN", "1027700042413")},
+    ),
+    (
+        "Passport K989895 (Tunisia) issued 26 Jul 1995 expires 25 Jul 2000",
+        {("PASSPORT:TN", "K989895")},
+    ),
     ("alt. Passport 203037 (Libya)", {("PASSPORT:LY", "203037")}),
     ("R.F.C. # PMA-910805 (Mexico)", {("TAX_ID:MX", "PMA-910805")}),
     ("SWIFT/BIC SABRRUMM; Website www.sberbank.ru", {("SWIFT_BIC", "SABRRUMM")}),
@@ -56,8 +64,10 @@ def test_identifiers(remark: str, expected: set[tuple[str, str]]) -> None:
 ALIAS_CASES = [
     ("a.k.a. 'BNC'.", ["BNC"]),
     ("DOB 1966; a.k.a. 'ABU ANAS'; a.k.a. ''ABD AL-MUHSI'.", ["ABU ANAS", "'ABD AL-MUHSI"]),
-    ("a.k.a. ''FOOPIE''; a.k.a. 'ABDEL' AZIZ BEN NARVAN'; f.k.a. 'SAND SWAN'.",
-     ["FOOPIE", "ABDEL' AZIZ BEN NARVAN", "SAND SWAN"]),
+    (
+        "a.k.a. ''FOOPIE''; a.k.a. 'ABDEL' AZIZ BEN NARVAN'; f.k.a. 'SAND SWAN'.",
+        ["FOOPIE", "ABDEL' AZIZ BEN NARVAN", "SAND SWAN"],
+    ),
     ("n.k.a. 'NEW NAME'; Linked To: X.", ["NEW NAME"]),
     ("Gender Male; nationality Iran", []),
 ]
@@ -93,7 +103,9 @@ def test_nationalities() -> None:
     )
     found = extract_nationalities(remarks)
     assert list(zip(found["row"], found["country"], strict=True)) == [
-        (0, "RU"), (0, "KP"), (2, "MX"),
+        (0, "RU"),
+        (0, "KP"),
+        (2, "MX"),
     ]
 
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from tests.conftest import shared_path
 
 from screening.errors import ListParseError
 from screening.lists import parse_trade_csl_csv
 from screening.lists.trade_csl import SOURCE_CODES, list_source_code
 from screening.schema import LIST_ENTRY_SCHEMA
+from tests.conftest import shared_path
 
 CSL_2022 = ("sanctions", "us_trade_csl", "consolidated_2022-04.csv")
 CSL_2025 = ("sanctions", "us_trade_csl", "consolidated_2025_sample.csv")
@@ -93,7 +93,9 @@ def test_ids_cell_and_programs(csl: pd.DataFrame) -> None:
     assert {("INN", "7707083893"), ("OGRN", "1027700132195"), ("SWIFT_BIC", "SABRRUMM")} <= ids
     # the same party is on three CSL source lists: one party per list
     assert set(primary.loc[primary["source_id"] == "17018", "list_source"]) == {
-        "us_ofac_sdn", "us_ofac_ssi", "us_ofac_ns_mbs",
+        "us_ofac_sdn",
+        "us_ofac_ssi",
+        "us_ofac_ns_mbs",
     }
     multi = primary[primary["programs"].map(len) > 1]
     assert len(multi) > 100
@@ -119,7 +121,8 @@ def test_2025_layout() -> None:
     assert len(primary) == 13
     tnk = primary.loc["28603"]
     assert {(i["scheme"], i["value"]) for i in tnk["identifiers"]} == {
-        ("VAT:CH", "CHE-267.936.404"), ("REGISTRATION:CH", "CH-660.0.559.011-2"),
+        ("VAT:CH", "CHE-267.936.404"),
+        ("REGISTRATION:CH", "CH-660.0.559.011-2"),
     }
     assert list(tnk["programs"]) == ["VENEZUELA-EO13850", "UKRAINE-EO13662"]
     cetc = rows[rows["name"].str.contains("CETC 13", regex=False)].iloc[0]

@@ -63,8 +63,10 @@ def test_clean_lookalikes_do_not_hit(query: str) -> None:
 def test_inn_prefix_agreement_is_decisive() -> None:
     lists = load_bundled_lists()
     with_inn = [
-        r for r in lists.filter(pa.compute.equal(lists["list_source"], "us_ofac_sdn"))
-        .select(["source_id", "name", "identifiers", "name_kind"]).to_pylist()
+        r
+        for r in lists.filter(pa.compute.equal(lists["list_source"], "us_ofac_sdn"))
+        .select(["source_id", "name", "identifiers", "name_kind"])
+        .to_pylist()
         if r["name_kind"] == "primary" and any(i["scheme"] == "INN" for i in r["identifiers"])
     ]
     entry = with_inn[0]
