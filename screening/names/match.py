@@ -30,7 +30,7 @@ SINGLE_WORD_LEGAL_FORM_CONFLICT_PENALTY = 10.0
 """CITY LLC vs CITY PJSC: with one word in common, differing legal forms say a lot."""
 TOKEN_WEIGHT_SHARE = 0.7
 MAX_CANDIDATES_PER_NAME = 100
-BATCH_SIZE = 4000
+BATCH_SIZE = 20000
 
 
 def _explain(
@@ -147,8 +147,19 @@ def score_pairs(
         k_ids = np.concatenate([k_ids, np.array([e[1] for e in extra], dtype=np.int64)])
     if len(q_rows) == 0:
         return ScoredPairs(q_rows, k_ids, np.empty(0), mapping.fuzzy_pairs, id_hits)
+    id_pair = np.array(
+        [int(k) in id_hits.get(int(qi), {}) for qi, k in zip(q_rows, k_ids, strict=True)]
+        if id_hits
+        else np.zeros(len(q_rows), dtype=bool),
+        dtype=bool,
+    )
     shared = np.asarray(weighted[q_rows].multiply(index.key_matrix[k_ids]).sum(axis=1)).ravel()
     dice = np.clip(2.0 * shared / (total[q_rows] + index.key_weight[k_ids]), 0.0, 1.0)
+    # string similarity adds at most its share: pairs that cannot reach the threshold go now
+    reachable = (100.0 * (TOKEN_WEIGHT_SHARE * dice + (1 - TOKEN_WEIGHT_SHARE)) >= threshold) | (
+        id_pair
+    )
+    q_rows, k_ids, dice = q_rows[reachable], k_ids[reachable], dice[reachable]
     string_sim = (
         process.cpdist(
             [queries[i].key for i in q_rows],
@@ -160,10 +171,9 @@ def score_pairs(
         / 100.0
     )
     scores = 100.0 * (TOKEN_WEIGHT_SHARE * dice + (1 - TOKEN_WEIGHT_SHARE) * string_sim)
-    scores -= _penalties(queries, index, q_rows, k_ids)
-    for n, (qi, k) in enumerate(zip(q_rows, k_ids, strict=True)):
-        if k in id_hits.get(int(qi), {}):
-            scores[n] = 100.0
+    near = np.flatnonzero(scores >= threshold)
+    scores[near] -= _penalties(queries, index, q_rows[near], k_ids[near])
+    scores[id_pair[reachable]] = 100.0
     keep = scores >= threshold
     return ScoredPairs(
         q_rows[keep], k_ids[keep], np.round(scores[keep], 1), mapping.fuzzy_pairs, id_hits

@@ -75,11 +75,11 @@ class NormalisedName:
     identifiers: tuple[tuple[str, str], ...] = field(default=())
     removed: tuple[str, ...] = field(default=())
     """words normalised away (legal forms), for explanations"""
+    key: str = field(init=False, compare=False)
+    """The core as one string: what string scorers compare."""
 
-    @property
-    def key(self) -> str:
-        """The core as one string: what string scorers compare."""
-        return " ".join(self.tokens)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", " ".join(self.tokens))
 
 
 def _raw_tokens(text: str) -> list[str]:
@@ -110,6 +110,7 @@ MIN_FOLD_LEN = 6
 """Shorter tokens are kept as written: folding AVITS to AVIC would make two names meet."""
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def fold_token(token: str) -> str:
     """Phonetic key meeting transliteration variants (Khimprom ~ Himprom, Tsentr ~ Centr)."""
     if len(token) < MIN_FOLD_LEN:
