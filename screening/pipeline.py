@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -26,14 +25,25 @@ PARTY_ROLES = ("exporter", "importer")
 MATCH_FIELDS = ("score", "name", "list_source", "source_id", "explanation")
 
 
-@dataclass
 class ReferenceData:
-    """Lists, their name index and the CHPL table: built once per run, shared by all chunks."""
+    """Lists, their name index and the CHPL table: built once per run, shared by all chunks.
 
-    lists: pa.Table
-    index: NameIndex
-    chpl: pa.Table
-    list_versions: dict[str, str] = field(default_factory=dict)
+    A plain class rather than a dataclass on purpose: task runners such as Dask walk
+    dataclass arguments field by field; this object must travel to workers as one piece.
+    """
+
+    def __init__(
+        self,
+        *,
+        lists: pa.Table,
+        index: NameIndex,
+        chpl: pa.Table,
+        list_versions: dict[str, str] | None = None,
+    ) -> None:
+        self.lists = lists
+        self.index = index
+        self.chpl = chpl
+        self.list_versions = dict(list_versions or {})
 
 
 def load_reference_data(config: ScreeningConfig) -> ReferenceData:

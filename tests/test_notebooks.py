@@ -120,9 +120,10 @@ def cell_tagged(nb: Any, tag: str) -> Any:
 
 
 def outputs_of(cell: Any, mime: str) -> list[str]:
-    found = [o["data"][mime] for o in cell.outputs if mime in o.get("data", {})]
-    found += [o["text"] for o in cell.outputs if mime == "stream" and o.output_type == "stream"]
-    return found
+    """Displayed data of one MIME type, or printed text for ``mime="stream"``."""
+    if mime == "stream":
+        return [o["text"] for o in cell.outputs if o.output_type == "stream"]
+    return [o["data"][mime] for o in cell.outputs if mime in o.get("data", {})]
 
 
 def summary_of(nb: Any) -> dict[str, Any]:

@@ -130,3 +130,21 @@ def test_cli_run_writes_the_four_outputs(tmp_path: Path) -> None:
         "rejected.csv",
         "manifest.json",
     }
+
+
+def test_chunked_run_on_a_dask_cluster_matches_the_default_run(
+    sample_run: Path, tmp_path: Path
+) -> None:
+    from prefect_dask import DaskTaskRunner
+
+    runner = DaskTaskRunner(
+        cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": False}
+    )
+    out = tmp_path / "dask"
+    screen_trade.with_options(task_runner=runner)(out_dir=str(out), chunk_rows=1_200)
+    default = pd.read_parquet(sample_run / "screened.parquet")
+    chunked = pd.read_parquet(out / "screened.parquet")
+    assert len(chunked) == len(default)
+    columns = ["record_id", "risk_level", "risk_points", "chpl_tier", "route"]
+    columns += [f"{r}_match_source_id" for r in PARTY_ROLES]
+    pd.testing.assert_frame_equal(chunked[columns], default[columns])
