@@ -170,7 +170,7 @@ def match_names_cmd(
         threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
         top=top,
     )
-    write_csv_atomic(hits, out)
+    write_csv_atomic(hits.drop_columns(["query_country"]), out)
     click.echo(f"{hits.num_rows} matches for {len(set(hits['query'].to_pylist()))} names -> {out}")
 
 

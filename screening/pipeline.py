@@ -101,13 +101,21 @@ def classify_destinations(trades: pa.Table, config: ScreeningConfig) -> pa.Table
     )
 
 
+PARTY_COUNTRY_COLUMNS = {"exporter": "origin_iso2", "importer": "destination_iso2"}
+"""The country that qualifies each party's match: where the goods leave from / go to."""
+
+
 def best_party_matches(
-    names: Sequence[str | None], index: NameIndex, config: ScreeningConfig
+    names: Sequence[str | None],
+    countries: Sequence[str | None],
+    index: NameIndex,
+    config: ScreeningConfig,
 ) -> pa.Table:
-    """All list hits for the distinct names (query, rank, score, ...), NAME_MATCH_SCHEMA."""
+    """All list hits for the distinct (name, country) pairs, NAME_MATCH_SCHEMA."""
     return match_names(
         names,
         index,
+        countries=countries,
         threshold=config.name_threshold,
         top=config.max_matches_per_name,
         workers=config.workers,
@@ -116,17 +124,34 @@ def best_party_matches(
 
 def match_parties(trades: pa.Table, index: NameIndex, config: ScreeningConfig) -> pa.Table:
     """Add ``<role>_match_*`` columns: the best list hit of the exporter and the importer."""
-    names = [*trades["exporter"].to_pylist(), *trades["importer"].to_pylist()]
-    hits = best_party_matches(names, index, config)
-    best = hits.filter(pc.equal(hits["rank"], 1))
-    other_hits = hits.group_by("query").aggregate([("rank", "count")])
-    lookup = {q: row for q, row in zip(best["query"].to_pylist(), best.to_pylist(), strict=True)}
-    counts = dict(
-        zip(other_hits["query"].to_pylist(), other_hits["rank_count"].to_pylist(), strict=True)
-    )
-    out = trades
+    names: list[str | None] = []
+    countries: list[str | None] = []
     for role in PARTY_ROLES:
-        keys = [(n or "").strip() for n in trades[role].to_pylist()]
+        names += trades[role].to_pylist()
+        country_column = PARTY_COUNTRY_COLUMNS[role]
+        countries += (
+            trades[country_column].to_pylist()
+            if country_column in trades.column_names
+            else [None] * trades.num_rows
+        )
+    hits = best_party_matches(names, countries, index, config)
+    lookup: dict[tuple[str, str | None], dict] = {}
+    counts: dict[tuple[str, str | None], int] = {}
+    for hit in hits.to_pylist():
+        key = (hit["query"], hit["query_country"])
+        counts[key] = counts.get(key, 0) + 1
+        if hit["rank"] == 1:
+            lookup[key] = hit
+    out = trades
+    for role, offset in zip(PARTY_ROLES, (0, trades.num_rows), strict=True):
+        keys = [
+            ((n or "").strip(), c or None)
+            for n, c in zip(
+                names[offset : offset + trades.num_rows],
+                countries[offset : offset + trades.num_rows],
+                strict=True,
+            )
+        ]
         rows = [lookup.get(k) for k in keys]
         out = out.append_column(
             f"{role}_match_score", pa.array([r["score"] if r else None for r in rows], pa.float64())

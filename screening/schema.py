@@ -108,9 +108,11 @@ NAME_MATCH_SCHEMA = pa.schema(
         pa.field("source_id", pa.string(), nullable=False),
         pa.field("matched_name", pa.string(), nullable=False),
         pa.field("explanation", pa.string()),
+        pa.field("query_country", pa.string()),
     ]
 )
-"""One row per (query name, listed name) pair at or above the threshold, best first."""
+"""One row per (query name, listed name) pair at or above the threshold, best first.
+``query_country`` is the ISO-2 country given with the query (null when none was given)."""
 
 
 def empty_table(schema: pa.Schema) -> pa.Table:

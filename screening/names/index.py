@@ -63,6 +63,8 @@ class NameIndex:
     identifier_keys: dict[tuple[str, str], list[int]]
     key_is_weak: np.ndarray
     """per key: every list row carrying it is a weak alias (OFAC's low-quality a.k.a.)"""
+    key_countries: list[frozenset[str]]
+    """per key: ISO-2 countries of the listed entries carrying it"""
     _buckets: dict[str, tuple[list[str], np.ndarray]]
 
     @classmethod
@@ -122,6 +124,15 @@ class NameIndex:
         key_is_weak = np.array(
             [bool(np.all(kinds[rows] == "weak_alias")) for rows in key_rows], dtype=bool
         )
+        countries_col = (
+            list_table["countries"].to_pylist()
+            if "countries" in list_table.column_names
+            else [None] * list_table.num_rows
+        )
+        key_countries = [
+            frozenset(c for row in rows.tolist() for c in (countries_col[row] or []))
+            for rows in key_rows
+        ]
         buckets: dict[str, list[str]] = defaultdict(list)
         for token in tokens:
             if len(token) >= MIN_FUZZY_TOKEN_LEN - 1:
@@ -138,6 +149,7 @@ class NameIndex:
             key_weight=key_weight,
             identifier_keys=dict(identifier_keys),
             key_is_weak=key_is_weak,
+            key_countries=key_countries,
             _buckets={
                 k: (v, np.array([vocab[t] for t in v], dtype=np.int64)) for k, v in buckets.items()
             },

@@ -25,6 +25,10 @@ WEAK_ALIAS_PENALTY = 15.0
 """OFAC: weak a.k.a.s are broad and not expected to produce a hit on their own."""
 SINGLE_WORD_SPELLING_PENALTY = 10.0
 """A one-word name spelt differently (INTERSAN / INTERSCAN) is thin evidence."""
+COUNTRY_AGREEMENT_BONUS = 3.0
+COUNTRY_CONFLICT_PENALTY = 5.0
+"""The trade party's country (origin for exporters, destination for importers) against the
+countries of the listed entry: agreement is mild support, conflict mild doubt."""
 LEGAL_FORM_CONFLICT_PENALTY = 4.0
 SINGLE_WORD_LEGAL_FORM_CONFLICT_PENALTY = 10.0
 """CITY LLC vs CITY PJSC: with one word in common, differing legal forms say a lot."""
@@ -39,6 +43,7 @@ def _explain(
     index: NameIndex,
     fuzzy: dict[str, tuple[str, float]],
     id_match: str | None,
+    query_country: str | None = None,
 ) -> str:
     key = index.keys[key_id]
     key_tokens = set(key.tokens)
@@ -75,6 +80,14 @@ def _explain(
         )
     if index.key_is_weak[key_id]:
         parts.append("list name is a weak alias (score lowered)")
+    key_countries = index.key_countries[key_id]
+    relation = country_relation(query_country, key_countries)
+    if relation is not None:
+        listed = ", ".join(sorted(key_countries))
+        parts.append(
+            f"country {query_country} vs listed {listed}: "
+            + ("agree (score raised)" if relation == "agree" else "differ (score lowered)")
+        )
     if id_match:
         parts.append(id_match)
     return "; ".join(parts)
@@ -112,13 +125,31 @@ def legal_forms_conflict(query: NormalisedName, key: NormalisedName) -> bool:
     )
 
 
+def country_relation(query_country: str | None, key_countries: frozenset[str]) -> str | None:
+    """'agree', 'differ', or None when either side has no country."""
+    if not query_country or not key_countries:
+        return None
+    return "agree" if query_country in key_countries else "differ"
+
+
 def _penalties(
-    queries: Sequence[NormalisedName], index: NameIndex, q_rows: np.ndarray, k_ids: np.ndarray
+    queries: Sequence[NormalisedName],
+    index: NameIndex,
+    q_rows: np.ndarray,
+    k_ids: np.ndarray,
+    query_countries: Sequence[str | None] | None,
 ) -> np.ndarray:
-    """Points taken off for qualifying evidence: weak aliases, one-word names, legal forms."""
+    """Points taken off (negative: added) for qualifying evidence: weak aliases, one-word
+    names, legal forms, countries."""
     penalty = np.where(index.key_is_weak[k_ids], WEAK_ALIAS_PENALTY, 0.0)
     for n, (qi, k) in enumerate(zip(q_rows.tolist(), k_ids.tolist(), strict=True)):
         query, key = queries[qi], index.keys[k]
+        if query_countries is not None:
+            relation = country_relation(query_countries[qi], index.key_countries[k])
+            if relation == "agree":
+                penalty[n] -= COUNTRY_AGREEMENT_BONUS
+            elif relation == "differ":
+                penalty[n] += COUNTRY_CONFLICT_PENALTY
         single = len(set(query.tokens)) == 1 or len(set(key.tokens)) == 1
         if single and query.tokens != key.tokens:
             penalty[n] += SINGLE_WORD_SPELLING_PENALTY
@@ -135,6 +166,7 @@ def score_pairs(
     *,
     threshold: float = DEFAULT_THRESHOLD,
     workers: int = -1,
+    query_countries: Sequence[str | None] | None = None,
 ) -> ScoredPairs:
     """Score the candidate (query, key) pairs; keep those at or above ``threshold``."""
     mapping = index.map_tokens(queries, workers=workers)
@@ -171,8 +203,9 @@ def score_pairs(
         / 100.0
     )
     scores = 100.0 * (TOKEN_WEIGHT_SHARE * dice + (1 - TOKEN_WEIGHT_SHARE) * string_sim)
-    near = np.flatnonzero(scores >= threshold)
-    scores[near] -= _penalties(queries, index, q_rows[near], k_ids[near])
+    near = np.flatnonzero(scores >= threshold - COUNTRY_AGREEMENT_BONUS)
+    scores[near] -= _penalties(queries, index, q_rows[near], k_ids[near], query_countries)
+    scores = np.minimum(scores, 100.0)
     scores[id_pair[reachable]] = 100.0
     keep = scores >= threshold
     return ScoredPairs(
@@ -180,20 +213,37 @@ def score_pairs(
     )
 
 
+def _distinct_queries(
+    names: Iterable[str | None], countries: Iterable[str | None] | None
+) -> list[tuple[str, str | None]]:
+    names = list(names)
+    pairs = (
+        zip(names, countries, strict=True) if countries is not None else ((n, None) for n in names)
+    )
+    return sorted(
+        {(n.strip(), c or None) for n, c in pairs if n and n.strip()},
+        key=lambda p: (p[0], p[1] or ""),
+    )
+
+
 def match_names(
     names: Iterable[str | None],
     index: NameIndex,
     *,
+    countries: Iterable[str | None] | None = None,
     threshold: float = DEFAULT_THRESHOLD,
     top: int = 3,
     workers: int = -1,
 ) -> pa.Table:
     """Match party names against the index: one row per (query, listed entry) hit, best first.
 
-    Works over distinct non-empty names; a name with no hit at or above ``threshold`` does not
-    appear. ``top`` caps listed entries per name. Deterministic: ties are broken by list order.
+    Works over distinct non-empty names (with ``countries``, distinct (name, ISO-2 country)
+    pairs: the party's own country qualifies the score). A name with no hit at or above
+    ``threshold`` does not appear. ``top`` caps listed entries per query. Deterministic.
     """
-    unique = sorted({n.strip() for n in names if n and n.strip()})
+    distinct = _distinct_queries(names, countries)
+    use_countries = countries is not None
+    unique = [n for n, _ in distinct]
     if not unique or not index.keys:
         return empty_table(NAME_MATCH_SCHEMA)
     table_sources = index.list_table["list_source"].to_pylist()
@@ -202,8 +252,15 @@ def match_names(
     out: dict[str, list] = {f.name: [] for f in NAME_MATCH_SCHEMA}
     for start in range(0, len(unique), BATCH_SIZE):
         batch = unique[start : start + BATCH_SIZE]
+        batch_countries = [c for _, c in distinct[start : start + BATCH_SIZE]]
         queries = normalise_names(batch)
-        scored = score_pairs(queries, index, threshold=threshold, workers=workers)
+        scored = score_pairs(
+            queries,
+            index,
+            threshold=threshold,
+            workers=workers,
+            query_countries=batch_countries if use_countries else None,
+        )
         q_rows, k_ids, scores = scored.query_rows, scored.key_ids, scored.scores
         fuzzy, id_hits = scored.fuzzy_tokens, scored.identifier_hits
         order = np.lexsort((k_ids, -scores, q_rows))
@@ -215,7 +272,12 @@ def match_names(
             rank = 0
             for score, key_id in hits:
                 explanation = _explain(
-                    queries[qi], key_id, index, fuzzy, id_hits.get(qi, {}).get(key_id)
+                    queries[qi],
+                    key_id,
+                    index,
+                    fuzzy,
+                    id_hits.get(qi, {}).get(key_id),
+                    batch_countries[qi],
                 )
                 for row in index.key_rows[key_id].tolist():
                     entry = (table_sources[row], table_ids[row])
@@ -232,6 +294,7 @@ def match_names(
                     out["source_id"].append(entry[1])
                     out["matched_name"].append(table_names[row])
                     out["explanation"].append(explanation)
+                    out["query_country"].append(batch_countries[qi])
                 if rank > top:
                     break
     return pa.table(out, schema=NAME_MATCH_SCHEMA)
