@@ -176,12 +176,48 @@ def match_names_cmd(
 
 @cli.command()
 @click.argument("names", nargs=-1)
-def compare(names: tuple[str, ...]) -> None:
-    """Score two names against each other and explain the score."""
-    if len(names) != 2:
-        raise click.UsageError("give exactly two names")
-    from screening.names import compare_names
+@click.option(
+    "--pairs",
+    "pairs_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="CSV or Parquet with columns name1,name2: score every row.",
+)
+@click.option("--out", type=click.Path(dir_okay=False), help="Output CSV for --pairs.")
+def compare(names: tuple[str, ...], pairs_file: str | None, out: str | None) -> None:
+    """Score two names against each other and explain the score; or every row of --pairs
+    (adds score and is_match at the default threshold)."""
+    from screening.names import DEFAULT_THRESHOLD, compare_names, score_name_pairs
 
+    if pairs_file:
+        if names or not out:
+            raise click.UsageError("--pairs FILE takes --out OUT and no names")
+        import pandas as pd
+
+        from screening.io.writers import write_csv_atomic
+
+        frame = (
+            pd.read_parquet(pairs_file)
+            if pairs_file.endswith(".parquet")
+            else pd.read_csv(pairs_file, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+        )
+        missing = {"name1", "name2"} - set(frame.columns)
+        if missing:
+            raise click.UsageError(
+                f"{pairs_file}: missing column(s) {', '.join(sorted(missing))}; "
+                f"columns seen: {', '.join(map(str, frame.columns))}"
+            )
+        results = score_name_pairs(
+            frame["name1"].fillna("").astype(str).tolist(),
+            frame["name2"].fillna("").astype(str).tolist(),
+        )
+        frame["score"] = [r.score for r in results]
+        frame["is_match"] = frame["score"] >= DEFAULT_THRESHOLD
+        frame["explanation"] = [r.explanation for r in results]
+        write_csv_atomic(frame, out)
+        click.echo(f"{len(frame)} pairs scored, {int(frame['is_match'].sum())} matches -> {out}")
+        return
+    if len(names) != 2:
+        raise click.UsageError("give exactly two names, or --pairs FILE --out OUT")
     result = compare_names(names[0], names[1])
     click.echo(f"score {result.score:.1f}")
     click.echo(result.explanation)

@@ -68,3 +68,19 @@ def test_compare_prints_score_and_explanation() -> None:
     assert result.exit_code == 0
     assert result.output.startswith("score 100.0")
     assert "matched words" in result.output
+
+
+def test_compare_pairs_file_adds_score_and_is_match(tmp_path: Path) -> None:
+    pairs = tmp_path / "pairs.csv"
+    pd.DataFrame(
+        {
+            "name1": ["OOO YATASS RUS", "ABC TRADING CO LTD", "ООО «ЯТАШ РУС»", ""],
+            "name2": ["YATASH RUS, LLC", "XYZ TRADING CO LTD", "YATASH RUS LLC", "ACME"],
+        }
+    ).to_csv(pairs, index=False)
+    out = tmp_path / "scored.csv"
+    result = CliRunner().invoke(cli, ["compare", "--pairs", str(pairs), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    scored = pd.read_csv(out, encoding="utf-8-sig")
+    assert scored["is_match"].tolist() == [True, False, True, False]
+    assert (scored["score"] >= 0).all() and (scored["score"] <= 100).all()

@@ -6,6 +6,7 @@ from screening.names.match import (
     Comparison,
     compare_names,
     match_names,
+    score_name_pairs,
 )
 from screening.names.normalise import (
     NormalisedName,
@@ -22,4 +23,5 @@ __all__ = [
     "match_names",
     "normalise_company_name",
     "normalise_name",
+    "score_name_pairs",
 ]

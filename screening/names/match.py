@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 from rapidfuzz import fuzz, process
+from scipy import sparse
 
 from screening.names.index import NameIndex, describe_weight, token_idf
 from screening.names.normalise import NormalisedName, normalise_names
@@ -108,6 +109,14 @@ class ScoredPairs:
     identifier_hits: IdentifierHits
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """Score of one pair of names and why."""
+
+    score: float
+    explanation: str
+
+
 def _identifier_hits(queries: Sequence[NormalisedName], index: NameIndex) -> IdentifierHits:
     hits: IdentifierHits = {}
     for qi, q in enumerate(queries):
@@ -168,7 +177,7 @@ def score_pairs(
     workers: int = -1,
     query_countries: Sequence[str | None] | None = None,
 ) -> ScoredPairs:
-    """Score the candidate (query, key) pairs; keep those at or above ``threshold``."""
+    """Generate candidates for the queries and keep the pairs scoring >= ``threshold``."""
     mapping = index.map_tokens(queries, workers=workers)
     blocking, weighted, total = index.query_matrices(queries, mapping)
     q_rows, k_ids = index.candidates(blocking, max_candidates=MAX_CANDIDATES_PER_NAME)
@@ -177,8 +186,40 @@ def score_pairs(
     if extra:
         q_rows = np.concatenate([q_rows, np.array([e[0] for e in extra], dtype=np.int64)])
         k_ids = np.concatenate([k_ids, np.array([e[1] for e in extra], dtype=np.int64)])
+    q_rows, k_ids, scores = _score_given_pairs(
+        queries,
+        index,
+        q_rows,
+        k_ids,
+        weighted,
+        total,
+        id_hits,
+        threshold=threshold,
+        workers=workers,
+        query_countries=query_countries,
+    )
+    keep = scores >= threshold
+    return ScoredPairs(
+        q_rows[keep], k_ids[keep], np.round(scores[keep], 1), mapping.fuzzy_pairs, id_hits
+    )
+
+
+def _score_given_pairs(
+    queries: Sequence[NormalisedName],
+    index: NameIndex,
+    q_rows: np.ndarray,
+    k_ids: np.ndarray,
+    weighted: sparse.csr_matrix,
+    total: np.ndarray,
+    id_hits: IdentifierHits,
+    *,
+    threshold: float,
+    workers: int,
+    query_countries: Sequence[str | None] | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scores of (query row, key id) pairs; pairs that cannot reach ``threshold`` are dropped."""
     if len(q_rows) == 0:
-        return ScoredPairs(q_rows, k_ids, np.empty(0), mapping.fuzzy_pairs, id_hits)
+        return q_rows, k_ids, np.empty(0)
     id_pair = np.array(
         [int(k) in id_hits.get(int(qi), {}) for qi, k in zip(q_rows, k_ids, strict=True)]
         if id_hits
@@ -188,10 +229,14 @@ def score_pairs(
     shared = np.asarray(weighted[q_rows].multiply(index.key_matrix[k_ids]).sum(axis=1)).ravel()
     dice = np.clip(2.0 * shared / (total[q_rows] + index.key_weight[k_ids]), 0.0, 1.0)
     # string similarity adds at most its share: pairs that cannot reach the threshold go now
-    reachable = (100.0 * (TOKEN_WEIGHT_SHARE * dice + (1 - TOKEN_WEIGHT_SHARE)) >= threshold) | (
-        id_pair
+    best_case = 100.0 * (TOKEN_WEIGHT_SHARE * dice + (1 - TOKEN_WEIGHT_SHARE))
+    reachable = (best_case + COUNTRY_AGREEMENT_BONUS >= threshold) | id_pair
+    q_rows, k_ids, dice, id_pair = (
+        q_rows[reachable],
+        k_ids[reachable],
+        dice[reachable],
+        id_pair[reachable],
     )
-    q_rows, k_ids, dice = q_rows[reachable], k_ids[reachable], dice[reachable]
     string_sim = (
         process.cpdist(
             [queries[i].key for i in q_rows],
@@ -203,14 +248,72 @@ def score_pairs(
         / 100.0
     )
     scores = 100.0 * (TOKEN_WEIGHT_SHARE * dice + (1 - TOKEN_WEIGHT_SHARE) * string_sim)
-    near = np.flatnonzero(scores >= threshold - COUNTRY_AGREEMENT_BONUS)
+    near = np.flatnonzero(scores + COUNTRY_AGREEMENT_BONUS >= threshold)
     scores[near] -= _penalties(queries, index, q_rows[near], k_ids[near], query_countries)
     scores = np.minimum(scores, 100.0)
-    scores[id_pair[reachable]] = 100.0
-    keep = scores >= threshold
-    return ScoredPairs(
-        q_rows[keep], k_ids[keep], np.round(scores[keep], 1), mapping.fuzzy_pairs, id_hits
+    scores[id_pair] = 100.0
+    return q_rows, k_ids, scores
+
+
+def score_name_pairs(
+    names_a: Sequence[str], names_b: Sequence[str], *, workers: int = -1
+) -> list[Comparison]:
+    """Score aligned pairs (names_a[i] vs names_b[i]) with the matcher's features.
+
+    Word rarity is learnt from the second names, so a labelled pair file is scored as the
+    screening would score its first column against a list made of its second column.
+    """
+    if len(names_a) != len(names_b):
+        raise ValueError("names_a and names_b must have the same length")
+    corpus = sorted({n for n in names_b if n})
+    index = NameIndex.build(
+        pa.table(
+            {
+                "list_source": pa.array(["pairs"] * len(corpus)),
+                "source_id": pa.array([str(i) for i in range(len(corpus))]),
+                "entity_type": pa.nulls(len(corpus), pa.string()),
+                "name": pa.array(corpus),
+                "name_kind": pa.array(["primary"] * len(corpus)),
+            }
+        )
     )
+    key_of = {key.tokens: k for k, key in enumerate(index.keys)}
+    queries = normalise_names([a or "" for a in names_a])
+    targets = normalise_names([b or "" for b in names_b])
+    pair_rows = [i for i, t in enumerate(targets) if t.tokens in key_of and queries[i].tokens]
+    q_rows = np.array(pair_rows, dtype=np.int64)
+    k_ids = np.array([key_of[targets[i].tokens] for i in pair_rows], dtype=np.int64)
+    mapping = index.map_tokens(queries, workers=workers)
+    _, weighted, total = index.query_matrices(queries, mapping)
+    id_hits = {
+        qi: hits for qi, hits in _identifier_hits(queries, index).items() if qi in set(pair_rows)
+    }
+    scored_q, scored_k, scores = _score_given_pairs(
+        queries,
+        index,
+        q_rows,
+        k_ids,
+        weighted,
+        total,
+        id_hits,
+        threshold=0.0,
+        workers=workers,
+        query_countries=None,
+    )
+    by_row = {
+        int(q): (int(k), float(s)) for q, k, s in zip(scored_q, scored_k, scores, strict=True)
+    }
+    results = []
+    for i, (query, target) in enumerate(zip(queries, targets, strict=True)):
+        if i not in by_row:
+            results.append(Comparison(0.0, f"nothing to compare: '{query.key}' vs '{target.key}'"))
+            continue
+        key_id, score = by_row[i]
+        explanation = _explain(
+            query, key_id, index, mapping.fuzzy_pairs, id_hits.get(i, {}).get(key_id)
+        )
+        results.append(Comparison(round(score, 1), explanation))
+    return results
 
 
 def _distinct_queries(
@@ -300,33 +403,6 @@ def match_names(
     return pa.table(out, schema=NAME_MATCH_SCHEMA)
 
 
-@dataclass(frozen=True)
-class Comparison:
-    score: float
-    explanation: str
-
-
 def compare_names(name_a: str, name_b: str) -> Comparison:
-    """Score one pair with the matcher's features (uniform word weights, generic words light).
-
-    Without a list there is no word rarity to learn, so every non-generic word weighs the same;
-    use match_names against an index for list screening.
-    """
-    table = pa.table(
-        {
-            "list_source": ["pair"],
-            "source_id": ["b"],
-            "entity_type": pa.array([None], pa.string()),
-            "name": [name_b],
-            "name_kind": ["primary"],
-        }
-    )
-    index = NameIndex.build(table)
-    hits = match_names([name_a], index, threshold=0.0, top=1, workers=1)
-    if hits.num_rows == 0:
-        norm_a, norm_b = normalise_names([name_a, name_b])
-        return Comparison(
-            0.0,
-            f"no rare word in common: '{norm_a.key}' vs '{norm_b.key}'",
-        )
-    return Comparison(float(hits["score"][0].as_py()), str(hits["explanation"][0].as_py()))
+    """Score one pair (see score_name_pairs; with two names every word weighs the same)."""
+    return score_name_pairs([name_a], [name_b], workers=1)[0]
