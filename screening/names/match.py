@@ -285,9 +285,8 @@ def score_name_pairs(
     k_ids = np.array([key_of[targets[i].tokens] for i in pair_rows], dtype=np.int64)
     mapping = index.map_tokens(queries, workers=workers)
     _, weighted, total = index.query_matrices(queries, mapping)
-    id_hits = {
-        qi: hits for qi, hits in _identifier_hits(queries, index).items() if qi in set(pair_rows)
-    }
+    compared = set(pair_rows)
+    id_hits = {qi: hits for qi, hits in _identifier_hits(queries, index).items() if qi in compared}
     scored_q, scored_k, scores = _score_given_pairs(
         queries,
         index,
