@@ -35,9 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_names import BASELINE_CUTOFF, entity_names, list_summary, result_header
 
+from screening.hs.chpl import CHPL_FILE
 from screening.io import write_json_atomic
 from screening.lists import load_bundled_lists
-from screening.hs.chpl import CHPL_FILE
 from screening.sample import TRADE_COLUMNS, generate_trade_records
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"

@@ -63,6 +63,54 @@ def plain_words(name: str) -> list[str]:
     return [w for w in utils.default_process(name).split() if len(w) >= MIN_WORD_LEN]
 
 
+LEGAL_FORM_PHRASES = (
+    "obshchestvo s ogranichennoi otvetstvennostyu",
+    "otkrytoe aktsionernoe obshchestvo",
+    "zakrytoe aktsionernoe obshchestvo",
+    "publichnoe aktsionernoe obshchestvo",
+    "aktsionernoe obshchestvo",
+    "limited liability company",
+    "limited liability partnership",
+    "public joint stock company",
+    "closed joint stock company",
+    "open joint stock company",
+    "joint stock company",
+    "private limited company",
+    "sociedad anonima",
+    "s de r l de c v",
+    "s a de c v",
+    "de c v",
+    "s a r l",
+    "s a s",
+    "s r l",
+    "s p a",
+    "l l c",
+    "l l p",
+    "co ltd",
+    "b v",
+    "n v",
+    "s a",
+    "l p",
+)
+LEGAL_FORM_WORDS = frozenset(
+    re.findall(
+        r"\w+",
+        "limited ltd llc llp lp inc incorporated corp corporation company co gmbh kg ag jsc "
+        "ojsc cjsc pjsc ooo oao zao pao ao tov fze fzco fzc sarl sas srl spa bv nv pte plc sa "
+        "lda private public",
+    )
+)
+"""A small fixed list (not the matcher's) so hard negatives do not lean on the system tested."""
+_LEGAL_PHRASE = re.compile(r"\b(?:" + "|".join(LEGAL_FORM_PHRASES) + r")\b")
+
+
+def core_words(name: str) -> frozenset[str]:
+    """The words of a name with legal forms removed (all words if nothing else is left)."""
+    text = _LEGAL_PHRASE.sub(" ", " ".join(utils.default_process(name).split()))
+    words = frozenset(w for w in text.split() if w not in LEGAL_FORM_WORDS)
+    return words or frozenset(utils.default_process(name).split())
+
+
 def party_rows(list_table: pa.Table) -> pd.DataFrame:
     """The list rows a trade party can be matched to (no vessels, no aircraft), as pandas."""
     keep = pc.fill_null(
@@ -101,12 +149,15 @@ def _rare_words(names: pd.Series) -> tuple[list[set[str]], dict[str, list[int]]]
     return rare, postings
 
 
-def _hard_negatives(entities: pd.DataFrame, primaries: pd.DataFrame) -> pd.DataFrame:
+def _hard_negatives(
+    entities: pd.DataFrame, primaries: pd.DataFrame, entity_cores: dict[str, list[frozenset[str]]]
+) -> pd.DataFrame:
     """For each primary: the most similar name of *another* entity sharing a rare word with it.
 
-    Similarity is rapidfuzz token_set_ratio. Pairs whose word sets are equal or nested
-    (token_set_ratio 100: "BANK X" vs "BANK X HAMBURG BRANCH") are left out: a screening tool
-    should flag those, so they are not fair negatives.
+    Similarity is rapidfuzz token_set_ratio. A name whose words, legal forms set aside, equal
+    or nest with those of any name of the primary's entity ("X LIMITED" vs "X SARL", "BANK X" vs
+    "BANK X HAMBURG BRANCH", an alias two entities share) is left out: a name alone cannot tell
+    such parties apart and a screening tool should flag them, so they are not fair negatives.
     """
     names = entities.reset_index(drop=True)
     _, postings = _rare_words(names["name"])
@@ -129,7 +180,16 @@ def _hard_negatives(entities: pd.DataFrame, primaries: pd.DataFrame) -> pd.DataF
         workers=-1,
     )
     cand = pd.DataFrame({"p": left_a, "n": right_a, "sim": sim})
-    cand = cand[cand["sim"] < 100].sort_values(["p", "sim", "n"], ascending=[True, False, True])
+    p_cores = [entity_cores[sid] for sid in primaries["source_id"]]
+    n_core = [core_words(n) for n in names["name"]]
+    nested = np.array(
+        [
+            any(core <= n_core[n] or n_core[n] <= core for core in p_cores[p])
+            for p, n in zip(cand["p"], cand["n"], strict=True)
+        ],
+        dtype=bool,
+    )
+    cand = cand[~nested].sort_values(["p", "sim", "n"], ascending=[True, False, True])
     best = cand.drop_duplicates("p")
     return pd.DataFrame(
         {
@@ -180,7 +240,10 @@ def ofac_alias_pairs(
             "kind": positives["name_kind"].to_numpy(),
         }
     )
-    negatives = _hard_negatives(blockable, primaries)
+    entity_cores: dict[str, list[frozenset[str]]] = defaultdict(list)
+    for sid, name in zip(sdn["source_id"], sdn["name"], strict=True):
+        entity_cores[sid].append(core_words(name))
+    negatives = _hard_negatives(blockable, primaries, entity_cores)
     pairs = pd.concat([positives, negatives], ignore_index=True)
     pairs["shares_rare_word"] = [
         bool(set(plain_words(q)) & set(plain_words(p)) & rare_vocabulary)

@@ -58,11 +58,11 @@ def load_reference(config: ScreeningConfig) -> ReferenceData:
     logger = get_run_logger()
     reference = load_reference_data(config)
     logger.info(
-        "Loaded %d list names from %s; %d distinct names indexed; CHPL has %d codes",
+        "Loaded %d list names from %s; %d distinct names indexed; %d goods category codes",
         reference.lists.num_rows,
         ", ".join(f"{k} ({v})" for k, v in reference.list_versions.items()),
         len(reference.index.keys),
-        reference.chpl.num_rows,
+        reference.categories.num_rows,
     )
     return reference
 

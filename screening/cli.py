@@ -269,6 +269,15 @@ def serve(folder: str, out_dir: str, cron: str, timezone: str, config_file: str 
     )
 
 
+def _register_commands() -> None:
+    from screening.cli_hs import hs_command
+
+    cli.add_command(hs_command)
+
+
+_register_commands()
+
+
 def main() -> None:
     """Console entry point: library errors become one clear line and exit code 2."""
     try:

@@ -51,6 +51,8 @@ DEFAULT_RISK_WEIGHTS: dict[str, float] = {
     "party_export_control_list": 10.0,
     "chpl_tier_1_2": 40.0,
     "chpl_tier_3_4": 25.0,
+    "chpl_possible": 15.0,
+    "other_listed_category": 20.0,
     "route_direct_russia_belarus": 35.0,
     "route_transshipment_hub": 15.0,
     # a record's level from its points; route alone never flags a record
@@ -71,8 +73,10 @@ class ScreeningConfig:
     transshipment_countries: tuple[str, ...] = DEFAULT_TRANSSHIPMENT_COUNTRIES
     list_files: tuple[str, ...] = ()
     """List files to screen against; empty means the bundled active lists."""
-    chpl_file: str | None = None
-    """CHPL table; None means the bundled one."""
+    category_files: tuple[str, ...] = ()
+    """Goods category CSVs (code_prefix, category, tier, ...); empty = the bundled CHPL."""
+    hs_vintage: str | None = None
+    """Force the HS edition of the trade data ("2017" or "2022"); None = detect per code."""
     risk_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RISK_WEIGHTS))
     """Points per signal and level cut-offs; a config file may override single keys."""
     workers: int = field(default_factory=lambda: int(os.environ.get("DUALUSE_WORKERS", "-1")))

@@ -15,13 +15,14 @@ import pyarrow.compute as pc
 
 from screening.config import ScreeningConfig
 from screening.geo import classify_routes, normalise_countries
-from screening.hs import classify_chpl, load_chpl, normalise_hs_codes
+from screening.hs import classify_hs_codes, load_categories
 from screening.lists import load_bundled_lists, parse_list_files
 from screening.names.index import NameIndex
 from screening.names.match import match_names
 from screening.risk.score import RISK_LEVELS, score_risk
 
 PARTY_ROLES = ("exporter", "importer")
+CHPL_CATEGORY = "CHPL"
 MATCH_FIELDS = ("score", "name", "list_source", "source_id", "explanation")
 
 
@@ -37,13 +38,18 @@ class ReferenceData:
         *,
         lists: pa.Table,
         index: NameIndex,
-        chpl: pa.Table,
+        categories: pa.Table,
         list_versions: dict[str, str] | None = None,
     ) -> None:
         self.lists = lists
         self.index = index
-        self.chpl = chpl
+        self.categories = categories
         self.list_versions = dict(list_versions or {})
+
+    @property
+    def chpl(self) -> pa.Table:
+        """The CHPL rows of the goods categories."""
+        return self.categories.filter(pc.equal(self.categories["category"], CHPL_CATEGORY))
 
 
 def load_reference_data(config: ScreeningConfig) -> ReferenceData:
@@ -57,24 +63,56 @@ def load_reference_data(config: ScreeningConfig) -> ReferenceData:
     return ReferenceData(
         lists=lists,
         index=NameIndex.build(lists),
-        chpl=load_chpl(config.chpl_file),
+        categories=load_categories(list(config.category_files) or None),
         list_versions=dict(sorted(versions.items())),
     )
 
 
-def classify_goods(trades: pa.Table, chpl: pa.Table) -> pa.Table:
-    """Add normalised HS code columns and the CHPL tier of each record."""
-    hs = normalise_hs_codes(trades["hs_code"])
-    chpl_cols = classify_chpl(hs["hs6"], chpl)
+def classify_goods(trades: pa.Table, categories: pa.Table, config: ScreeningConfig) -> pa.Table:
+    """Add normalised HS code columns, the goods categories (CHPL and any configured list) and
+    the CHPL tier of each record.
+
+    ``goods_status`` is exact / possible (an HS 2017 code that may be a listed HS 2022 code;
+    ``goods_candidates`` names them) / none / invalid / missing. ``chpl_tier`` is set for exact
+    CHPL matches, ``chpl_possible_tier`` for possible ones.
+    """
+    goods = classify_hs_codes(
+        trades["hs_code"], categories, vintage=config.hs_vintage, dates=trades["date"]
+    )
+    only_chpl = set(categories["category"].to_pylist()) <= {CHPL_CATEGORY}
+    chpl = (
+        goods
+        if only_chpl
+        else classify_hs_codes(
+            trades["hs_code"],
+            categories.filter(pc.equal(categories["category"], CHPL_CATEGORY)),
+            vintage=config.hs_vintage,
+            dates=trades["date"],
+        )
+    )
+    status = goods["status"]
+    hs_status = pc.if_else(
+        pc.is_in(status, pa.array(["invalid", "missing"])), status, pa.scalar("valid")
+    )
+    exact = pc.equal(chpl["status"], "exact")
+    possible = pc.equal(chpl["status"], "possible")
+    no_text = pa.scalar(None, pa.string())
+    columns = {
+        "hs_code_normalised": goods["code"],
+        "hs6": goods["hs6"],
+        "hs_status": hs_status,
+        "hs_issue": goods["hs_issue"],
+        "goods_category": goods["category"],
+        "goods_tier": goods["tier"],
+        "goods_description": goods["description"],
+        "goods_status": status,
+        "goods_candidates": goods["candidates"],
+        "chpl_tier": pc.if_else(exact, chpl["tier"], no_text),
+        "chpl_description": pc.if_else(exact, chpl["description"], no_text),
+        "chpl_possible_tier": pc.if_else(possible, chpl["tier"], no_text),
+    }
     out = trades
-    for name, column in (
-        ("hs_code_normalised", hs["hs_code"]),
-        ("hs6", hs["hs6"]),
-        ("hs_status", hs["hs_status"]),
-        ("hs_issue", hs["hs_issue"]),
-        ("chpl_tier", chpl_cols["chpl_tier"]),
-        ("chpl_description", chpl_cols["chpl_description"]),
-    ):
+    for name, column in columns.items():
         out = out.append_column(name, column)
     return out
 
@@ -177,7 +215,7 @@ def screen_records(
     """Run every stage; returns the screened table and seconds spent per stage."""
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    table = classify_goods(trades, reference.chpl)
+    table = classify_goods(trades, reference.categories, config)
     timings["classify_goods"] = time.perf_counter() - start
     start = time.perf_counter()
     table = classify_destinations(table, config)

@@ -34,6 +34,7 @@ def test_all_names_exist_and_are_public() -> None:
         "paths",
         "schema",
         "cli",
+        "cli_hs",
         "sample",
     }
     assert public - modules == set(screening.__all__)

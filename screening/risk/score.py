@@ -5,7 +5,8 @@ Scheme (points from ScreeningConfig.risk_weights, so a team can tune without cod
   ``party_match``, plus ``party_export_control_list`` when the list is an export-control or
   military-end-user list (those name who must not receive CHPL items);
 - the HS code is on the CHPL: ``chpl_tier_1_2`` for tiers 1-2 (integrated circuits, radio and
-  navigation parts), ``chpl_tier_3_4`` for tiers 3.A-4.B;
+  navigation parts), ``chpl_tier_3_4`` for tiers 3.A-4.B; ``chpl_possible`` when an older-edition
+  code may be a CHPL code; ``other_listed_category`` for a configured category file's code;
 - the destination is Russia/Belarus (``route_direct_russia_belarus``) or a transshipment hub
   (``route_transshipment_hub``).
 Level: high at ``level_high`` points or more, medium at ``level_medium``, low above zero, but a
@@ -44,6 +45,13 @@ def is_export_control_list(list_source: str | None) -> bool:
     return kind in {"export_control", "military_end_user"}
 
 
+def _optional(table: pa.Table, name: str) -> pa.ChunkedArray | pa.Array:
+    """A column, or all-null when an earlier stage did not run."""
+    if name in table.column_names:
+        return table[name]
+    return pa.nulls(table.num_rows, pa.string())
+
+
 def _column(table: pa.Table, name: str) -> list:
     return table[name].to_pylist() if name in table.column_names else [None] * table.num_rows
 
@@ -64,9 +72,18 @@ def score_risk(screened: pa.Table, weights: Mapping[str, float]) -> pa.Table:
     direct = route == "direct_russia_belarus"
     hub = route == "via_transshipment_hub"
 
+    possible = np.asarray(pc.is_valid(_optional(screened, "chpl_possible_tier")))
+    possible &= ~(tier_12 | tier_34)
+    goods_exact = np.asarray(
+        pc.fill_null(pc.equal(_optional(screened, "goods_status"), "exact"), False)
+    )
+    other_category = goods_exact & ~(tier_12 | tier_34)
+
     points = np.zeros(n)
     points += np.where(tier_12, weights["chpl_tier_1_2"], 0.0)
     points += np.where(tier_34, weights["chpl_tier_3_4"], 0.0)
+    points += np.where(possible, weights["chpl_possible"], 0.0)
+    points += np.where(other_category, weights["other_listed_category"], 0.0)
     party_hit = np.zeros(n, dtype=bool)
     export_control_hit = np.zeros(n, dtype=bool)
     for role in ("exporter", "importer"):
@@ -76,7 +93,7 @@ def score_risk(screened: pa.Table, weights: Mapping[str, float]) -> pa.Table:
         export_control_hit |= np.array([is_export_control_list(s) for s in sources], dtype=bool)
     points += np.where(party_hit, weights["party_match"], 0.0)
     points += np.where(export_control_hit, weights["party_export_control_list"], 0.0)
-    signal = tier_12 | tier_34 | party_hit
+    signal = tier_12 | tier_34 | possible | other_category | party_hit
     points += np.where(signal & direct, weights["route_direct_russia_belarus"], 0.0)
     points += np.where(signal & hub, weights["route_transshipment_hub"], 0.0)
     points = np.where(signal, points, 0.0)
@@ -113,6 +130,17 @@ def _reasons(screened: pa.Table, rows: np.ndarray, reasons: list) -> list:
             parts.append(
                 f"HS {rec.get('hs6')} is CHPL tier {rec['chpl_tier']}"
                 f" ({rec.get('chpl_description') or 'Common High Priority List item'})"
+            )
+        elif rec.get("chpl_possible_tier"):
+            candidates = ", ".join(rec.get("goods_candidates") or [])
+            parts.append(
+                f"HS {rec.get('hs6')} may be CHPL tier {rec['chpl_possible_tier']} "
+                f"(an older HS edition code; HS 2022 candidates {candidates})"
+            )
+        elif rec.get("goods_status") == "exact" and rec.get("goods_category"):
+            parts.append(
+                f"HS {rec.get('hs6')} is listed in {rec['goods_category']}"
+                + (f" (tier {rec['goods_tier']})" if rec.get("goods_tier") else "")
             )
         if rec.get("route_reason"):
             parts.append(rec["route_reason"])

@@ -13,7 +13,6 @@ from screening.errors import ListParseError
 from screening.lists import detect_list_format, parse_list_files
 from screening.lists.registry import keep_newest_versions
 from screening.schema import LIST_ENTRY_SCHEMA
-from tests.conftest import shared_path
 
 REFERENCE_DIR = Path(paths.REFERENCE_DIR)
 SDN_DIR = REFERENCE_DIR / "us_ofac_sdn" / "2023-12-28"
@@ -72,9 +71,9 @@ def test_unsupported_file_names_file_and_what_was_seen(tmp_path: Path) -> None:
     assert info.value.file == path
 
 
-@pytest.mark.shared
-def test_un_xml_is_not_yet_supported() -> None:
-    path = shared_path("sanctions", "un", "UN_consolidated_2026-02-27.xml")
+def test_unknown_xml_is_not_supported(tmp_path: Path) -> None:
+    path = tmp_path / "sdn.xml"  # OFAC's legacy SDN.XML layout has no parser
+    path.write_text('<?xml version="1.0"?>\n<sdnList><sdnEntry/></sdnList>\n', encoding="utf-8")
     with pytest.raises(ListParseError, match="<\\?xml"):
         detect_list_format(path)
 

@@ -1,0 +1,177 @@
+"""The list refresh flow: download each list (retried with backoff), check, snapshot, diff, report.
+
+One download task per list, retried with exponential backoff only when the failure is
+transient (timeouts, cut connections, 5xx). Checking, snapshotting and diffing are one library
+call per list (:func:`screening.lists.refresh.activate_download`), so the flow, the CLI and a
+notebook cannot disagree about what counts as a good download. The run's outcome per list and
+the changes found are published as artifacts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NONE as NO_CACHE
+from prefect.client.schemas.objects import State, TaskRun
+from prefect.tasks import Task, exponential_backoff
+
+from screening.lists.download import DownloadError, DownloadPolicy
+from screening.lists.refresh import (
+    DEFAULT_MAX_SHRINK,
+    RefreshResult,
+    StagedDownload,
+    activate_download,
+    download_list,
+    record_download_failure,
+)
+from screening.lists.snapshots import resolve_store
+from screening.lists.sources import (
+    ListSource,
+    load_list_sources,
+    resolve_active_ids,
+    select_sources,
+)
+
+DIFF_ROWS_SHOWN = 20
+
+
+def retry_transient_only(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:
+    """Retry a download only when trying later may help (not a 404 or an oversized file)."""
+    try:
+        state.result()
+    except DownloadError as error:
+        return error.transient
+    except Exception:
+        return False
+    return False
+
+
+@task(cache_policy=NO_CACHE, retry_condition_fn=retry_transient_only)
+def download(source: ListSource, store: Path, policy: DownloadPolicy) -> StagedDownload:
+    staged = download_list(source, store=store, policy=policy)
+    get_run_logger().info(
+        "%s: downloaded %s",
+        source.id,
+        ", ".join(f"{f.name} ({f.size:,} bytes)" for f in staged.files),
+    )
+    return staged
+
+
+@task(cache_policy=NO_CACHE)
+def check_and_activate(
+    staged: StagedDownload, source: ListSource, store: Path, max_shrink: float
+) -> RefreshResult:
+    result = activate_download(staged, source, store=store, max_shrink=max_shrink)
+    get_run_logger().info("%s: %s%s", source.id, result.status, _reason(result))
+    return result
+
+
+@flow(name="refresh-lists", log_prints=True)
+def refresh_lists_flow(
+    list_ids: list[str] | None = None,
+    store: str | None = None,
+    max_shrink: float = DEFAULT_MAX_SHRINK,
+    config_file: str | None = None,
+    sources_file: str | None = None,
+    download_retries: int = 2,
+    retry_backoff_seconds: float = 60.0,
+    http_attempts: int = 4,
+) -> dict[str, Any]:
+    """Refresh ``list_ids`` (default: the active lists) into the snapshot store.
+
+    ``sources_file`` replaces the official catalogue (a mirror, or a test server). Each download
+    tries ``http_attempts`` times within the task, and the task is retried
+    ``download_retries`` times after 1x, 2x, 4x... ``retry_backoff_seconds``.
+    """
+    store_path = resolve_store(store)
+    sources = load_list_sources(sources_file)
+    ids = list_ids or resolve_active_ids(config_file=config_file, store=store_path, sources=sources)
+    selected = select_sources(ids, sources)
+    downloader = download.with_options(
+        retries=download_retries,
+        retry_delay_seconds=exponential_backoff(retry_backoff_seconds),
+        retry_jitter_factor=0.2,
+    )
+    policy = DownloadPolicy(attempts=http_attempts)
+    futures = [(s, downloader.submit(s, store_path, policy)) for s in selected]
+    results: list[RefreshResult] = []
+    for source, future in futures:
+        try:
+            staged = future.result()
+        except Exception as error:  # the download failed for good: log it, keep the last copy
+            results.append(record_download_failure(source.id, error, store=store_path))
+            continue
+        results.append(check_and_activate(staged, source, store_path, max_shrink))
+    publish_refresh_report(results)
+    summary: dict[str, Any] = {"store": str(store_path), "results": [r.to_dict() for r in results]}
+    for status in ("updated", "unchanged", "rejected", "failed"):
+        summary[status] = [r.list_id for r in results if r.status == status]
+    return summary
+
+
+def publish_refresh_report(results: list[RefreshResult]) -> None:
+    """Per-list outcome as a table artifact, and the changes of updated lists as markdown."""
+    create_table_artifact(
+        key="list-refresh",
+        table=[
+            {
+                "list": r.list_id,
+                "status": r.status,
+                "active snapshot": r.active_snapshot,
+                "list version": r.list_version,
+                "entities": r.entities,
+                "previous": r.previous,
+                "added": r.diff.get("added"),
+                "removed": r.diff.get("removed"),
+                "changed": r.diff.get("changed"),
+                "reason": r.reason,
+            }
+            for r in results
+        ],
+        description="Outcome of the list refresh per list; a failed or refused download "
+        "keeps the previous snapshot active",
+    )
+    sections = [_diff_markdown(r) for r in results if r.status == "updated" and r.diff_file]
+    problems = [
+        f"- **{r.list_id}** {r.status}, {r.active_snapshot or 'nothing'} stays active: {r.reason}"
+        for r in results
+        if r.status in ("rejected", "failed")
+    ]
+    if problems:
+        sections.insert(0, "## Not refreshed\n\n" + "\n".join(problems))
+    create_markdown_artifact(
+        key="list-refresh-diff",
+        markdown="\n\n".join(sections) or "No list changed.",
+        description="Entities added, removed or changed by this refresh, per list",
+    )
+
+
+def _diff_markdown(result: RefreshResult) -> str:
+    counts = result.diff
+    lines = [
+        f"## {result.list_id}: {result.previous} → {result.new_snapshot}",
+        "",
+        f"{counts.get('added', 0)} added, {counts.get('removed', 0)} removed, "
+        f"{counts.get('changed', 0)} changed. Full list: `{result.diff_file}`",
+    ]
+    diff = pd.read_csv(result.diff_file, encoding="utf-8-sig", dtype=str, nrows=DIFF_ROWS_SHOWN)
+    if len(diff):
+        lines += ["", "| change | list | id | name | what changed |", "|---|---|---|---|---|"]
+        lines += [
+            "| {} | {} | {} | {} | {} |".format(
+                *(
+                    str(row[c]).replace("|", "/") if pd.notna(row[c]) else ""
+                    for c in ("change", "list_source", "source_id", "name", "changes")
+                )
+            )
+            for _, row in diff.iterrows()
+        ]
+    return "\n".join(lines)
+
+
+def _reason(result: RefreshResult) -> str:
+    return f": {result.reason}" if result.reason else ""

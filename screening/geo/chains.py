@@ -1,0 +1,292 @@
+"""Re-export chains: the same goods go from a coalition country to a hub party, then on to Russia.
+
+One record alone shows a US chip going to Kazakhstan, another a Kazakh company shipping the same
+HS6 to Russia; together they show the diversion pattern the BIS/FinCEN alerts describe. When a
+data set holds both legs, they are linked by the hub party (importer of leg 1 = exporter of leg
+2, compared by :func:`screening.names.normalise_name` key), the HS6 and, optionally, a date
+window. The pairing is a hash join on (party key, HS6), never a loop over record pairs.
+
+Dates arrive as ``YYYY-MM-DD``, ``YYYY-MM`` (a month) or null (see
+:data:`screening.schema.TRADE_SCHEMA`); :func:`date_bounds` turns each into the first and last
+day it can mean, so a month-level record is inside a window when any day of the month is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from screening.names import normalise_name
+
+FIRST_LEG, SECOND_LEG = "first_leg", "second_leg"
+ROUTE_CHAIN_COLUMNS = (
+    "record_id",
+    "route_chain_role",
+    "route_chain_partner",
+    "route_chain_count",
+    "route_chain_reason",
+)
+
+CHAIN_INPUT_COLUMNS = (
+    "record_id",
+    "date",
+    "exporter",
+    "importer",
+    "origin_iso2",
+    "destination_iso2",
+    "hs6",
+)
+
+Column = pa.Array | pa.ChunkedArray
+
+
+def require_columns(table: pa.Table, columns: Sequence[str], caller: str) -> None:
+    """A clear error naming the missing columns, instead of a KeyError deep inside."""
+    missing = [c for c in columns if c not in table.column_names]
+    if missing:
+        raise ValueError(
+            f"{caller} needs column(s) {', '.join(missing)}; the table has "
+            f"{', '.join(table.column_names)}"
+        )
+
+
+def _strings(values: Column | Sequence[str | None]) -> pa.Array:
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if not isinstance(values, pa.Array):
+        values = pa.array(list(values), type=pa.string())
+    return values if values.type == pa.string() else values.cast(pa.string())
+
+
+def _day_range(text: str | None) -> tuple[np.datetime64, np.datetime64]:
+    nat = np.datetime64("NaT", "D")
+    if not text:
+        return nat, nat
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            day = np.datetime64(dt.date.fromisoformat(text), "D")
+            return day, day
+        if len(text) == 7:
+            month = np.datetime64(text, "M")
+            return month.astype("datetime64[D]"), (month + 1).astype("datetime64[D]") - 1
+    except ValueError:
+        pass
+    return nat, nat
+
+
+def date_bounds(dates: Column | Sequence[str | None]) -> tuple[np.ndarray, np.ndarray]:
+    """(earliest, latest) day each date can mean, as datetime64[D]; NaT when unknown.
+
+    "2023-05-17" -> (2023-05-17, 2023-05-17); "2023-05" -> (2023-05-01, 2023-05-31); null,
+    empty or unparseable text -> (NaT, NaT). Parsed once per distinct value.
+    """
+    encoded = pc.dictionary_encode(_strings(dates))
+    ranges = [_day_range(t) for t in encoded.dictionary.to_pylist()]
+    nat = np.datetime64("NaT", "D")
+    lo = np.array([r[0] for r in ranges] + [nat], dtype="datetime64[D]")
+    hi = np.array([r[1] for r in ranges] + [nat], dtype="datetime64[D]")
+    index = pc.fill_null(encoded.indices.cast(pa.int64()), len(ranges))
+    positions = index.to_numpy(zero_copy_only=False)
+    return lo[positions], hi[positions]
+
+
+def party_keys(names: Column | Sequence[str | None]) -> np.ndarray:
+    """Normalised name key per value (object array, None for empty); distinct names only."""
+    encoded = pc.dictionary_encode(_strings(names))
+    keys = [normalise_name(n).key or None for n in encoded.dictionary.to_pylist()]
+    lookup = np.array([*keys, None], dtype=object)
+    index = pc.fill_null(encoded.indices.cast(pa.int64()), len(keys))
+    return lookup[index.to_numpy(zero_copy_only=False)]
+
+
+def _codes(table: pa.Table, column: str) -> pa.Array:
+    return pc.utf8_upper(pc.utf8_trim_whitespace(_strings(table[column])))
+
+
+def _in(values: pa.Array, codes: set[str]) -> np.ndarray:
+    found = pc.is_in(values, value_set=pa.array(sorted(codes), pa.string()))
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+
+
+def _gap_text(lo1: np.datetime64, lo2: np.datetime64, exact: bool) -> str:
+    if np.isnat(lo1) or np.isnat(lo2):
+        return "date of a leg unknown (window not checked)"
+    days = int((lo2 - lo1).astype(int))
+    if exact:
+        return f"{days} day{'s' if abs(days) != 1 else ''} apart"
+    months = int((lo2.astype("datetime64[M]") - lo1.astype("datetime64[M]")).astype(int))
+    if months == 0:
+        return "in the same month (month-level dates)"
+    return f"about {months} month{'s' if months != 1 else ''} apart (month-level dates)"
+
+
+def find_route_chains(
+    screened: pa.Table,
+    *,
+    coalition: Sequence[str],
+    hubs: Sequence[str],
+    direct: Sequence[str],
+    window_days: int | None = 180,
+    allow_undated: bool = True,
+    hs6_codes: Sequence[str] | None = None,
+) -> pa.Table:
+    """Mark both legs of every re-export chain; one row per input record, in input order.
+
+    Leg 1: origin in ``coalition`` and destination in ``hubs``; leg 2: destination in
+    ``direct``. A pair is a chain when leg 1's importer and leg 2's exporter have the same
+    normalised name key, both records have the same HS6, and leg 2 can fall within
+    ``window_days`` after leg 1 (month-level dates count when any of their days can;
+    ``window_days=None`` only requires leg 2 not to precede leg 1; undated legs are kept only
+    if ``allow_undated``, and their reason says the window was not checked).
+
+    ``hs6_codes`` (e.g. the CHPL's) limits chains to those goods; by default any HS6 chains,
+    and the risk score should then count a chain only with a goods or party signal.
+
+    Reads ``record_id``, ``date``, ``exporter``, ``importer``, ``origin_iso2``,
+    ``destination_iso2`` and ``hs6``. Returns ``ROUTE_CHAIN_COLUMNS``: the role
+    (``first_leg`` / ``second_leg``, null when not in a chain), the record_id of the closest
+    partner leg, how many partner legs there are, and the reason.
+    """
+    require_columns(screened, CHAIN_INPUT_COLUMNS, "find_route_chains")
+    n = screened.num_rows
+    origin, destination = _codes(screened, "origin_iso2"), _codes(screened, "destination_iso2")
+    hs6_array = _strings(screened["hs6"])
+    hs6 = np.asarray(hs6_array.to_pylist(), dtype=object)
+    coalition_set = {c.strip().upper() for c in coalition}
+    direct_set = {c.strip().upper() for c in direct}
+    hub_set = {c.strip().upper() for c in hubs} - direct_set
+    has_hs = pc.fill_null(pc.greater(pc.utf8_length(hs6_array), 0), False).to_numpy(
+        zero_copy_only=False
+    )
+    if hs6_codes is not None:
+        has_hs &= _in(hs6_array, {str(c) for c in hs6_codes})
+    leg1 = _in(origin, coalition_set) & _in(destination, hub_set) & has_hs
+    leg2 = _in(destination, direct_set) & has_hs
+
+    importer_key = party_keys(screened["importer"]) if leg1.any() else np.full(n, None)
+    exporter_key = party_keys(screened["exporter"]) if leg2.any() else np.full(n, None)
+    leg1 &= np.array([k is not None for k in importer_key], dtype=bool)
+    leg2 &= np.array([k is not None for k in exporter_key], dtype=bool)
+    empty = _empty_result(screened)
+    if not leg1.any() or not leg2.any():
+        return empty
+
+    rows1, rows2 = np.flatnonzero(leg1), np.flatnonzero(leg2)
+    first = pa.table(
+        {
+            "key": pa.array(importer_key[rows1].tolist(), pa.string()),
+            "hs6": pa.array(hs6[rows1].tolist(), pa.string()),
+            "row1": pa.array(rows1, pa.int64()),
+        }
+    )
+    second = pa.table(
+        {
+            "key": pa.array(exporter_key[rows2].tolist(), pa.string()),
+            "hs6": pa.array(hs6[rows2].tolist(), pa.string()),
+            "row2": pa.array(rows2, pa.int64()),
+        }
+    )
+    pairs = first.join(second, keys=["key", "hs6"], join_type="inner")
+    if pairs.num_rows == 0:
+        return empty
+    row1 = pairs["row1"].to_numpy()
+    row2 = pairs["row2"].to_numpy()
+    lo, hi = date_bounds(screened["date"])
+    dated = ~np.isnat(lo[row1]) & ~np.isnat(lo[row2])
+    keep = dated | allow_undated
+    in_order = (hi[row2] - lo[row1]).astype(np.int64) >= 0
+    if window_days is not None:
+        in_order &= (lo[row2] - hi[row1]).astype(np.int64) <= window_days
+    keep &= np.where(dated, in_order, True)
+    row1, row2, dated = row1[keep], row2[keep], dated[keep]
+    if row1.size == 0:
+        return empty
+
+    gap = np.where(dated, np.abs((lo[row2] - lo[row1]).astype(np.int64)), np.iinfo(np.int64).max)
+    exact = lo == hi
+    frame = pd.DataFrame(
+        {"row1": row1, "row2": row2, "inexact": ~(exact[row1] & exact[row2]), "gap": gap}
+    )
+    return _pick_partners(
+        screened,
+        frame,
+        lo,
+        exact=exact,
+        origin=np.asarray(origin.to_pylist(), dtype=object),
+        destination=np.asarray(destination.to_pylist(), dtype=object),
+        hs6=hs6,
+    )
+
+
+def _empty_result(screened: pa.Table) -> pa.Table:
+    n = screened.num_rows
+    return pa.table(
+        {
+            "record_id": _strings(screened["record_id"]),
+            "route_chain_role": pa.nulls(n, pa.string()),
+            "route_chain_partner": pa.nulls(n, pa.string()),
+            "route_chain_count": pa.array(np.zeros(n, dtype=np.int32)),
+            "route_chain_reason": pa.nulls(n, pa.string()),
+        }
+    )
+
+
+def _pick_partners(
+    screened: pa.Table,
+    frame: pd.DataFrame,
+    lo: np.ndarray,
+    *,
+    exact: np.ndarray,
+    origin: np.ndarray,
+    destination: np.ndarray,
+    hs6: np.ndarray,
+) -> pa.Table:
+    """Per record in a chain: its closest partner leg and the reason.
+
+    Closest: day-level dates before month-level ones, then fewest days apart, then input order.
+    """
+    n = screened.num_rows
+    record_id = np.asarray(_strings(screened["record_id"]).to_pylist(), dtype=object)
+    importer = np.asarray(_strings(screened["importer"]).to_pylist(), dtype=object)
+    role = np.full(n, None, dtype=object)
+    partner = np.full(n, None, dtype=object)
+    count = np.zeros(n, dtype=np.int32)
+    reason = np.full(n, None, dtype=object)
+    frame = frame.sort_values(["inexact", "gap", "row1", "row2"], kind="stable")
+    for own, other, label in (("row1", "row2", FIRST_LEG), ("row2", "row1", SECOND_LEG)):
+        counts = frame.groupby(own).size()
+        best = frame.drop_duplicates(own, keep="first")
+        for mine, theirs in zip(best[own].tolist(), best[other].tolist(), strict=True):
+            first, second = (mine, theirs) if label == FIRST_LEG else (theirs, mine)
+            role[mine] = label
+            partner[mine] = record_id[theirs]
+            count[mine] = int(counts[mine])
+            more = count[mine] - 1
+            gap = _gap_text(lo[first], lo[second], bool(exact[first] and exact[second]))
+            made_in = (
+                f"; leg 2 goods of {origin[second]} origin"
+                if origin[second] and origin[second] == origin[first]
+                else ""
+            )
+            reason[mine] = (
+                f"re-export chain: {origin[first]} → {destination[first]} "
+                f"(importer '{importer[first]}') → {destination[second]} "
+                f"(importer '{importer[second]}'), same HS {hs6[first]}, "
+                f"{gap}{made_in}; other leg: record {record_id[theirs]}"
+                + (f" (+{more} more matching record{'s' if more != 1 else ''})" if more else "")
+            )
+    return pa.table(
+        {
+            "record_id": pa.array(record_id.tolist(), pa.string()),
+            "route_chain_role": pa.array(role.tolist(), pa.string()),
+            "route_chain_partner": pa.array(partner.tolist(), pa.string()),
+            "route_chain_count": pa.array(count, pa.int32()),
+            "route_chain_reason": pa.array(reason.tolist(), pa.string()),
+        }
+    )

@@ -1,0 +1,165 @@
+"""Real runs of the refresh-lists flow (temporary Prefect server) against a local list server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prefect.artifacts import Artifact
+
+from flows.refresh_lists import refresh_lists_flow
+from screening.lists.snapshots import load_active_lists, read_active, verify_snapshot
+from tests.conftest import shared_path
+from tests.lists.list_server import (
+    HTML_ERROR_PAGE,
+    SDN_SET_FILES,
+    ListServer,
+    Route,
+    make_newer_sdn_set,
+    running_list_server,
+    sdn_ent_nums,
+    write_local_catalogue,
+)
+
+LISTS = ["us_ofac_sdn", "us_trade_csl", "un_sc"]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ListServer]:
+    with running_list_server() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def sdn_v1() -> dict[str, Path]:
+    folder = shared_path("sanctions", "us_ofac", "sdn_set_2023-12-28")
+    return {name: folder / name for name in SDN_SET_FILES}
+
+
+@pytest.fixture(scope="module")
+def sdn_v2(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    shared_path("sanctions", "us_ofac", "partial_2026-06", "alt.csv")
+    return make_newer_sdn_set(shared_path("sanctions"), tmp_path_factory.mktemp("sdn_v2"))
+
+
+@pytest.fixture(scope="module")
+def runs(
+    server: ListServer,
+    sdn_v1: dict[str, Path],
+    sdn_v2: dict[str, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, Any]:
+    """Two nightly runs: a first fill with two bad sources, then a newer SDN publication."""
+    work = tmp_path_factory.mktemp("refresh_flow")
+    store = work / "store"
+    catalogue = write_local_catalogue(server, LISTS, work / "sources.yml")
+    options = {
+        "store": str(store),
+        "sources_file": str(catalogue),
+        "retry_backoff_seconds": 0.05,
+        "http_attempts": 1,  # so that the task's own retries are what recovers
+        "download_retries": 2,
+    }
+
+    server.serve_files("us_ofac_sdn", sdn_v1)
+    server.serve("us_trade_csl/consolidated.csv", Route(HTML_ERROR_PAGE, content_type="text/html"))
+    server.serve("un_sc/consolidated.xml", Route(b"", fail_first=1_000))
+    first = refresh_lists_flow(list_ids=LISTS, **options)
+    first_hits = dict(server.hits)
+    first_snapshot = read_active(store)["active"]["us_ofac_sdn"]["snapshot"]
+
+    server.routes.clear()
+    server.hits.clear()
+    server.serve_files("us_ofac_sdn", sdn_v2)
+    server.serve("us_ofac_sdn/sdn.csv", Route(sdn_v2["sdn.csv"].read_bytes(), fail_first=1))
+    second = refresh_lists_flow(list_ids=["us_ofac_sdn", "un_sc"], **options)
+    return {
+        "store": store,
+        "first": first,
+        "first_hits": first_hits,
+        "first_snapshot": first_snapshot,
+        "second": second,
+        "second_hits": dict(server.hits),
+        "artifact": Artifact.get("list-refresh"),
+        "markdown": Artifact.get("list-refresh-diff"),
+    }
+
+
+def test_first_run_activates_good_lists_and_reports_bad_ones(runs: dict[str, Any]) -> None:
+    first = runs["first"]
+    assert (first["updated"], first["rejected"], first["failed"]) == (
+        ["us_ofac_sdn"],
+        ["us_trade_csl"],
+        ["un_sc"],
+    )
+    reasons = {r["list_id"]: r["reason"] for r in first["results"]}
+    assert "text/html" in reasons["us_trade_csl"]
+    assert "HTTP 500" in reasons["un_sc"]
+    # transient 5xx: the download task ran 1 + download_retries times
+    assert runs["first_hits"]["/un_sc/consolidated.xml"] == 3
+    assert runs["first_hits"]["/us_trade_csl/consolidated.csv"] == 1
+
+
+def test_second_run_recovers_by_task_retry_and_diffs(
+    runs: dict[str, Any], sdn_v1: dict[str, Path], sdn_v2: dict[str, Path]
+) -> None:
+    second = runs["second"]
+    assert second["updated"] == ["us_ofac_sdn"]
+    assert runs["second_hits"]["/us_ofac_sdn/sdn.csv"] == 2  # 500, then a retried task
+    assert runs["second_hits"]["/un_sc/consolidated.xml"] == 1  # 404: not worth a retry
+    sdn = next(r for r in second["results"] if r["list_id"] == "us_ofac_sdn")
+    old_ids, new_ids = sdn_ent_nums(sdn_v1["sdn.csv"]), sdn_ent_nums(sdn_v2["sdn.csv"])
+    assert sdn["previous"] == runs["first_snapshot"]
+    assert sdn["diff"]["added"] == len(new_ids - old_ids)
+    assert sdn["diff"]["removed"] == len(old_ids - new_ids)
+    assert Path(sdn["diff_file"]).is_file()
+
+    store = runs["store"]
+    manifest = read_active(store)
+    assert manifest["active"]["us_ofac_sdn"]["snapshot"] == sdn["new_snapshot"]
+    verify_snapshot(store / "us_ofac_sdn" / runs["first_snapshot"])  # the old one is kept
+    statuses = [(e["list_id"], e["status"]) for e in manifest["refresh_log"]]
+    assert statuses[-2:] == [("us_ofac_sdn", "updated"), ("un_sc", "failed")]
+    assert len(load_active_lists(store, lists=["us_ofac_sdn"])) > 30_000
+
+
+def test_artifacts_publish_outcomes_and_changes(runs: dict[str, Any]) -> None:
+    table = runs["artifact"].data
+    rows = json.loads(table) if isinstance(table, str) else table
+    by_list = {row["list"]: row for row in rows}
+    assert by_list["us_ofac_sdn"]["status"] == "updated"
+    assert by_list["us_ofac_sdn"]["added"] == runs["second"]["results"][0]["diff"]["added"]
+    assert by_list["un_sc"]["status"] == "failed"
+    markdown = runs["markdown"].data
+    assert "## Not refreshed" in markdown and "un_sc" in markdown
+    assert "JOINT STOCK COMPANY SOVCOMFLOT" in markdown
+    assert "1256 added, 112 removed" in markdown
+
+
+def test_cli_refresh_runs_the_flow_and_exits_1_when_a_list_is_not_refreshed(
+    runs: dict[str, Any], tmp_path: Path
+) -> None:
+    import shutil
+
+    import click
+    from click.testing import CliRunner
+
+    from screening.cli_lists import register
+
+    store = tmp_path / "store"
+    shutil.copytree(runs["store"], store)
+    group = click.Group("lists")
+    register(group)
+    sources = runs["store"].parent / "sources.yml"
+    args = ["refresh", "--list", "us_ofac_sdn", "--list", "un_sc"]
+    args += ["--store", str(store), "--sources", str(sources), "--max-shrink", "0.1"]
+    result = CliRunner().invoke(group, args)
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert any(line.startswith("us_ofac_sdn: unchanged") for line in lines)
+    assert any(
+        line.startswith("un_sc: failed, no snapshot") and "HTTP 404" in line for line in lines
+    )
