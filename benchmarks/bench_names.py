@@ -67,6 +67,8 @@ METHOD_LABELS = {
 }
 SCORER_LABELS = {"ours": "ours", "wratio": "WRatio", "token_sort_ratio": "token_sort_ratio"}
 TARGET_PRECISION = 0.95
+THRESHOLD_SWEEP = (70.0, 75.0, 80.0, 85.0, 88.0, 90.0, 95.0)
+"""Our recall / hit share at other thresholds too, for whoever tunes DEFAULT_THRESHOLD."""
 EXAMPLES = 40
 CDIST_CHUNK = 250
 
@@ -236,6 +238,12 @@ def pair_scores(
     return scores
 
 
+def sweep(values: np.ndarray) -> dict[str, float | None]:
+    """Share of ``values`` at or above each THRESHOLD_SWEEP entry."""
+    return {f"{t:g}": _round(np.mean(values >= t)) if len(values) else None
+            for t in THRESHOLD_SWEEP}
+
+
 def recalls(scores: dict[str, np.ndarray], mask: np.ndarray | None = None) -> dict[str, Any]:
     """Recall of every method (positives-only sets)."""
     out = {}
@@ -350,12 +358,14 @@ def bench_eu_cross_list(
         "n_sdn_entries": int(pairs["source_id"].nunique()),
         "ours_seconds": _round(seconds, 2),
         "query_kinds": {},
+        "ours_recall_by_threshold": {},
         "ours_any_hit_share": {},
     }
     flagged = set(hits.loc[hits["score"] >= DEFAULT_THRESHOLD, "query"])
     for kind in ("name", "alias"):
         mask = (pairs["query_kind"] == kind).to_numpy()
         result["query_kinds"][kind] = recalls(scores, mask)
+        result["ours_recall_by_threshold"][kind] = sweep(scores["ours"][mask])
         # a hit on another list's copy of the same company is still a correct flag
         result["ours_any_hit_share"][kind] = _round(pairs.loc[mask, "query"].isin(flagged).mean())
     ours = scores["ours"]
@@ -398,6 +408,7 @@ def bench_customs_variants(
         "n_variants": len(pairs),
         "ours_seconds": _round(seconds, 2),
         "methods": recalls(scores),
+        "ours_recall_by_threshold": sweep(scores["ours"]),
         "by_operation": {},
     }
     ops = pairs["variant"].fillna("verbatim").str.split("+")
@@ -457,8 +468,10 @@ def bench_vendor_clean(
     if folder is None:
         return {"skipped": f"vendor samples not found under {name_pairs.SHARED_DATA}"}
     names = name_pairs.vendor_party_names(sorted(folder.glob("*.xlsx")))
-    hits = match_names(names, index, threshold=DEFAULT_THRESHOLD, top=3, workers=workers)
-    frame = hits.to_pandas()
+    low = min(THRESHOLD_SWEEP)
+    swept = match_names(names, index, threshold=low, top=3, workers=workers).to_pandas()
+    best = swept.groupby("query")["score"].max().reindex(names, fill_value=0.0)
+    frame = swept[swept["score"] >= DEFAULT_THRESHOLD]
     hit_names = frame["query"].nunique()
     result: dict[str, Any] = {
         "description": (
@@ -476,6 +489,7 @@ def bench_vendor_clean(
                 "share": _round(hit_names / len(names)),
             }
         },
+        "ours_share_by_threshold": sweep(best.to_numpy(dtype=float)),
         "local_examples": {
             "ours_hits": _examples(
                 frame, ["query", "rank", "score", "list_source", "source_id", "matched_name",

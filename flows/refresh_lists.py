@@ -26,7 +26,7 @@ from screening.lists.refresh import (
     StagedDownload,
     activate_download,
     download_list,
-    record_download_failure,
+    record_failure,
 )
 from screening.lists.snapshots import resolve_store
 from screening.lists.sources import (
@@ -103,9 +103,12 @@ def refresh_lists_flow(
         try:
             staged = future.result()
         except Exception as error:  # the download failed for good: log it, keep the last copy
-            results.append(record_download_failure(source.id, error, store=store_path))
+            results.append(record_failure(source.id, error, store=store_path))
             continue
-        results.append(check_and_activate(staged, source, store_path, max_shrink))
+        try:
+            results.append(check_and_activate(staged, source, store_path, max_shrink))
+        except Exception as error:  # an unexpected fault (disk full...): the other lists go on
+            results.append(record_failure(source.id, error, store=store_path, stage="check"))
     publish_refresh_report(results)
     summary: dict[str, Any] = {"store": str(store_path), "results": [r.to_dict() for r in results]}
     for status in ("updated", "unchanged", "rejected", "failed"):

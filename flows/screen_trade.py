@@ -21,7 +21,13 @@ from screening.config import ScreeningConfig
 from screening.io import TradeLoadResult, load_trade_files
 from screening.outputs import build_manifest, write_run_outputs
 from screening.paths import SAMPLE_TRADES
-from screening.pipeline import ReferenceData, flagged_records, load_reference_data, screen_records
+from screening.pipeline import (
+    ReferenceData,
+    assess_records,
+    flagged_records,
+    load_reference_data,
+    screen_chunk,
+)
 
 TRADE_SUFFIXES = (".csv", ".xlsx", ".parquet", ".txt", ".tsv")
 
@@ -94,9 +100,16 @@ def load_trades(
 def screen(
     trades: pa.Table, reference: ReferenceData, config: ScreeningConfig
 ) -> tuple[pa.Table, dict[str, float]]:
-    screened, timings = screen_records(trades, reference, config)
+    screened, timings = screen_chunk(trades, reference, config)
     get_run_logger().info("Screened %d records in %.1f s", screened.num_rows, sum(timings.values()))
     return screened, timings
+
+
+@task(cache_policy=NO_CACHE)
+def assess(screened: pa.Table, config: ScreeningConfig) -> tuple[pa.Table, dict[str, float]]:
+    assessed, timings = assess_records(screened, config)
+    get_run_logger().info("Linked and scored %d records", assessed.num_rows)
+    return assessed, timings
 
 
 @task(cache_policy=NO_CACHE)
@@ -166,10 +179,10 @@ def screen_trade(
         screen.submit(chunk, reference, config) for chunk in split_records(loaded.table, chunk_rows)
     ]
     results = [future.result() for future in futures]
-    screened = pa.concat_tables([table for table, _ in results])
+    screened, assess_timings = assess(pa.concat_tables([table for table, _ in results]), config)
     stage_timings = {
         stage: sum(timings[stage] for _, timings in results) for stage in results[0][1]
-    }
+    } | assess_timings
     manifest = build_manifest(
         inputs=paths,
         screened=screened,

@@ -104,7 +104,7 @@ def run(
 
 @cli.group()
 def lists() -> None:
-    """Reference lists: parse list files into the canonical table."""
+    """Reference lists: parse, refresh from the official sources, show, diff."""
 
 
 @lists.command("parse")
@@ -271,8 +271,10 @@ def serve(folder: str, out_dir: str, cron: str, timezone: str, config_file: str 
 
 def _register_commands() -> None:
     from screening.cli_hs import hs_command
+    from screening.cli_lists import register as register_list_commands
 
     cli.add_command(hs_command)
+    register_list_commands(lists)
 
 
 _register_commands()

@@ -96,9 +96,8 @@ def show(store: str | None, config_file: str | None) -> None:
     ]
     widths = [max(len(str(line[i])) for line in table) for i in range(len(header))]
     for line in table:
-        click.echo(
-            "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths, strict=True))
-        )
+        cells = (str(cell).ljust(width) for cell, width in zip(line, widths, strict=True))
+        click.echo("  ".join(cells).rstrip())
     for row in rows:
         last = row.get("last_refresh")
         if last and last["status"] in ("rejected", "failed"):

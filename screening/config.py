@@ -53,12 +53,28 @@ DEFAULT_RISK_WEIGHTS: dict[str, float] = {
     "chpl_tier_3_4": 25.0,
     "chpl_possible": 15.0,
     "other_listed_category": 20.0,
+    "description_chpl_tier_1_2": 30.0,
+    "description_chpl_tier_3_4": 20.0,
+    "possible_misdeclaration": 15.0,
     "route_direct_russia_belarus": 35.0,
     "route_transshipment_hub": 15.0,
+    "route_chain": 20.0,
+    "freight_forwarder_consignee": 10.0,
+    "new_chpl_importer": 15.0,
+    "chpl_import_surge": 10.0,
     # a record's level from its points; route alone never flags a record
     "level_high": 70.0,
     "level_medium": 45.0,
 }
+
+
+# Export-control coalition (BIS Supplement No. 3 to Part 746 partner countries): goods of these
+# origins reaching Russia through a hub are what the re-export chain check looks for.
+COALITION_COUNTRIES: tuple[str, ...] = (
+    "US", "GB", "JP", "KR", "TW", "CH", "NO", "CA", "AU", "NZ", "IS", "LI",
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
+    "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -71,8 +87,16 @@ class ScreeningConfig:
     """How many list hits to keep per trade party name (best first)."""
     direct_destinations: tuple[str, ...] = DIRECT_DESTINATIONS
     transshipment_countries: tuple[str, ...] = DEFAULT_TRANSSHIPMENT_COUNTRIES
+    coalition_countries: tuple[str, ...] = COALITION_COUNTRIES
+    chain_window_days: int = 180
+    """A re-export's second leg must follow its first within this many days."""
+    import_history_cutoff: str = "2022-02-24"
+    """Importers that start or surge CHPL imports from this date on are flagged."""
     list_files: tuple[str, ...] = ()
-    """List files to screen against; empty means the bundled active lists."""
+    """List files to screen against; empty means the refreshed snapshot store's active lists
+    (``dualuse lists refresh``) when there is one, else the bundled active lists."""
+    list_store: str | None = None
+    """Snapshot store of refreshed lists; None = $DUALUSE_DATA_DIR/lists."""
     category_files: tuple[str, ...] = ()
     """Goods category CSVs (code_prefix, category, tier, ...); empty = the bundled CHPL."""
     hs_vintage: str | None = None

@@ -8,19 +8,25 @@ distinct exporter/importer names only and joins the best hit back to every recor
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from screening.config import ScreeningConfig
 from screening.geo import classify_routes, normalise_countries
+from screening.geo.chains import find_route_chains
+from screening.goods.descriptions import classify_descriptions
 from screening.hs import classify_hs_codes, load_categories
 from screening.lists import load_bundled_lists, parse_list_files
+from screening.lists.snapshots import load_active_lists, store_has_active_lists
 from screening.names.index import NameIndex
 from screening.names.match import match_names
+from screening.risk.red_flags import chpl_import_surge_flags, freight_forwarder_flags
 from screening.risk.score import RISK_LEVELS, score_risk
 
+T = TypeVar("T")
 PARTY_ROLES = ("exporter", "importer")
 CHPL_CATEGORY = "CHPL"
 MATCH_FIELDS = ("score", "name", "list_source", "source_id", "explanation")
@@ -53,8 +59,14 @@ class ReferenceData:
 
 
 def load_reference_data(config: ScreeningConfig) -> ReferenceData:
-    """Parse the configured lists (bundled by default), index their names, load the CHPL."""
-    lists = parse_list_files(list(config.list_files)) if config.list_files else load_bundled_lists()
+    """Parse the configured lists (refreshed store, else bundled, by default), index their
+    names, load the goods categories."""
+    if config.list_files:
+        lists = parse_list_files(list(config.list_files))
+    elif store_has_active_lists(config.list_store):
+        lists = load_active_lists(config.list_store)
+    else:
+        lists = load_bundled_lists()
     versions: dict[str, str] = {}
     for source, version in zip(
         lists["list_source"].to_pylist(), lists["list_version"].to_pylist(), strict=True
@@ -209,24 +221,85 @@ def match_parties(trades: pa.Table, index: NameIndex, config: ScreeningConfig) -
     return out
 
 
+def describe_goods(trades: pa.Table) -> pa.Table:
+    """Add description signals: CHPL-type goods named in the text, and whether the declared
+    code agrees (``description_signal`` possible_misdeclaration / consistent / ...)."""
+    described = classify_descriptions(
+        trades["description"], trades["hs6"], hs_status=trades["hs_status"]
+    )
+    return _append_all(trades, described)
+
+
+def flag_forwarders(trades: pa.Table) -> pa.Table:
+    """Add ``importer_forwarder*``: consignees that are forwarders or logistics firms."""
+    flags = freight_forwarder_flags(trades["importer"], role="importer")
+    return _append_all(
+        trades,
+        flags.rename_columns(
+            [c.replace("freight_forwarder", "importer_forwarder") for c in flags.column_names]
+        ),
+    )
+
+
+def link_records(table: pa.Table, config: ScreeningConfig) -> pa.Table:
+    """Signals that need every record at once: re-export chains (coalition origin -> hub ->
+    Russia on the same goods by the same intermediary) and importers that start or surge CHPL
+    imports after the cut-off date."""
+    chains = find_route_chains(
+        table,
+        coalition=config.coalition_countries,
+        hubs=config.transshipment_countries,
+        direct=config.direct_destinations,
+        window_days=config.chain_window_days,
+    )
+    surges = chpl_import_surge_flags(table, cutoff=config.import_history_cutoff)
+    return _append_all(_append_all(table, chains), surges)
+
+
+def _append_all(table: pa.Table, columns: pa.Table) -> pa.Table:
+    """Append a stage's per-record columns (its ``record_id`` echo is dropped)."""
+    for name in columns.column_names:
+        if name != "record_id":
+            table = table.append_column(name, columns[name])
+    return table
+
+
+def _timed(timings: dict[str, float], stage: str, func: Callable[..., T], *args: Any) -> T:
+    start = time.perf_counter()
+    result = func(*args)
+    timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
+    return result
+
+
+def screen_chunk(
+    trades: pa.Table, reference: ReferenceData, config: ScreeningConfig
+) -> tuple[pa.Table, dict[str, float]]:
+    """The record-by-record stages (goods, descriptions, routes, parties, forwarders): any
+    slice of the records can go through them on its own, on any worker."""
+    timings: dict[str, float] = {}
+    table = _timed(timings, "classify_goods", classify_goods, trades, reference.categories, config)
+    table = _timed(timings, "describe_goods", describe_goods, table)
+    table = _timed(timings, "classify_destinations", classify_destinations, table, config)
+    table = _timed(timings, "match_parties", match_parties, table, reference.index, config)
+    table = _timed(timings, "flag_forwarders", flag_forwarders, table)
+    return table, timings
+
+
+def assess_records(table: pa.Table, config: ScreeningConfig) -> tuple[pa.Table, dict[str, float]]:
+    """The stages over all records together: linking records, then the risk score."""
+    timings: dict[str, float] = {}
+    table = _timed(timings, "link_records", link_records, table, config)
+    table = _timed(timings, "score_risk", score_risk, table, config.risk_weights)
+    return table, timings
+
+
 def screen_records(
     trades: pa.Table, reference: ReferenceData, config: ScreeningConfig
 ) -> tuple[pa.Table, dict[str, float]]:
     """Run every stage; returns the screened table and seconds spent per stage."""
-    timings: dict[str, float] = {}
-    start = time.perf_counter()
-    table = classify_goods(trades, reference.categories, config)
-    timings["classify_goods"] = time.perf_counter() - start
-    start = time.perf_counter()
-    table = classify_destinations(table, config)
-    timings["classify_destinations"] = time.perf_counter() - start
-    start = time.perf_counter()
-    table = match_parties(table, reference.index, config)
-    timings["match_parties"] = time.perf_counter() - start
-    start = time.perf_counter()
-    table = score_risk(table, config.risk_weights)
-    timings["score_risk"] = time.perf_counter() - start
-    return table, timings
+    table, timings = screen_chunk(trades, reference, config)
+    table, more = assess_records(table, config)
+    return table, {**timings, **more}
 
 
 def flagged_records(screened: pa.Table) -> pa.Table:

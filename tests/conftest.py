@@ -22,3 +22,9 @@ def shared_path(*parts: str) -> Path:
 @pytest.fixture
 def shared() -> Path:
     return shared_path()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def isolated_list_store(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Screening uses refreshed lists when a store exists: keep a developer's real store out."""
+    os.environ["DUALUSE_DATA_DIR"] = str(tmp_path_factory.mktemp("dualuse-data"))

@@ -31,10 +31,12 @@ def test_all_names_exist_and_are_public() -> None:
         "pipeline",
         "risk",
         "geo",
+        "goods",
         "paths",
         "schema",
         "cli",
         "cli_hs",
+        "cli_lists",
         "sample",
     }
     assert public - modules == set(screening.__all__)

@@ -57,13 +57,13 @@ makes each regex far slower to compile)."""
 
 _CJK_CLASS = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}"
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-_LANGUAGES = ("en", "ru", "zh", "translit")
+_LANGUAGES = ("en", "ru", "uk", "tr", "zh", "translit")
 _CJK_SPACE = re.compile(rf"(?<={_CJK_CHAR.pattern}) (?={_CJK_CHAR.pattern})")
 _CAPTURING_GROUP = re.compile(r"(?<!\\)\((?!\?)")
 
 # Latin and Cyrillic letters that look alike in upper case (and the few that do in lower case).
-_LATIN_LOOKALIKES = "AaBCcEeHKkMOoPpTXxYy"
-_CYRILLIC_LOOKALIKES = "АаВСсЕеНКкМОоРрТХхУу"
+_LATIN_LOOKALIKES = "AaBCcEeHIiKkMOoPpTXxYy"
+_CYRILLIC_LOOKALIKES = "АаВСсЕеНІіКкМОоРрТХхУу"
 _TO_CYRILLIC = str.maketrans(_LATIN_LOOKALIKES, _CYRILLIC_LOOKALIKES)
 _TO_LATIN = str.maketrans(_CYRILLIC_LOOKALIKES, _LATIN_LOOKALIKES)
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -147,7 +147,8 @@ def normalise_texts(values: pa.Array | pa.ChunkedArray | Sequence[str | None]) -
     """Descriptions (or names) as the rule patterns read them: `` word word `` in lower case.
 
     NFKC; Latin/Cyrillic look-alike letters inside a word of the other script repaired
-    ("MИKPOCXEMA" -> "микросхема"); lower case; ё -> е; CJK characters spaced apart; every run
+    ("MИKPOCXEMA" -> "микросхема"); lower case (Turkish "İ" -> "i"); ё -> е; CJK characters
+    spaced apart; every run
     of characters other than letters, marks and digits -> one space; one space at each end so
     a pattern wrapped in spaces matches whole words only. Call it on distinct values.
     """
@@ -163,6 +164,7 @@ def normalise_texts(values: pa.Array | pa.ChunkedArray | Sequence[str | None]) -
         mask[rows] = True
         text = pc.replace_with_mask(text, pa.array(mask), pa.array(fixed, pa.string()))
     text = pc.replace_substring(pc.utf8_lower(text), "ё", "е")
+    text = pc.replace_substring(text, "\u0307", "")  # Turkish İ lower-cases to i + dot above
     text = pc.replace_substring_regex(text, f"([{_CJK_CLASS}])", r" \1 ")
     text = pc.replace_substring_regex(text, r"[^\p{L}\p{M}\p{N}]+", " ")
     text = pc.utf8_trim(text, " ")

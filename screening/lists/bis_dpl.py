@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -161,10 +161,10 @@ def _read(path: Path) -> pd.DataFrame:
 
 
 def _dates(path: Path, texts: pd.Series, fmt: str, column: str) -> pd.Series:
-    parsed = pd.to_datetime(texts, format=fmt, errors="coerce")
-    # a year beyond pandas' range (3017) is a typo, not a reason to refuse the list
-    out_of_range = texts.str.fullmatch(r"\d{4}-\d{2}-\d{2}|\d{2}/\d{2}/\d{4}").fillna(False)
-    bad = texts.notna() & parsed.isna() & ~out_of_range.astype(bool)
+    """Dates in ``fmt``, each distinct text parsed once; a year like 3017 is a typo, but a date."""
+    parsed = {text: _strptime(text, fmt) for text in texts.dropna().unique()}
+    dates = texts.map(parsed)
+    bad = texts.notna() & dates.isna()
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise ListParseError(
@@ -173,7 +173,14 @@ def _dates(path: Path, texts: pd.Series, fmt: str, column: str) -> pd.Series:
             row=i + 2,
             column=column,
         )
-    return pd.Series([d.date() if pd.notna(d) else None for d in parsed], dtype=object)
+    return pd.Series(dates.to_numpy(), dtype=object)
+
+
+def _strptime(text: str, fmt: str) -> date | None:
+    try:
+        return datetime.strptime(text, fmt).date()
+    except ValueError:
+        return None
 
 
 def _source_ids(frame: pd.DataFrame) -> pd.Series:

@@ -13,6 +13,7 @@ import codecs
 import hashlib
 import os
 import time
+import zipfile
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -218,9 +219,7 @@ def sniff_problem(path: Path, file: SourceFile) -> str | None:
     if head.startswith(b"\x1f\x8b"):
         return f"gzip-compressed bytes, not {file.kind} (served compressed without saying so?)"
     if file.kind == "ods":
-        if not head.startswith(b"PK\x03\x04") or b"opendocument.spreadsheet" not in head[:200]:
-            return "not an OpenDocument spreadsheet (no ODS zip header)"
-        return None
+        return _ods_problem(path, head)
     if head.startswith(b"PK\x03\x04"):
         return f"a zip archive, not {file.kind}"
     text = _decode_head(head)
@@ -235,6 +234,25 @@ def sniff_problem(path: Path, file: SourceFile) -> str | None:
         return problem
     if file.head_contains and file.head_contains not in text:
         return f"{file.head_contains!r} not found in the first {HEAD_BYTES // 1024} KiB"
+    return None
+
+
+def _ods_problem(path: Path, head: bytes) -> str | None:
+    """An ODS is a zip holding content.xml (and, when present, an ODS ``mimetype`` member)."""
+    if not head.startswith(b"PK\x03\x04"):
+        return "not an OpenDocument spreadsheet (no zip header)"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            mimetype = archive.read("mimetype") if "mimetype" in names else None
+    except (zipfile.BadZipFile, OSError) as exc:
+        return f"not a readable OpenDocument spreadsheet (cut short?): {exc}"
+    if "content.xml" not in names:
+        return "a zip archive without content.xml, not an OpenDocument spreadsheet"
+    if mimetype is not None and b"opendocument.spreadsheet" not in mimetype:
+        return (
+            f"an OpenDocument file of type {mimetype.decode(errors='replace')!r}, not a spreadsheet"
+        )
     return None
 
 

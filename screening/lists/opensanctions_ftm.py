@@ -96,6 +96,7 @@ DOCUMENT_SCHEMAS = {"Passport": "PASSPORT", "Identification": "ID_NUMBER"}
 GENERIC_SCHEMES = frozenset({"REGISTRATION", "TAX_ID", "ID_NUMBER", "PASSPORT", "VAT"})
 """Schemes that take the party's country (``REGISTRATION:BY``); SAM UEI, PermID etc. are global."""
 _SNIFF_BYTES = 64_000
+_SHORT_PROGRAMME = 80
 
 
 def looks_like_opensanctions_ftm(path: str | Path) -> bool:
@@ -250,8 +251,12 @@ def _names(row: int, party: dict[str, Any]) -> list[tuple[int, str, str]]:
 
 
 def _programmes(sanction: dict[str, list[str]]) -> list[str]:
-    """``programId`` (GB-RUS, EU-UKR) where given, else the programme or the authority."""
-    return sanction.get("programId") or sanction.get("program") or sanction.get("authority", [])
+    """``programId`` (GB-RUS, EU-UKR) where given, else a short programme name, else the
+    authority (a programme written as a paragraph says less than who imposed it)."""
+    if sanction.get("programId"):
+        return sanction["programId"]
+    short = [p for p in sanction.get("program", []) if len(p) <= _SHORT_PROGRAMME]
+    return short or sanction.get("authority", [])
 
 
 def _earliest(sanctions: list[dict[str, list[str]]]) -> date | None:

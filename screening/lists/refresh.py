@@ -106,17 +106,15 @@ def list_stats(table: pa.Table) -> dict[str, Any]:
     """Entities, names and entities with a Russian INN, in total and per list_source."""
 
     def counts(part: pa.Table) -> dict[str, int]:
-        ids = part["source_id"]
-        flat = pc.list_flatten(part["identifiers"])
-        with_inn = pc.equal(pc.struct_field(flat, "scheme"), "INN")
-        owners = ids.take(pc.list_parent_indices(part["identifiers"])).filter(with_inn)
+        ids, identifiers = part["source_id"].combine_chunks(), part["identifiers"].combine_chunks()
+        with_inn = pc.equal(pc.struct_field(pc.list_flatten(identifiers), "scheme"), "INN")
+        owners = ids.take(pc.list_parent_indices(identifiers)).filter(with_inn)
         return {
             "entities": len(pc.unique(ids)),
             "names": part.num_rows,
             "inn_entities": len(pc.unique(owners)),
         }
 
-    table = table.combine_chunks()
     by_source = {
         source: counts(table.filter(pc.equal(table["list_source"], source)))
         for source in sorted(pc.unique(table["list_source"]).to_pylist())
@@ -182,17 +180,21 @@ def activate_download(
             shutil.rmtree(staged.folder, ignore_errors=True)
 
 
-def record_download_failure(
-    list_id: str, error: BaseException, *, store: str | Path | None = None
+def record_failure(
+    list_id: str,
+    error: BaseException,
+    *,
+    store: str | Path | None = None,
+    stage: str = "download",
 ) -> RefreshResult:
-    """Log a download that failed for good; the active snapshot stays as it is."""
+    """Log a refresh that failed for good at ``stage``; the active snapshot stays as it is."""
     store = resolve_store(store)
     reason = error.reason if isinstance(error, DownloadError) else str(error)
     url = f" ({error.url})" if isinstance(error, DownloadError) else ""
     result = RefreshResult(
         list_id=list_id,
         status="failed",
-        reason=f"download failed{url}: {reason}",
+        reason=f"{stage} failed{url}: {reason}",
         active_snapshot=_active_stamp(store, list_id),
         at=_now(),
     )
@@ -219,7 +221,7 @@ def refresh_list(
     try:
         staged = download_list(source, store=store, policy=policy, client=client)
     except (DownloadError, ReferenceDataError) as error:
-        return record_download_failure(list_id, error, store=store)
+        return record_failure(list_id, error, store=store)
     return activate_download(staged, source, store=store, max_shrink=max_shrink)
 
 
@@ -553,7 +555,7 @@ __all__ = [
     "describe_active_lists",
     "download_list",
     "list_stats",
-    "record_download_failure",
+    "record_failure",
     "refresh_list",
     "refresh_lists",
 ]

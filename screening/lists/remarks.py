@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pycountry
+from stdnum.ru import inn, ogrn
 
 from screening.geo.countries import country_to_iso2
 from screening.schema import IDENTIFIER_TYPE, LIST_ENTRY_SCHEMA
@@ -484,27 +485,12 @@ def resolve_number_schemes(found: pd.DataFrame) -> pd.DataFrame:
 
 def inn_check_digits_agree(value: str) -> bool:
     """True for a 10-digit (company) or 12-digit (person) Russian INN with valid check digits."""
-    if not value.isdigit() or len(value) not in (10, 12):
-        return False
-    digits = [int(c) for c in value]
-
-    def check(weights: tuple[int, ...]) -> int:
-        return sum(w * d for w, d in zip(weights, digits, strict=False)) % 11 % 10
-
-    if len(digits) == 10:
-        return check((2, 4, 10, 3, 5, 9, 4, 6, 8)) == digits[9]
-    return (
-        check((7, 2, 4, 10, 3, 5, 9, 4, 6, 8)) == digits[10]
-        and check((3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)) == digits[11]
-    )
+    return inn.is_valid(value)
 
 
 def ogrn_check_digit_agrees(value: str) -> bool:
-    """True for a 13-digit OGRN or 15-digit OGRNIP whose last digit checks out."""
-    if not value.isdigit() or len(value) not in (13, 15):
-        return False
-    modulus = 11 if len(value) == 13 else 13
-    return int(value[:-1]) % modulus % 10 == int(value[-1])
+    """True for a 13-digit OGRN or 15-digit OGRNIP whose check digit agrees."""
+    return ogrn.is_valid(value)
 
 
 def address_countries(addresses: pd.Series) -> pd.Series:

@@ -382,7 +382,7 @@ def _banner_date(banner: str) -> str | None:
 
 def _enumerated(texts: pd.Series, party: np.ndarray) -> pd.DataFrame:
     """``(1) Russia (2) Ukraine`` -> one ``row, value`` per item."""
-    parts = texts.str.split(_ENUMERATOR, regex=True).explode().str.strip(" ;,.")
+    parts = texts.str.split(_ENUMERATOR, regex=True).explode().astype("str").str.strip(" ;,.")
     out = pd.DataFrame({"row": party[parts.index.to_numpy()], "value": parts.to_numpy()})
     return out[out["value"].str.len().fillna(0) > 0].reset_index(drop=True)
 
@@ -481,7 +481,7 @@ def _segments(texts: pd.Series, party: np.ndarray) -> pd.DataFrame:
     """``(Label):value (Label):value`` -> ``row, label, value``."""
     texts = pd.Series(texts.to_numpy(), dtype="str")
     found = texts.str.extractall(_SEGMENT_RE)
-    rows = party[found.index.get_level_values(0).to_numpy()]
+    rows = party[found.index.get_level_values(0).to_numpy(dtype=np.int64)]
     return pd.DataFrame(
         {
             "row": rows,

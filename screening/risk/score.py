@@ -7,8 +7,16 @@ Scheme (points from ScreeningConfig.risk_weights, so a team can tune without cod
 - the HS code is on the CHPL: ``chpl_tier_1_2`` for tiers 1-2 (integrated circuits, radio and
   navigation parts), ``chpl_tier_3_4`` for tiers 3.A-4.B; ``chpl_possible`` when an older-edition
   code may be a CHPL code; ``other_listed_category`` for a configured category file's code;
+- the description names CHPL-type goods the declared code does not show
+  (``description_chpl_tier_1_2`` / ``description_chpl_tier_3_4``, plus ``possible_misdeclaration``
+  when a code was declared and disagrees);
 - the destination is Russia/Belarus (``route_direct_russia_belarus``) or a transshipment hub
-  (``route_transshipment_hub``).
+  (``route_transshipment_hub``); the record is a leg of a coalition -> hub -> Russia re-export
+  chain on the same goods (``route_chain``);
+- FinCEN/BIS red flags: a freight forwarder as consignee (``freight_forwarder_consignee``), an
+  importer that starts (``new_chpl_importer``) or sharply increases (``chpl_import_surge``) CHPL
+  imports after 2022-02-24.
+Route, chain and red-flag points count only on records with a goods or party signal.
 Level: high at ``level_high`` points or more, medium at ``level_medium``, low above zero, but a
 route alone never flags a record: without a goods or party signal the level is ``none``.
 An unknown destination adds no points but is said in the reasons, never read as "low risk".
@@ -45,11 +53,13 @@ def is_export_control_list(list_source: str | None) -> bool:
     return kind in {"export_control", "military_end_user"}
 
 
-def _optional(table: pa.Table, name: str) -> pa.ChunkedArray | pa.Array:
+def _optional(
+    table: pa.Table, name: str, type_: pa.DataType | None = None
+) -> pa.ChunkedArray | pa.Array:
     """A column, or all-null when an earlier stage did not run."""
     if name in table.column_names:
         return table[name]
-    return pa.nulls(table.num_rows, pa.string())
+    return pa.nulls(table.num_rows, type_ or pa.string())
 
 
 def _column(table: pa.Table, name: str) -> list:
@@ -93,9 +103,35 @@ def score_risk(screened: pa.Table, weights: Mapping[str, float]) -> pa.Table:
         export_control_hit |= np.array([is_export_control_list(s) for s in sources], dtype=bool)
     points += np.where(party_hit, weights["party_match"], 0.0)
     points += np.where(export_control_hit, weights["party_export_control_list"], 0.0)
-    signal = tier_12 | tier_34 | possible | other_category | party_hit
+    code_chpl = tier_12 | tier_34
+    description_signal = np.asarray(
+        pc.fill_null(_optional(screened, "description_signal"), ""), dtype=object
+    )
+    description_tier = np.asarray(
+        pc.fill_null(_optional(screened, "description_tier"), ""), dtype=object
+    )
+    described = ~code_chpl & np.isin(
+        description_signal, ["possible_misdeclaration", "description_only"]
+    )
+    desc_12 = described & np.isin(description_tier, ["1", "2"])
+    desc_34 = described & ~desc_12 & (description_tier != "")
+    misdeclared = described & (description_signal == "possible_misdeclaration")
+    points += np.where(desc_12, weights["description_chpl_tier_1_2"], 0.0)
+    points += np.where(desc_34, weights["description_chpl_tier_3_4"], 0.0)
+    points += np.where(misdeclared, weights["possible_misdeclaration"], 0.0)
+
+    signal = code_chpl | possible | other_category | desc_12 | desc_34 | party_hit
     points += np.where(signal & direct, weights["route_direct_russia_belarus"], 0.0)
     points += np.where(signal & hub, weights["route_transshipment_hub"], 0.0)
+    chain = np.asarray(pc.is_valid(_optional(screened, "route_chain_role")))
+    forwarder = np.asarray(
+        pc.fill_null(_optional(screened, "importer_forwarder", pa.bool_()), False)
+    )
+    red_flag = np.asarray(pc.fill_null(_optional(screened, "red_flag"), ""), dtype=object)
+    points += np.where(signal & chain, weights["route_chain"], 0.0)
+    points += np.where(signal & forwarder, weights["freight_forwarder_consignee"], 0.0)
+    points += np.where(signal & (red_flag == "new_chpl_importer"), weights["new_chpl_importer"], 0)
+    points += np.where(signal & (red_flag == "chpl_import_surge"), weights["chpl_import_surge"], 0)
     points = np.where(signal, points, 0.0)
 
     level = np.full(n, "none", dtype=object)
@@ -142,7 +178,15 @@ def _reasons(screened: pa.Table, rows: np.ndarray, reasons: list) -> list:
                 f"HS {rec.get('hs6')} is listed in {rec['goods_category']}"
                 + (f" (tier {rec['goods_tier']})" if rec.get("goods_tier") else "")
             )
+        if rec.get("description_reason") and rec.get("description_signal") in (
+            "possible_misdeclaration",
+            "description_only",
+        ):
+            parts.append(rec["description_reason"])
         if rec.get("route_reason"):
             parts.append(rec["route_reason"])
+        for optional in ("route_chain_reason", "importer_forwarder_reason", "red_flag_reason"):
+            if rec.get(optional):
+                parts.append(rec[optional])
         reasons[row_no] = "; ".join(parts)
     return reasons

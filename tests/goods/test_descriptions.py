@@ -136,6 +136,16 @@ POSITIVE = [
     ("数控铣床", "cnc_machine_tool", "4.B"),
     ("PARTS FOR MACHINE TOOLS, SPINDLES AND TOOL HOLDERS", "machine_tool_parts", "4.B"),
     ("ЧАСТИ И ПРИНАДЛЕЖНОСТИ ДЛЯ СТАНКОВ", "machine_tool_parts", "4.B"),
+    # Ukrainian and Turkish customs wording
+    ("МІКРОСХЕМИ ІНТЕГРАЛЬНІ", "integrated_circuit", "1"),
+    ("MIKPOCXEMИ", "integrated_circuit", "1"),  # Latin M, I, K, P, O, C, X, E
+    ("ПІДШИПНИКИ КУЛЬКОВІ РАДІАЛЬНІ", "ball_bearing", "3.B"),
+    ("ТЕПЛОВІЗОР", "camera", "3.A"),
+    ("ВЕРСТАТ ТОКАРНИЙ З ЧПК", "cnc_lathe", "4.B"),
+    ("ENTEGRE DEVRELER", "integrated_circuit", "1"),
+    ("BİLYALI RULMAN 6205", "ball_bearing", "3.B"),
+    ("İNSANSIZ HAVA ARACI PARÇALARI", "uav", "3.B"),
+    ("OSİLOSKOP", "oscilloscope", "4.A"),
 ]
 
 # Clean goods whose words come close to a rule: nothing may fire.
@@ -183,6 +193,9 @@ NEGATIVE = [
     "КАБЕЛЬ ДЛЯ ПЕРЕДАЧИ ДАННЫХ USB",
     "LITHOGRAPHIC PRINTS",
     "ELECTRICAL CONTROL PANELS, SWITCHBOARDS",
+    "СВІТЛОДІОДИ",
+    "ПЛИТКА КЕРАМІЧНА ГЛАЗУРОВАНА",
+    "SIRLI SERAMİK KARO",
 ]
 
 

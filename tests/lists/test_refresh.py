@@ -362,6 +362,15 @@ def test_newer_version_becomes_active_with_its_diff(
     sdn = table.filter(pc.equal(table["list_source"], "us_ofac_sdn"))
     assert len(pc.unique(sdn["source_id"])) == len(new_ids)
 
+    from screening.cli_lists import register
+
+    group = click.Group("lists")
+    register(group)
+    shown = CliRunner().invoke(group, ["diff", str(old), str(new), "--top", "3"])
+    assert shown.exit_code == 0, shown.output
+    assert "us_ofac_sdn added: 1256" in shown.output
+    assert "34741: added: JOINT STOCK COMPANY SOVCOMFLOT" in shown.output
+
 
 def test_damaged_snapshot_is_refused_and_a_fresh_copy_replaces_it(
     store: Path, server: ListServer, sources: dict[str, ListSource], sdn_v2: dict[str, Path]
