@@ -721,8 +721,8 @@ def markdown(result: dict[str, Any]) -> str:
 
 QUICK = {
     "sizes": (300,),
-    "baseline_sample": 30,
-    "vendor_baseline_sample": 30,
+    "baseline_sample": 10,
+    "vendor_baseline_sample": 10,
     "variant_rows": 3_000,
     "alias_entities": 150,
     "eu_limit": 80,

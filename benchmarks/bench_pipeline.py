@@ -228,7 +228,7 @@ def main(
         return
     began = time.perf_counter()
     if quick:
-        rows, baseline_sample = (2_000,), 10
+        rows, baseline_sample = (2_000,), 5
     rows = rows or DEFAULT_ROWS
     list_table = load_bundled_lists()
     list_names = sorted(entity_names(list_table)["name"].unique())

@@ -6,16 +6,20 @@ parsing so a silently edited or truncated file is refused rather than screened a
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import threading
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import yaml
 
 from screening import paths
 from screening.errors import ReferenceDataError
+from screening.io.writers import write_parquet_atomic
 from screening.lists.registry import FORMATS, keep_newest_versions
 from screening.schema import LIST_ENTRY_SCHEMA, empty_table
 
@@ -86,6 +90,46 @@ def bundled_list_paths() -> list[Path]:
     return [root / dataset["files"][0]["path"] for dataset in _active_lists()]
 
 
+@functools.cache
+def _parser_code_digest() -> str:
+    """Digest of the code and data that shape a parsed list: a change invalidates the cache."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    sources = [
+        *sorted((package / "lists").glob("*.py")),
+        package / "geo" / "countries.py",
+        package / "data" / "country_aliases.csv",
+        package / "schema.py",
+    ]
+    for source in sources:
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+def _parse_dataset(root: Path, dataset: dict[str, Any]) -> pa.Table:
+    """Parse one bundled list, through an on-disk Parquet cache keyed by the files' sha256,
+    the list version and the parser code (parsing the UK ODS alone takes seconds)."""
+    entry_file = root / dataset["files"][0]["path"]
+    version = dataset.get("list_version")
+    version = None if version is None else str(version)
+    key = hashlib.sha256(
+        "|".join(
+            [dataset["format"], str(version), _parser_code_digest()]
+            + [f["sha256"] for f in dataset["files"]]
+        ).encode()
+    ).hexdigest()[:24]
+    cache_file = paths.data_dir() / "cache" / f"{dataset['id']}-{key}.parquet"
+    if cache_file.is_file():
+        try:
+            return pq.read_table(cache_file).cast(LIST_ENTRY_SCHEMA)
+        except (OSError, pa.ArrowInvalid):
+            pass  # unreadable cache: parse again and overwrite it
+    table = FORMATS[dataset["format"]].parse(entry_file, list_version=version)
+    with contextlib.suppress(OSError):  # a read-only data dir only costs speed
+        write_parquet_atomic(table, cache_file)
+    return table
+
+
 def load_bundled_lists(*, verify: bool = True) -> pa.Table:
     """All active bundled lists as one LIST_ENTRY_SCHEMA table, parsed once per process.
 
@@ -108,10 +152,7 @@ def load_bundled_lists(*, verify: bool = True) -> pa.Table:
                     f"{root / MANIFEST_NAME}: list {dataset['id']!r} has unknown format "
                     f"{fmt!r}; known: {', '.join(FORMATS)}"
                 )
-            entry_file = root / dataset["files"][0]["path"]
-            version = dataset.get("list_version")
-            version = None if version is None else str(version)
-            tables.append(FORMATS[fmt].parse(entry_file, list_version=version))
+            tables.append(_parse_dataset(root, dataset))
         if tables:
             table = keep_newest_versions(pa.concat_tables(tables))
         else:

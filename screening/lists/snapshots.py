@@ -30,6 +30,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from screening import paths
 from screening.errors import ReferenceDataError
 from screening.io.writers import write_json_atomic
 from screening.lists.bundled import load_manifest, sha256_of
@@ -43,7 +44,6 @@ from screening.lists.sources import (
 )
 from screening.schema import LIST_ENTRY_SCHEMA, empty_table
 
-DATA_DIR_ENV = "DUALUSE_DATA_DIR"
 ACTIVE_NAME = "active.json"
 SNAPSHOT_NAME = "snapshot.json"
 DIFF_DIR = "diff"
@@ -64,8 +64,7 @@ _parsed: dict[tuple[Any, ...], pa.Table] = {}
 
 def default_store() -> Path:
     """``$DUALUSE_DATA_DIR/lists``, by default ``~/.local/share/dualuse/lists``."""
-    data_dir = os.environ.get(DATA_DIR_ENV) or Path.home() / ".local" / "share" / "dualuse"
-    return Path(data_dir) / "lists"
+    return paths.data_dir() / "lists"
 
 
 def resolve_store(store: str | Path | None) -> Path:

@@ -17,6 +17,7 @@ import pyarrow as pa
 from rapidfuzz import fuzz, process
 from scipy import sparse
 
+from screening.names.commonness import word_zipf
 from screening.names.index import NameIndex, describe_weight, token_idf
 from screening.names.normalise import NormalisedName, normalise_names
 from screening.schema import NAME_MATCH_SCHEMA, empty_table
@@ -30,6 +31,13 @@ COUNTRY_AGREEMENT_BONUS = 3.0
 COUNTRY_CONFLICT_PENALTY = 5.0
 """The trade party's country (origin for exporters, destination for importers) against the
 countries of the listed entry: agreement is mild support, conflict mild doubt."""
+COMMON_WORD_ZIPF = 3.5
+"""A word at least this frequent in ordinary language (Zipf scale) is a dictionary word."""
+ONE_COMMON_WORD_PENALTY = 12.0
+"""ATLAS, RASSVET ("dawn"), TERMINAL: a one-word name that is a dictionary word names many
+unrelated firms; alone it should not raise a flag."""
+TWO_COMMON_WORDS_PENALTY = 8.0
+"""ALI SALIM, CITY TERMINAL: two ordinary words (or common given names) are thin evidence."""
 LEGAL_FORM_CONFLICT_PENALTY = 4.0
 SINGLE_WORD_LEGAL_FORM_CONFLICT_PENALTY = 10.0
 """CITY LLC vs CITY PJSC: with one word in common, differing legal forms say a lot."""
@@ -74,6 +82,8 @@ def _explain(
         )
     if legal_forms_conflict(query, key):
         parts.append("legal forms differ (score lowered)")
+    if common_words_penalty(key):
+        parts.append("list name is only ordinary dictionary words (score lowered)")
     if len(set(query.tokens)) == 1 or len(set(key.tokens)) == 1:
         parts.append(
             "one-word name"
@@ -134,6 +144,14 @@ def legal_forms_conflict(query: NormalisedName, key: NormalisedName) -> bool:
     )
 
 
+def common_words_penalty(key: NormalisedName) -> float:
+    """Points off for a listed name made only of one or two dictionary words."""
+    words = set(key.tokens)
+    if len(words) > 2 or not all(word_zipf(w) >= COMMON_WORD_ZIPF for w in words):
+        return 0.0
+    return ONE_COMMON_WORD_PENALTY if len(words) == 1 else TWO_COMMON_WORDS_PENALTY
+
+
 def country_relation(query_country: str | None, key_countries: frozenset[str]) -> str | None:
     """'agree', 'differ', or None when either side has no country."""
     if not query_country or not key_countries:
@@ -162,6 +180,7 @@ def _penalties(
         single = len(set(query.tokens)) == 1 or len(set(key.tokens)) == 1
         if single and query.tokens != key.tokens:
             penalty[n] += SINGLE_WORD_SPELLING_PENALTY
+        penalty[n] += common_words_penalty(key)
         if legal_forms_conflict(query, key):
             penalty[n] += (
                 SINGLE_WORD_LEGAL_FORM_CONFLICT_PENALTY if single else LEGAL_FORM_CONFLICT_PENALTY

@@ -1,0 +1,66 @@
+"""How common a word is in ordinary language: a one-word company name that is a dictionary word
+(ATLAS, RASSVET "dawn", VEKTOR, TERMINAL) names hundreds of unrelated firms, so matching it is
+weak evidence, while a coined name (MILANDR, NIKIMT) is strong.
+
+Word-list rarity alone cannot tell these apart: both are rare among sanctioned names. The
+frequencies come from the wordfreq package (general-language word frequencies, Zipf scale:
+3 = once per million words), in the languages of the lists and the trade data, transliterated
+and folded exactly like names. The folded table is built on first use and cached in the data
+directory (paths.data_dir()/cache), keyed by the wordfreq version.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from importlib.metadata import version
+
+from screening import paths
+from screening.names.normalise import _raw_tokens, fold_token
+
+LANGUAGES = ("en", "ru", "uk", "tr", "de", "fr", "es", "it")
+MIN_ZIPF = 3.0
+"""Words rarer than this (under once per million words) are not kept: they count as rare."""
+
+
+def _build() -> dict[str, float]:
+    from wordfreq import get_frequency_dict
+
+    table: dict[str, float] = {}
+    floor = 10 ** (MIN_ZIPF - 9)
+    for lang in LANGUAGES:
+        for word, freq in get_frequency_dict(lang).items():
+            if freq < floor:
+                continue
+            zipf = round(math.log10(freq) + 9, 2)
+            for token in _raw_tokens(word):
+                key = fold_token(token)
+                if zipf > table.get(key, 0.0):
+                    table[key] = zipf
+    return table
+
+
+@functools.cache
+def word_zipf_table() -> dict[str, float]:
+    """Folded token -> highest Zipf frequency in any of LANGUAGES (only tokens >= MIN_ZIPF)."""
+    cache = paths.data_dir() / "cache" / f"wordfreq-{version('wordfreq')}-{len(LANGUAGES)}.json"
+    if cache.is_file():
+        try:
+            return json.loads(cache.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            pass  # rebuild below
+    table = _build()
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".tmp")
+        tmp.write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(cache)
+    except OSError:
+        pass  # a read-only data dir only costs the rebuild time
+    return table
+
+
+def word_zipf(token: str) -> float:
+    """Zipf frequency of a folded token (0.0 for words rarer than MIN_ZIPF or unknown)."""
+    return word_zipf_table().get(token, 0.0)
