@@ -74,8 +74,8 @@ def test_compare_pairs_file_adds_score_and_is_match(tmp_path: Path) -> None:
     pairs = tmp_path / "pairs.csv"
     pd.DataFrame(
         {
-            "name1": ["OOO YATASS RUS", "ABC TRADING CO LTD", "ООО «ЯТАШ РУС»", ""],
-            "name2": ["YATASH RUS, LLC", "XYZ TRADING CO LTD", "YATASH RUS LLC", "ACME"],
+            "name1": ["OOO YATASS MEBEL RUS", "ABC TRADING CO LTD", "ООО «ЯТАШ РУС»", ""],
+            "name2": ["YATASH MEBEL RUS, LLC", "XYZ TRADING CO LTD", "YATASH RUS LLC", "ACME"],
         }
     ).to_csv(pairs, index=False)
     out = tmp_path / "scored.csv"

@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 from scipy import sparse
 
 from screening.names.normalise import NormalisedName, normalise_names
@@ -31,7 +31,8 @@ MAX_CANDIDATE_DF = 400
 """A token on more list names than this is too common to open candidates."""
 MIN_FUZZY_TOKEN_LEN = 5
 FUZZY_TOKEN_CUTOFF = 0.8
-"""Normalised Levenshtein similarity for a token typo (one edit in five letters)."""
+"""Normalised OSA similarity for a token typo (one edit, a swap counting as one, in five
+letters)."""
 
 
 @dataclass(frozen=True)
@@ -57,12 +58,16 @@ class NameIndex:
     """per vocab token: IDF weight, reduced for generic words"""
     blocking: np.ndarray
     """per vocab token: may it open candidates"""
+    generic: np.ndarray
+    """per vocab token: a generic word (trading, group, ...)"""
     key_matrix: sparse.csr_matrix
     """keys x vocab, 1 where the key has the token"""
     key_weight: np.ndarray
     identifier_keys: dict[tuple[str, str], list[int]]
     key_is_weak: np.ndarray
     """per key: every list row carrying it is a weak alias (OFAC's low-quality a.k.a.)"""
+    key_is_person: np.ndarray
+    """per key: every list row carrying it is an individual"""
     key_countries: list[frozenset[str]]
     """per key: ISO-2 countries of the listed entries carrying it"""
     _buckets: dict[str, tuple[list[str], np.ndarray]]
@@ -79,13 +84,16 @@ class NameIndex:
         row_numbers = np.flatnonzero(np.asarray(pc.fill_null(keep, False)))
         names = list_table["name"].take(pa.array(row_numbers)).to_pylist()
         normalised = normalise_names(names)
-        by_key: dict[tuple[str, ...], list[int]] = defaultdict(list)
-        first: dict[tuple[str, ...], NormalisedName] = {}
+        # a key is the name core with its legal forms: "RASSVET, OAO" and "LLC RASSVET" are
+        # scored apart, so a legal-form conflict is judged against the right entry
+        by_key: dict[tuple, list[int]] = defaultdict(list)
+        first: dict[tuple, NormalisedName] = {}
         for row, norm in zip(row_numbers.tolist(), normalised, strict=True):
             if not norm.tokens:
                 continue
-            by_key[norm.tokens].append(row)
-            first.setdefault(norm.tokens, norm)
+            group = (norm.tokens, tuple(sorted(norm.legal_forms)))
+            by_key[group].append(row)
+            first.setdefault(group, norm)
         keys = [first[k] for k in by_key]
         key_rows = [np.array(v, dtype=np.int64) for v in by_key.values()]
 
@@ -124,6 +132,10 @@ class NameIndex:
         key_is_weak = np.array(
             [bool(np.all(kinds[rows] == "weak_alias")) for rows in key_rows], dtype=bool
         )
+        types = np.asarray(list_table["entity_type"].to_pylist(), dtype=object)
+        key_is_person = np.array(
+            [bool(np.all(types[rows] == "individual")) for rows in key_rows], dtype=bool
+        )
         countries_col = (
             list_table["countries"].to_pylist()
             if "countries" in list_table.column_names
@@ -136,7 +148,8 @@ class NameIndex:
         buckets: dict[str, list[str]] = defaultdict(list)
         for token in tokens:
             if len(token) >= MIN_FUZZY_TOKEN_LEN - 1:
-                buckets[token[:2]].append(token)
+                for bucket in _buckets_of(token):
+                    buckets[bucket].append(token)
         return cls(
             list_table=list_table,
             keys=keys,
@@ -145,10 +158,12 @@ class NameIndex:
             tokens=tokens,
             weights=weights,
             blocking=blocking,
+            generic=generic,
             key_matrix=key_matrix,
             key_weight=key_weight,
             identifier_keys=dict(identifier_keys),
             key_is_weak=key_is_weak,
+            key_is_person=key_is_person,
             key_countries=key_countries,
             _buckets={
                 k: (v, np.array([vocab[t] for t in v], dtype=np.int64)) for k, v in buckets.items()
@@ -172,24 +187,26 @@ class NameIndex:
         )
         by_bucket: dict[str, list[str]] = defaultdict(list)
         for token in unseen:
-            by_bucket[token[:2]].append(token)
+            for bucket in _buckets_of(token):
+                by_bucket[bucket].append(token)
         fuzzy: dict[str, tuple[str, float]] = {}
-        for prefix, group in by_bucket.items():
-            if prefix not in self._buckets:
+        for bucket, group in sorted(by_bucket.items()):
+            if bucket not in self._buckets:
                 continue
-            choices, _ = self._buckets[prefix]
+            choices, _ = self._buckets[bucket]
             scores = process.cdist(
                 group,
                 choices,
-                scorer=Levenshtein.normalized_similarity,
+                scorer=OSA.normalized_similarity,
                 score_cutoff=FUZZY_TOKEN_CUTOFF,
                 workers=workers,
                 dtype=np.float32,
             )
             best = scores.argmax(axis=1)
             for token, j, row in zip(group, best, scores, strict=True):
-                if row[j] >= FUZZY_TOKEN_CUTOFF:
-                    fuzzy[token] = (choices[j], float(row[j]))
+                score = float(row[j])
+                if score >= FUZZY_TOKEN_CUTOFF and score > fuzzy.get(token, ("", 0.0))[1]:
+                    fuzzy[token] = (choices[j], score)
         vocab_ids: list[list[int]] = []
         sims: list[list[float]] = []
         for q in queries:
@@ -224,12 +241,36 @@ class NameIndex:
         )
         weighted = sim.multiply(self.weights[np.newaxis, :]).tocsr()
         blocking = sim.multiply((self.weights * self.blocking)[np.newaxis, :]).tocsr()
+        blocking = self._rarest_word_fallback(sim, blocking)
         unseen = self.unseen_token_weight
         total = np.empty(len(queries), dtype=np.float64)
         for qi, (q, ids) in enumerate(zip(queries, mapping.vocab_ids, strict=True)):
             n_unmapped = len(set(q.tokens)) - len(ids)
             total[qi] = float(self.weights[ids].sum()) + n_unmapped * unseen
         return blocking, weighted, total
+
+    def _rarest_word_fallback(
+        self, sim: sparse.csr_matrix, blocking: sparse.csr_matrix
+    ) -> sparse.csr_matrix:
+        """A name whose distinctive words are all common on the lists (ABU TRADE) still gets
+        candidates through its rarest non-generic word; a name of generic words only gets none."""
+        blocking.eliminate_zeros()
+        empty = np.flatnonzero(np.diff(blocking.indptr) == 0)
+        if len(empty) == 0:
+            return blocking
+        rows, cols, vals = [], [], []
+        for qi in empty.tolist():
+            ids = sim.indices[sim.indptr[qi] : sim.indptr[qi + 1]]
+            distinctive = [i for i in ids.tolist() if not self.generic[i]]
+            if distinctive:
+                rarest = max(distinctive, key=lambda i: self.weights[i])
+                rows.append(qi)
+                cols.append(rarest)
+                vals.append(float(self.weights[rarest]))
+        if not rows:
+            return blocking
+        extra = sparse.csr_matrix((vals, (rows, cols)), shape=blocking.shape, dtype=np.float32)
+        return (blocking + extra).tocsr()
 
     def candidates(
         self, blocking: sparse.csr_matrix, *, max_candidates: int
@@ -251,6 +292,11 @@ class NameIndex:
         if not q_rows:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         return np.concatenate(q_rows), np.concatenate(k_ids)
+
+
+def _buckets_of(token: str) -> tuple[str, str]:
+    """Typo candidates share the first two or the last three letters (EECURITY ~ SECURITY)."""
+    return ("^" + token[:2], "$" + token[-3:])
 
 
 def token_idf(index: NameIndex, token: str) -> float:

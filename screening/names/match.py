@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 from scipy import sparse
 
 from screening.names.commonness import word_zipf
@@ -25,7 +26,7 @@ from screening.schema import NAME_MATCH_SCHEMA, empty_table
 DEFAULT_THRESHOLD = 88.0
 WEAK_ALIAS_PENALTY = 15.0
 """OFAC: weak a.k.a.s are broad and not expected to produce a hit on their own."""
-SINGLE_WORD_SPELLING_PENALTY = 10.0
+SINGLE_WORD_SPELLING_PENALTY = 6.0
 """A one-word name spelt differently (INTERSAN / INTERSCAN) is thin evidence."""
 COUNTRY_AGREEMENT_BONUS = 3.0
 COUNTRY_CONFLICT_PENALTY = 5.0
@@ -33,11 +34,12 @@ COUNTRY_CONFLICT_PENALTY = 5.0
 countries of the listed entry: agreement is mild support, conflict mild doubt."""
 COMMON_WORD_ZIPF = 3.5
 """A word at least this frequent in ordinary language (Zipf scale) is a dictionary word."""
+VERY_COMMON_WORD_ZIPF = 4.0
 ONE_COMMON_WORD_PENALTY = 12.0
 """ATLAS, RASSVET ("dawn"), TERMINAL: a one-word name that is a dictionary word names many
 unrelated firms; alone it should not raise a flag."""
 TWO_COMMON_WORDS_PENALTY = 8.0
-"""ALI SALIM, CITY TERMINAL: two ordinary words (or common given names) are thin evidence."""
+"""ALI SALIM: a person named by two common words (given names) is thin evidence."""
 LEGAL_FORM_CONFLICT_PENALTY = 4.0
 SINGLE_WORD_LEGAL_FORM_CONFLICT_PENALTY = 10.0
 """CITY LLC vs CITY PJSC: with one word in common, differing legal forms say a lot."""
@@ -82,12 +84,25 @@ def _explain(
         )
     if legal_forms_conflict(query, key):
         parts.append("legal forms differ (score lowered)")
-    if common_words_penalty(key):
-        parts.append("list name is only ordinary dictionary words (score lowered)")
-    if len(set(query.tokens)) == 1 or len(set(key.tokens)) == 1:
+    if (
+        len(query.original.strip()) >= TRUNCATION_MIN_LEN
+        and len(query.key) >= TRUNCATION_MIN_CORE
+        and cut_version_score(query.tokens, key.tokens) > 0
+    ):
         parts.append(
-            "one-word name"
-            + (" spelt differently (score lowered)" if query.tokens != key.tokens else "")
+            f"trade name may be cut at {len(query.original.strip())} characters: "
+            "compared with the start of the list name"
+        )
+    if common_words_penalty(index, key_id):
+        parts.append("list name is only ordinary dictionary words (score lowered)")
+    if _one_distinctive_word(query) or _one_distinctive_word(key):
+        parts.append(
+            "one distinctive word"
+            + (
+                " spelt differently (score lowered)"
+                if _distinctive(query) != _distinctive(key)
+                else ""
+            )
         )
     if index.key_is_weak[key_id]:
         parts.append("list name is a weak alias (score lowered)")
@@ -138,18 +153,42 @@ def _identifier_hits(queries: Sequence[NormalisedName], index: NameIndex) -> Ide
     return hits
 
 
+NEUTRAL_LEGAL_FORMS = frozenset({"co"})
+"""Set aside like a legal form but saying nothing about it ("company")."""
+
+
 def legal_forms_conflict(query: NormalisedName, key: NormalisedName) -> bool:
-    return bool(query.legal_forms and key.legal_forms) and not (
-        set(query.legal_forms) & set(key.legal_forms)
-    )
+    """Both names state a legal form and none of them agree (LLC vs JSC)."""
+    ours = set(query.legal_forms) - NEUTRAL_LEGAL_FORMS
+    theirs = set(key.legal_forms) - NEUTRAL_LEGAL_FORMS
+    return bool(ours and theirs) and not ours & theirs
 
 
-def common_words_penalty(key: NormalisedName) -> float:
-    """Points off for a listed name made only of one or two dictionary words."""
-    words = set(key.tokens)
-    if len(words) > 2 or not all(word_zipf(w) >= COMMON_WORD_ZIPF for w in words):
+def _distinctive(name: NormalisedName) -> frozenset[str]:
+    """The words that identify a name: generic words set aside."""
+    return frozenset(name.tokens) - name.generic_tokens
+
+
+def _one_distinctive_word(name: NormalisedName) -> bool:
+    return len(_distinctive(name)) <= 1
+
+
+def common_words_penalty(index: NameIndex, key_id: int) -> float:
+    """Points off for a listed name whose distinctive words (generic words set aside) are one
+    dictionary word (GREEN INDUSTRIES, FORTUNE INTERNATIONAL TRADING), or for a person, two
+    common words (ALI SALIM)."""
+    words = _distinctive(index.keys[key_id])
+    limit = 2 if index.key_is_person[key_id] else 1
+    if len(words) > limit or not all(word_zipf(w) >= COMMON_WORD_ZIPF for w in words):
         return 0.0
-    return ONE_COMMON_WORD_PENALTY if len(words) == 1 else TWO_COMMON_WORDS_PENALTY
+    if len(words) == 2:
+        return TWO_COMMON_WORDS_PENALTY
+    # very common words (CITY, GREEN, TERMINAL) weigh less than famous names (HUAWEI)
+    return (
+        ONE_COMMON_WORD_PENALTY
+        if word_zipf(min(words)) >= VERY_COMMON_WORD_ZIPF
+        else (ONE_COMMON_WORD_PENALTY / 2)
+    )
 
 
 def country_relation(query_country: str | None, key_countries: frozenset[str]) -> str | None:
@@ -177,10 +216,10 @@ def _penalties(
                 penalty[n] -= COUNTRY_AGREEMENT_BONUS
             elif relation == "differ":
                 penalty[n] += COUNTRY_CONFLICT_PENALTY
-        single = len(set(query.tokens)) == 1 or len(set(key.tokens)) == 1
-        if single and query.tokens != key.tokens:
+        single = _one_distinctive_word(query) or _one_distinctive_word(key)
+        if single and _distinctive(query) != _distinctive(key):
             penalty[n] += SINGLE_WORD_SPELLING_PENALTY
-        penalty[n] += common_words_penalty(key)
+        penalty[n] += common_words_penalty(index, k)
         if legal_forms_conflict(query, key):
             penalty[n] += (
                 SINGLE_WORD_LEGAL_FORM_CONFLICT_PENALTY if single else LEGAL_FORM_CONFLICT_PENALTY
@@ -223,6 +262,75 @@ def score_pairs(
     )
 
 
+TRUNCATION_MIN_LEN = 25
+"""A trade name at least this long may have been cut by a vendor's field width (35 is common)."""
+TRUNCATION_MIN_CORE = 12
+TRUNCATION_PENALTY = 3.0
+WORD_BOUNDARY_CUT_PENALTY = 5.0
+"""A name that stops at a word boundary may be whole, and the start of many longer names."""
+CUT_WORD_AGREEMENT = 0.8
+"""Each word before the cut must be the list word, or it with a typo."""
+"""A cut name matched on the start of a list name: a little less certain than a whole one."""
+
+
+def _maybe_truncated(
+    queries: Sequence[NormalisedName], index: NameIndex, q_rows: np.ndarray, k_ids: np.ndarray
+) -> np.ndarray:
+    """Pairs where the trade name may be the list name cut short: long enough to have been
+    cut, and shorter than the list name."""
+    long_query = np.array(
+        [
+            len(q.original.strip()) >= TRUNCATION_MIN_LEN and len(q.key) >= TRUNCATION_MIN_CORE
+            for q in queries
+        ],
+        dtype=bool,
+    )
+    if not long_query.any() or len(q_rows) == 0:
+        return np.zeros(len(q_rows), dtype=bool)
+    query_len = np.array([len(q.key) for q in queries])
+    key_len = np.array([len(k.key) for k in index.keys])
+    return long_query[q_rows] & (key_len[k_ids] > query_len[q_rows])
+
+
+def _truncated_scores(
+    queries: Sequence[NormalisedName],
+    index: NameIndex,
+    q_rows: np.ndarray,
+    k_ids: np.ndarray,
+    workers: int,
+) -> np.ndarray:
+    """100 less a little where the trade name is the list name cut short: every word but the
+    last equal and in order, the last one the start of the list name's word; else 0."""
+    return np.array(
+        [
+            cut_version_score(queries[q].tokens, index.keys[k].tokens)
+            for q, k in zip(q_rows.tolist(), k_ids.tolist(), strict=True)
+        ]
+    )
+
+
+def cut_version_score(query: tuple[str, ...], listed: tuple[str, ...]) -> float:
+    """How well a cut trade name matches the start of a list name (0 when it does not):
+    KONCERN RADIOELEKTRONNYE TEHNOLO is KONCERN RADIOELEKTRONNYE TEHNOLOGII ... cut. The words
+    before the last must agree in order (spelling aside), the last must begin the list word."""
+    n = len(query)
+    if not 2 <= n <= len(listed) or query == listed or not listed[n - 1].startswith(query[-1]):
+        return 0.0
+    word_agreement = [
+        OSA.normalized_similarity(ours, theirs)
+        for ours, theirs in zip(query[:-1], listed[: n - 1], strict=True)
+    ]
+    if min(word_agreement) < CUT_WORD_AGREEMENT:
+        return 0.0
+    at_word_boundary = listed[n - 1] == query[-1]
+    return (
+        100.0
+        - TRUNCATION_PENALTY
+        - (WORD_BOUNDARY_CUT_PENALTY if at_word_boundary else 0.0)
+        - 10.0 * (n - 1 - sum(word_agreement))
+    )
+
+
 def _score_given_pairs(
     queries: Sequence[NormalisedName],
     index: NameIndex,
@@ -248,14 +356,11 @@ def _score_given_pairs(
     shared = np.asarray(weighted[q_rows].multiply(index.key_matrix[k_ids]).sum(axis=1)).ravel()
     dice = np.clip(2.0 * shared / (total[q_rows] + index.key_weight[k_ids]), 0.0, 1.0)
     # string similarity adds at most its share: pairs that cannot reach the threshold go now
+    cut = _maybe_truncated(queries, index, q_rows, k_ids)
     best_case = 100.0 * (TOKEN_WEIGHT_SHARE * dice + (1 - TOKEN_WEIGHT_SHARE))
-    reachable = (best_case + COUNTRY_AGREEMENT_BONUS >= threshold) | id_pair
-    q_rows, k_ids, dice, id_pair = (
-        q_rows[reachable],
-        k_ids[reachable],
-        dice[reachable],
-        id_pair[reachable],
-    )
+    reachable = (best_case + COUNTRY_AGREEMENT_BONUS >= threshold) | id_pair | cut
+    q_rows, k_ids, dice = q_rows[reachable], k_ids[reachable], dice[reachable]
+    id_pair, cut = id_pair[reachable], cut[reachable]
     string_sim = (
         process.cpdist(
             [queries[i].key for i in q_rows],
@@ -267,6 +372,11 @@ def _score_given_pairs(
         / 100.0
     )
     scores = 100.0 * (TOKEN_WEIGHT_SHARE * dice + (1 - TOKEN_WEIGHT_SHARE) * string_sim)
+    if cut.any():
+        rows = np.flatnonzero(cut)
+        scores[rows] = np.maximum(
+            scores[rows], _truncated_scores(queries, index, q_rows[rows], k_ids[rows], workers)
+        )
     near = np.flatnonzero(scores + COUNTRY_AGREEMENT_BONUS >= threshold)
     scores[near] -= _penalties(queries, index, q_rows[near], k_ids[near], query_countries)
     scores = np.minimum(scores, 100.0)

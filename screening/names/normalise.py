@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 import yaml
 from anyascii import anyascii
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from screening.paths import PACKAGE_DATA_DIR
 
@@ -47,6 +49,7 @@ _FOLD_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"(iy|yy|ij|yj|yi|ii)$", "i"),
         (r"[yj]", "i"),
         (r"ie", "e"),
+        (r"(?<=[^s])s$", ""),  # plural (SHIPYARDS ~ SHIPYARD); not -ss (BUSINESS)
         (r"(.)\1+", r"\1"),
     )
 )
@@ -62,6 +65,12 @@ class NameVocabulary:
     legal_forms: dict[tuple[str, ...], str]
     """token sequence (after abbreviation expansion) -> canonical legal form"""
     max_legal_form_len: int
+    spelling_targets: tuple[str, ...]
+    short_spelling_targets: tuple[str, ...]
+    """the legal-form words among them: the only targets of short tokens (JONT -> joint)"""
+    """long legal-form and generic words that misspellings are corrected to (COMPNAY)"""
+    legal_form_starts: frozenset[tuple[str, ...]]
+    """every legal-form phrase cut inside one of its words (LIMITED LIABILITY COMPA)"""
 
 
 @dataclass(frozen=True)
@@ -140,11 +149,30 @@ def load_vocabulary() -> NameVocabulary:
         for word in vocab.get("generic") or []
         for t in _expand(_raw_tokens(str(word)), abbreviations)
     )
+    legal_words = {t for phrase in legal_forms for t in phrase}
+    generic_words = {
+        t
+        for word in vocab.get("generic") or []
+        for t in _expand(_raw_tokens(str(word)), abbreviations)
+    }
+    targets = sorted(
+        {w for w in legal_words if len(w) >= MIN_SPELLING_LEN}
+        | {w for w in generic_words if len(w) >= MIN_GENERIC_SPELLING_LEN}
+    )
+    starts = {
+        (*phrase[:i], phrase[i][:cut])
+        for phrase in legal_forms
+        for i in range(len(phrase))
+        for cut in range(1, len(phrase[i]))
+    }
     return NameVocabulary(
         abbreviations=abbreviations,
         generic=generic,
         legal_forms=legal_forms,
         max_legal_form_len=max(len(k) for k in legal_forms),
+        spelling_targets=tuple(targets),
+        short_spelling_targets=tuple(w for w in targets if w in legal_words),
+        legal_form_starts=frozenset(starts),
     )
 
 
@@ -153,6 +181,48 @@ def _expand(tokens: list[str], abbreviations: dict[str, tuple[str, ...]]) -> lis
     for token in tokens:
         out.extend(abbreviations.get(token, (token,)))
     return out
+
+
+MIN_SPELLING_LEN = 5
+MIN_GENERIC_SPELLING_LEN = 7
+"""Short generic words are not spelling targets: SPARS must not become SPARE."""
+TRUNCATION_MIN_LEN = 25
+"""Names at least this long may have been cut by a data vendor's field width."""
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _corrected(token: str) -> str:
+    """A misspelt legal-form or generic word (COMPNAY, LIABILIITY, LIMMITED) as it should be;
+    any other token unchanged. One edit (a swap counts as one) for words of 5 to 7 letters,
+    two for longer ones."""
+    vocab = load_vocabulary()
+    if len(token) < MIN_SPELLING_LEN - 1 or token.isdigit():
+        return token
+    limit = 1 if len(token) < 8 else 2
+    if len(token) < MIN_GENERIC_SPELLING_LEN - 1:  # short tokens: legal-form words only
+        found = process.extractOne(
+            token, vocab.short_spelling_targets, scorer=OSA.distance, score_cutoff=limit
+        )
+        return found[0] if found is not None else token
+    found = process.extractOne(
+        token, vocab.spelling_targets, scorer=OSA.distance, score_cutoff=limit
+    )
+    return found[0] if found is not None else token
+
+
+def _correct_spelling(tokens: list[str], vocab: NameVocabulary) -> list[str]:
+    known = set(vocab.spelling_targets)
+    return [t if t in known else _corrected(t) for t in tokens]
+
+
+def _strip_cut_legal_form(core: list[str], vocab: NameVocabulary) -> tuple[list[str], str | None]:
+    """A legal form cut off at the end of a truncated name (... JOINT STOCK C, ... LIMITED
+    SIRK): whole legal forms are left to _strip_legal_forms, which also names them."""
+    for size in range(min(vocab.max_legal_form_len, len(core) - 1), 0, -1):
+        tail = tuple(core[-size:])
+        if tail in vocab.legal_form_starts and (tail[-1],) not in vocab.legal_forms:
+            return core[:-size], " ".join(tail)
+    return core, None
 
 
 def _strip_legal_forms(
@@ -191,9 +261,15 @@ def normalise_name(name: str | None) -> NormalisedName:
         text = text[found.end() :]
     vocab = load_vocabulary()
     tokens = _expand(_raw_tokens(text), vocab.abbreviations)
+    cut = None
+    if len(original) >= TRUNCATION_MIN_LEN:  # before spelling: PARTN is cut, not misspelt
+        tokens, cut = _strip_cut_legal_form(tokens, vocab)
+    tokens = _correct_spelling(tokens, vocab)
     core, forms, removed = _strip_legal_forms(tokens, vocab)
     if not core:  # a name that is only a legal form ("LLC") keeps its words
         core, forms, removed = tokens, [], []
+    if cut:
+        removed.append(cut)
     folded = tuple(fold_token(t) for t in core)
     return NormalisedName(
         original=original,
