@@ -198,14 +198,14 @@ class NameIndex:
                 group,
                 choices,
                 scorer=OSA.normalized_similarity,
-                score_cutoff=FUZZY_TOKEN_CUTOFF,
+                score_cutoff=FUZZY_TOKEN_CUTOFF - 1e-6,  # 1 edit in 5 letters is exactly 0.8
                 workers=workers,
                 dtype=np.float32,
             )
             best = scores.argmax(axis=1)
             for token, j, row in zip(group, best, scores, strict=True):
                 score = float(row[j])
-                if score >= FUZZY_TOKEN_CUTOFF and score > fuzzy.get(token, ("", 0.0))[1]:
+                if score >= FUZZY_TOKEN_CUTOFF - 1e-6 and score > fuzzy.get(token, ("", 0.0))[1]:
                     fuzzy[token] = (choices[j], score)
         vocab_ids: list[list[int]] = []
         sims: list[list[float]] = []

@@ -20,7 +20,7 @@ from scipy import sparse
 
 from screening.names.commonness import word_zipf
 from screening.names.index import NameIndex, describe_weight, token_idf
-from screening.names.normalise import NormalisedName, normalise_names
+from screening.names.normalise import NormalisedName, fold_token, normalise_names
 from screening.schema import NAME_MATCH_SCHEMA, empty_table
 
 DEFAULT_THRESHOLD = 88.0
@@ -264,10 +264,12 @@ def score_pairs(
 
 TRUNCATION_MIN_LEN = 25
 """A trade name at least this long may have been cut by a vendor's field width (35 is common)."""
-TRUNCATION_MIN_CORE = 12
+TRUNCATION_MIN_CORE = 6
 TRUNCATION_PENALTY = 3.0
 WORD_BOUNDARY_CUT_PENALTY = 5.0
 """A name that stops at a word boundary may be whole, and the start of many longer names."""
+CUT_SINGLE_WORD_MIN = 6
+"""A one-word cut name (ZHEMCHUZH...) must keep at least this many letters."""
 CUT_WORD_AGREEMENT = 0.8
 """Each word before the cut must be the list word, or it with a typo."""
 """A cut name matched on the start of a list name: a little less certain than a whole one."""
@@ -314,15 +316,22 @@ def cut_version_score(query: tuple[str, ...], listed: tuple[str, ...]) -> float:
     KONCERN RADIOELEKTRONNYE TEHNOLO is KONCERN RADIOELEKTRONNYE TEHNOLOGII ... cut. The words
     before the last must agree in order (spelling aside), the last must begin the list word."""
     n = len(query)
-    if not 2 <= n <= len(listed) or query == listed or not listed[n - 1].startswith(query[-1]):
+    if not 1 <= n <= len(listed) or query == listed:
         return 0.0
+    last, listed_word = fold_token(query[-1], force=True), listed[n - 1]
+    if not listed_word.startswith(last) and not listed_word.startswith(query[-1]):
+        return 0.0
+    if n == 1 and (len(last) < CUT_SINGLE_WORD_MIN or last == listed_word):
+        return 0.0  # one whole word is no evidence of a cut
     word_agreement = [
         OSA.normalized_similarity(ours, theirs)
         for ours, theirs in zip(query[:-1], listed[: n - 1], strict=True)
-    ]
+    ] or [1.0]
     if min(word_agreement) < CUT_WORD_AGREEMENT:
         return 0.0
-    at_word_boundary = listed[n - 1] == query[-1]
+    at_word_boundary = listed_word in (last, query[-1])
+    if n == 1:
+        return 100.0 - TRUNCATION_PENALTY
     return (
         100.0
         - TRUNCATION_PENALTY

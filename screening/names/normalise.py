@@ -37,6 +37,7 @@ _RU_SOFT_SIGNS = str.maketrans({"ь": "", "Ь": "", "ъ": "", "Ъ": "", "ё": "�
 _FOLD_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), repl)
     for pattern, repl in (
+        (r"ies$", "y"),  # TECHNOLOGIES ~ TECHNOLOGY, whatever the spelling
         (r"shch", "sch"),
         (r"sch", "sh"),
         (r"kh", "h"),
@@ -120,9 +121,10 @@ MIN_FOLD_LEN = 6
 
 
 @functools.lru_cache(maxsize=1 << 18)
-def fold_token(token: str) -> str:
-    """Phonetic key meeting transliteration variants (Khimprom ~ Himprom, Tsentr ~ Centr)."""
-    if len(token) < MIN_FOLD_LEN:
+def fold_token(token: str, *, force: bool = False) -> str:
+    """Phonetic key meeting transliteration variants (Khimprom ~ Himprom, Tsentr ~ Centr).
+    ``force`` folds short tokens too (to compare a cut word with the start of a folded one)."""
+    if len(token) < MIN_FOLD_LEN and not force:
         return token
     for pattern, repl in _FOLD_RULES:
         token = pattern.sub(repl, token)
