@@ -415,7 +415,8 @@ def test_configured_lists_refresh_in_any_registered_format(
     un_result = results[1]
     assert un_result.entities == 730 + 273  # individuals + entities (SOURCES.md)
     assert un_result.list_version == "2026-02-27"  # from the file's dateGenerated
-    assert un_result.previous is None  # not bundled: nothing to compare with
+    # bundled too: the first refresh is compared with the bundled copy, and nothing changed
+    assert un_result.previous == "bundled-2026-02-27" and un_result.diff["added"] == 0
     assert results[0].previous == "bundled-2022-04" and results[0].diff["added"] == 0
 
     table = load_active_lists(store, config_file=config)
@@ -438,6 +439,8 @@ def test_lists_config_is_checked(tmp_path: Path, sources: dict[str, ListSource])
     assert resolve_active_ids(store=tmp_path / "none", sources=sources) == [
         "us_ofac_sdn",
         "us_trade_csl",
+        "un_sc",
+        "uk_fcdo",
     ]
 
 
