@@ -6,7 +6,6 @@ half-written CSV that an analyst might open, and every CSV is formula-escaped.
 
 from __future__ import annotations
 
-import hashlib
 import platform
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from screening.io.writers import write_csv_atomic, write_json_atomic, write_parquet_atomic
+from screening.lists.bundled import sha256_of
 from screening.pipeline import flagged_records
 
 FLAGGED_LEADING_COLUMNS = (
@@ -52,14 +52,6 @@ FLAGGED_LEADING_COLUMNS = (
 )
 REVIEW_COLUMNS = ("analyst_decision", "analyst_note")
 """Left empty for the reviewer: confirmed / false_positive / escalated, and a note."""
-
-
-def sha256_file(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def flagged_for_review(screened: pa.Table) -> pa.Table:
@@ -100,7 +92,7 @@ def build_manifest(
     return {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "inputs": [
-            {"path": str(p), "sha256": sha256_file(p), "layout": (layouts or {}).get(str(p))}
+            {"path": str(p), "sha256": sha256_of(p), "layout": (layouts or {}).get(str(p))}
             for p in inputs
         ],
         "lists": dict(list_versions),

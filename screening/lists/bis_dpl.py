@@ -11,20 +11,28 @@ Persons and companies are mixed and not told apart, so ``entity_type`` is null.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from screening.errors import ListParseError
-from screening.lists.remarks import arrow_strings, entries_table, is_country_code, string_lists
-from screening.schema import IDENTIFIER_TYPE
+from screening.lists.remarks import (
+    arrow_strings,
+    entries_table,
+    is_country_code,
+    parties_table,
+    string_lists,
+)
+from screening.lists.string_csv import (
+    add_missing_columns,
+    read_header,
+    read_string_csv,
+    require_header,
+)
 
 LIST_SOURCE = "us_bis_dpl"
 COLUMNS = (
@@ -50,12 +58,7 @@ def looks_like_bis_dpl(path: str | Path) -> bool:
     path = Path(path)
     if not path.is_file():
         return False
-    return set(_read_header(path)) >= _REQUIRED
-
-
-def _read_header(path: Path) -> list[str]:
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
-        return [name.strip() for name in next(csv.reader(fh, delimiter="\t"), [])]
+    return set(read_header(path, delimiter="\t")) >= _REQUIRED
 
 
 def parse_bis_dpl(path: str | Path, *, list_version: str | None = None) -> pa.Table:
@@ -80,12 +83,11 @@ def parse_bis_dpl(path: str | Path, *, list_version: str | None = None) -> pa.Ta
     country = frame["Country"].str.upper()
     country = country.where(country.map(is_country_code, na_action="ignore").fillna(False))
 
-    parties = pa.table(
+    parties = parties_table(
+        n,
         {
-            "list_source": pa.array([LIST_SOURCE] * n, pa.string()),
+            "list_source": LIST_SOURCE,
             "source_id": arrow_strings(_source_ids(frame)),
-            "entity_type": pa.nulls(n, pa.string()),
-            "programs": pa.array([[]] * n, pa.list_(pa.string())),
             "countries": string_lists(
                 pd.DataFrame({"row": np.arange(n), "country": country}), "country", n
             ),
@@ -94,65 +96,28 @@ def parse_bis_dpl(path: str | Path, *, list_version: str | None = None) -> pa.Ta
                 "address",
                 n,
             ),
-            "identifiers": pa.array([[]] * n, pa.list_(IDENTIFIER_TYPE)),
-            "related": pa.array([[]] * n, pa.list_(pa.string())),
             "remarks": arrow_strings(_remarks(frame)),
             "listed_on": pa.array(listed_on, pa.date32(), from_pandas=True),
-            "list_version": pa.array([list_version] * n, pa.string()),
-        }
+            "list_version": list_version,
+        },
     )
     return entries_table(parties, _names(frame["Name"]))
 
 
 def _read(path: Path) -> pd.DataFrame:
-    header = _read_header(path)
-    missing = sorted(_REQUIRED - set(header))
-    if missing:
-        raise ListParseError(
-            f"not a Denied Persons List file: missing column(s) {', '.join(missing)}; "
-            f"header seen: {header[:12]}",
-            file=path,
-            row=1,
-            column=missing[0],
-        )
-    bad_rows: list[tuple[int, int, int]] = []
-
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        bad_rows.append((row.number, row.expected_columns, row.actual_columns))
-        return "error"
-
-    data = path.read_bytes()
-    try:
-        data.decode("utf-8")
-        encoding = "utf8"
-    except UnicodeDecodeError:
-        encoding = "cp1252"  # BIS' older files are Windows-1252
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(use_threads=False, encoding=encoding),
-            parse_options=pacsv.ParseOptions(delimiter="\t", invalid_row_handler=on_invalid),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(header, pa.string()),
-                null_values=[""],
-                strings_can_be_null=True,
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        if bad_rows:
-            row, expected, actual = bad_rows[0]
-            column = header[actual] if actual < expected else f"(extra column {actual})"
-            raise ListParseError(
-                f"expected {expected} tab-separated columns as in the header, got {actual}",
-                file=path,
-                row=row if row and row > 0 else None,
-                column=column,
-            ) from exc
-        raise ListParseError(f"not a readable tab-separated file: {exc}", file=path) from exc
-    frame = table.to_pandas().apply(lambda column: column.str.strip()).replace("", None)
-    for column in COLUMNS:
-        if column not in frame:
-            frame[column] = pd.Series([None] * len(frame), dtype="str")
+    header = require_header(
+        path, sorted(_REQUIRED), expected="a Denied Persons List file", delimiter="\t"
+    )
+    frame = read_string_csv(
+        path,
+        header,
+        delimiter="\t",
+        newlines_in_values=False,
+        cp1252_fallback=True,  # BIS' older files are Windows-1252
+        strip=True,
+        kind="tab-separated file",
+    )
+    add_missing_columns(frame, COLUMNS)
     blank = frame["Name"].isna()
     if blank.any():
         i = int(np.flatnonzero(blank.to_numpy())[0])

@@ -48,12 +48,10 @@ def load_manifest() -> dict[str, Any]:
     return manifest
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
+def sha256_of(path: str | Path) -> str:
+    """Hex sha256 of a file's bytes, read in blocks (manifests and run manifests record it)."""
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def verify_reference_files() -> None:

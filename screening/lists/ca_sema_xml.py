@@ -29,8 +29,8 @@ from anyascii import anyascii
 from rapidfuzz import fuzz
 
 from screening.errors import ListParseError
-from screening.lists.remarks import entries_table, identifier_lists, string_lists
-from screening.lists.xml_stream import iter_records, sniff_root, text_of
+from screening.lists.remarks import entries_table, identifier_lists, parties_table, string_lists
+from screening.lists.xml_stream import CollectedParties, iter_records, sniff_root, text_of
 
 ROOT_TAG = "data-set"
 LIST_SOURCE = "ca_sema"
@@ -62,14 +62,7 @@ def looks_like_ca_sema_xml(path: str | Path) -> bool:
 
 
 @dataclass
-class _Collected:
-    party: dict[str, list] = field(
-        default_factory=lambda: {
-            k: [] for k in ("source_id", "entity_type", "remarks", "listed_on")
-        }
-    )
-    names: list[tuple[int, str, str]] = field(default_factory=list)
-    programs: list[tuple[int, str]] = field(default_factory=list)
+class _Collected(CollectedParties):
     identifiers: list[tuple[int, str, str]] = field(default_factory=list)
 
 
@@ -99,25 +92,19 @@ def parse_ca_sema_xml(path: str | Path, *, list_version: str | None = None) -> p
         in_name = _FILE_DATE.search(path.stem)
         dated = [d for d in got.party["listed_on"] if d is not None]
         list_version = in_name.group(1) if in_name else (max(dated).isoformat() if dated else None)
-    empty = pa.array([[]] * n, pa.list_(pa.string()))
-    parties = pa.table(
+    parties = parties_table(
+        n,
         {
-            "list_source": pa.array([LIST_SOURCE] * n, pa.string()),
-            "source_id": pa.array(got.party["source_id"], pa.string()),
-            "entity_type": pa.array(got.party["entity_type"], pa.string()),
+            **got.party,
+            "list_source": LIST_SOURCE,
             "programs": string_lists(
                 pd.DataFrame(got.programs, columns=["row", "program"]), "program", n
             ),
-            "countries": empty,
-            "addresses": empty,
             "identifiers": identifier_lists(
                 pd.DataFrame(got.identifiers, columns=["row", "scheme", "value"]), n
             ),
-            "related": empty,
-            "remarks": pa.array(got.party["remarks"], pa.string()),
-            "listed_on": pa.array(got.party["listed_on"], pa.date32()),
-            "list_version": pa.array([list_version] * n, pa.string()),
-        }
+            "list_version": list_version,
+        },
     )
     return entries_table(parties, pd.DataFrame(got.names, columns=["row", "name", "name_kind"]))
 

@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from screening.errors import ListParseError
 from screening.lists.remarks import (
@@ -33,8 +32,10 @@ from screening.lists.remarks import (
     extract_labelled_numbers,
     identifier_lists,
     is_country_code,
+    parties_table,
     string_lists,
 )
+from screening.lists.string_csv import add_missing_columns, read_string_csv
 
 LIST_SOURCE = "eu_fsf"
 _REGULATION_FIELDS = (
@@ -165,22 +166,22 @@ def parse_eu_fsf_csv(path: str | Path, *, list_version: str | None = None) -> pa
     )
     listed_on = designated.fillna(published).groupby(party).min().reindex(range(n))
 
-    table = pa.table(
+    table = parties_table(
+        n,
         {
-            "list_source": pa.array([LIST_SOURCE] * n, pa.string()),
+            "list_source": LIST_SOURCE,
             "source_id": arrow_strings(parties["Entity_LogicalId"]),
             "entity_type": arrow_strings(_subject_types(parties)),
             "programs": string_lists(_programs(frame, party), "program", n),
             "countries": string_lists(countries, "country", n),
             "addresses": string_lists(_addresses(frame, party), "address", n),
             "identifiers": identifier_lists(_identifiers(frame, party, sole, parties), n),
-            "related": pa.array([[]] * n, pa.list_(pa.string())),
             "remarks": arrow_strings(_remarks(frame, party, n)),
             "listed_on": pa.array(
                 [None if pd.isna(d) else pd.Timestamp(d).date() for d in listed_on], pa.date32()
             ),
-            "list_version": pa.array([list_version] * n, pa.string()),
-        }
+            "list_version": list_version,
+        },
     )
     return entries_table(table, _names(frame, party))
 
@@ -195,44 +196,9 @@ def _read(path: Path) -> tuple[pd.DataFrame, int]:
             file=path,
             row=header_line + 1 if header else None,
         )
-    bad_rows: list[tuple[int, int, int]] = []
-
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        bad_rows.append((row.number, row.expected_columns, row.actual_columns))
-        return "error"
-
-    try:
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(
-                use_threads=False, skip_rows=header_line, encoding="utf-8"
-            ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=";", newlines_in_values=True, invalid_row_handler=on_invalid
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(header, pa.string()),
-                null_values=[""],
-                strings_can_be_null=True,
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        if bad_rows:
-            row, expected, actual = bad_rows[0]
-            column = header[actual] if actual < expected else f"(extra column {actual})"
-            raise ListParseError(
-                f"expected {expected} ';'-separated columns as in the header, got {actual}",
-                file=path,
-                row=row + header_line if row and row > 0 else None,
-                column=column,
-            ) from exc
-        raise ListParseError(f"not a readable CSV file: {exc}", file=path) from exc
-    frame = table.to_pandas()
+    frame = read_string_csv(path, header, skip_rows=header_line, delimiter=";", strip=True)
     frame.columns = [c.lstrip("\ufeff").strip() for c in frame.columns]
-    frame = frame.apply(lambda column: column.str.strip()).replace("", None)
-    for column in FSF_COLUMNS:
-        if column not in frame:
-            frame[column] = pd.Series([None] * len(frame), dtype="str")
+    add_missing_columns(frame, FSF_COLUMNS)
     blank = frame["Entity_LogicalId"].isna()
     if blank.any():
         i = int(np.flatnonzero(blank.to_numpy())[0])

@@ -18,14 +18,12 @@ Licence: the transcriptions are CC BY-NC 4.0 (OpenSanctions); read them, do not 
 
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from screening.errors import ListParseError
 from screening.lists.remarks import (
@@ -35,11 +33,28 @@ from screening.lists.remarks import (
     entries_table,
     extract_labelled_numbers,
     identifier_lists,
+    parties_table,
     string_lists,
+)
+from screening.lists.string_csv import (
+    add_missing_columns,
+    read_header,
+    read_string_csv,
+    require_header,
 )
 
 REQUIRED_COLUMNS = ("celex", "recordId", "programKey", "annex", "measure", "schema", "name")
 _HEADER_MARKERS = frozenset({"celex", "annex", "measure", "schema", "name"})
+_OPTIONAL_COLUMNS = (
+    "alias",
+    "weakAlias",
+    "previousName",
+    "address",
+    "country",
+    "nationality",
+    "jurisdiction",
+    "startDate",
+)
 
 EXPORT_CONTROL_ANNEXES: dict[tuple[str, str], str] = {
     # (CELEX, annex) -> list_source of the annexes that restrict dual-use exports to end users
@@ -148,12 +163,7 @@ def looks_like_eu_transcription_csv(path: str | Path) -> bool:
     path = Path(path)
     if not path.is_file() or path.suffix.lower() != ".csv":
         return False
-    return set(_read_header(path)) >= _HEADER_MARKERS
-
-
-def _read_header(path: Path) -> list[str]:
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
-        return [name.strip() for name in next(csv.reader(fh), [])]
+    return set(read_header(path)) >= _HEADER_MARKERS
 
 
 def parse_eu_transcription_csv(path: str | Path, *, list_version: str | None = None) -> pa.Table:
@@ -200,7 +210,8 @@ def parse_eu_transcription_csv(path: str | Path, *, list_version: str | None = N
         ignore_index=True,
     ).dropna()
 
-    parties = pa.table(
+    parties = parties_table(
+        n,
         {
             "list_source": arrow_strings(list_source),
             "source_id": arrow_strings(_source_ids(path, annex, frame["recordId"])),
@@ -209,63 +220,18 @@ def parse_eu_transcription_csv(path: str | Path, *, list_version: str | None = N
             "countries": string_lists(countries, "country", n),
             "addresses": string_lists(addresses, "address", n),
             "identifiers": identifier_lists(identifiers, n),
-            "related": pa.array([[]] * n, pa.list_(pa.string())),
             "remarks": arrow_strings(_remarks(frame)),
             "listed_on": pa.array(listed_on, pa.date32(), from_pandas=True),
-            "list_version": pa.array([list_version] * n, pa.string()),
-        }
+            "list_version": list_version,
+        },
     )
     return entries_table(parties, _names(frame))
 
 
 def _read(path: Path) -> pd.DataFrame:
-    header = _read_header(path)
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise ListParseError(
-            f"not an EU journal transcription CSV: missing column(s) {', '.join(missing)}; "
-            f"header seen: {header[:12]}",
-            file=path,
-            row=1,
-            column=missing[0],
-        )
-    bad_rows: list[tuple[int, int, int]] = []
-
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        bad_rows.append((row.number, row.expected_columns, row.actual_columns))
-        return "error"
-
-    try:
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(use_threads=False),
-            parse_options=pacsv.ParseOptions(
-                newlines_in_values=True, invalid_row_handler=on_invalid
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(header, pa.string()),
-                null_values=[""],
-                strings_can_be_null=True,
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        if bad_rows:
-            row, expected, actual = bad_rows[0]
-            column = header[actual] if actual < expected else f"(extra column {actual})"
-            raise ListParseError(
-                f"expected {expected} columns as in the header, got {actual}",
-                file=path,
-                row=row if row and row > 0 else None,
-                column=column,
-            ) from exc
-        raise ListParseError(f"not a readable CSV file: {exc}", file=path) from exc
-    frame = table.to_pandas()
-    for column in (*ID_COLUMNS, *REMARK_COLUMNS, "alias", "weakAlias", "previousName"):
-        if column not in frame:
-            frame[column] = pd.Series([None] * len(frame), dtype="str")
-    for column in ("address", "country", "nationality", "jurisdiction", "startDate"):
-        if column not in frame:
-            frame[column] = pd.Series([None] * len(frame), dtype="str")
+    header = require_header(path, REQUIRED_COLUMNS, expected="an EU journal transcription CSV")
+    frame = read_string_csv(path, header)
+    add_missing_columns(frame, [*ID_COLUMNS, *REMARK_COLUMNS, *_OPTIONAL_COLUMNS])
     for column in ("celex", "annex", "name", "schema"):
         blank = frame[column].str.strip().str.len().fillna(0).eq(0)
         if blank.any():

@@ -33,8 +33,13 @@ import pandas as pd
 import pyarrow as pa
 
 from screening.errors import ListParseError
-from screening.lists.remarks import address_countries, arrow_strings, entries_table, string_lists
-from screening.schema import IDENTIFIER_TYPE
+from screening.lists.remarks import (
+    address_countries,
+    arrow_strings,
+    entries_table,
+    parties_table,
+    string_lists,
+)
 
 LISTS: tuple[tuple[str, str, str], ...] = (
     # phrase in the title -> (list_source, readable programme); first match wins, so the
@@ -288,19 +293,17 @@ def _table(
         {"row": addresses["row"], "country": address_countries(addresses["address"])}
     ).dropna()
     remarks = pd.Series([e.description for e in entries], dtype="str")
-    parties = pa.table(
+    parties = parties_table(
+        n,
         {
-            "list_source": pa.array([list_source] * n, pa.string()),
+            "list_source": list_source,
             "source_id": pa.array([str(e.number) for e in entries], pa.string()),
-            "entity_type": pa.array(["entity"] * n, pa.string()),
+            "entity_type": "entity",
             "programs": pa.array([programs] * n, pa.list_(pa.string())),
             "countries": string_lists(countries, "country", n),
             "addresses": string_lists(addresses, "address", n),
-            "identifiers": pa.array([[]] * n, pa.list_(IDENTIFIER_TYPE)),
-            "related": pa.array([[]] * n, pa.list_(pa.string())),
             "remarks": arrow_strings(remarks),
-            "listed_on": pa.nulls(n, pa.date32()),
-            "list_version": pa.array([list_version] * n, pa.string()),
-        }
+            "list_version": list_version,
+        },
     )
     return entries_table(parties, names)

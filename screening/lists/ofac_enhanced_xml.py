@@ -32,6 +32,7 @@ from screening.lists.remarks import (
     entries_table,
     identifier_lists,
     normalise_identifiers,
+    parties_table,
     string_lists,
 )
 from screening.lists.xml_stream import describe, iter_records, sniff_root, text_of
@@ -116,20 +117,17 @@ def parse_ofac_enhanced_xml(path: str | Path, *, list_version: str | None = None
     countries = _frame(long.countries, "country")
     documents = pd.DataFrame(long.documents, columns=["row", "label", "value", "country"])
     documents = infer_document_countries(documents, countries)
-    parties = pa.table(
+    parties = parties_table(
+        n,
         {
-            "list_source": pa.array(party["list_source"], pa.string()),
-            "source_id": pa.array(party["source_id"], pa.string()),
-            "entity_type": pa.array(party["entity_type"], pa.string()),
+            **party,
             "programs": string_lists(_frame(long.programs, "program"), "program", n),
             "countries": string_lists(countries, "country", n),
             "addresses": string_lists(_frame(long.addresses, "address"), "address", n),
             "identifiers": identifier_lists(identifiers_from_documents(documents), n),
             "related": string_lists(_frame(long.related, "name"), "name", n),
-            "remarks": pa.array(party["remarks"], pa.string()),
-            "listed_on": pa.array(party["listed_on"], pa.date32()),
-            "list_version": pa.array([version] * n, pa.string()),
-        }
+            "list_version": version,
+        },
     )
     return entries_table(parties, names)
 

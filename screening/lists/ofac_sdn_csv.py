@@ -9,7 +9,6 @@ formats") give the column names below. The same layout serves the consolidated n
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from screening.errors import ListParseError
 from screening.lists.remarks import (
@@ -29,9 +27,11 @@ from screening.lists.remarks import (
     extract_nationalities,
     extract_related,
     identifier_lists,
+    parties_table,
     split_joined,
     string_lists,
 )
+from screening.lists.string_csv import read_string_csv
 
 SDN_COLUMNS = (
     "ent_num",
@@ -192,9 +192,10 @@ def parse_ofac_sdn_csv(
 
     source = files.list_source if list_source is None else list_source
     entity_type = sdn["SDN_Type"].str.strip().str.lower().fillna("entity")
-    parties = pa.table(
+    parties = parties_table(
+        n,
         {
-            "list_source": pa.array([source] * n, pa.string()),
+            "list_source": source,
             "source_id": arrow_strings(ent_num),
             "entity_type": arrow_strings(entity_type),
             "programs": string_lists(programs, "program", n),
@@ -203,9 +204,8 @@ def parse_ofac_sdn_csv(
             "identifiers": identifier_lists(identifiers, n),
             "related": string_lists(related, "name", n),
             "remarks": arrow_strings(remarks),
-            "listed_on": pa.nulls(n, pa.date32()),
-            "list_version": pa.array([list_version] * n, pa.string()),
-        }
+            "list_version": list_version,
+        },
     )
     return entries_table(parties, pd.concat(names, ignore_index=True))
 
@@ -214,42 +214,17 @@ def read_ofac_csv(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     """One headerless OFAC CSV as strings (``-0- `` -> null), ent_num checked to be numeric."""
     # DOS end-of-file byte after the last CRLF; the last field's "-0- " keeps its space
     data = re.sub(rb"[\x1a\r\n]+\Z", b"\n", path.read_bytes())
-    try:
-        data.decode("utf-8")
-        encoding = "utf8"
-    except UnicodeDecodeError:
-        encoding = "cp1252"  # OFAC's older files are Windows-1252
-    bad_rows: list[tuple[int, int, int]] = []
-
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        bad_rows.append((row.number, row.expected_columns, row.actual_columns))
-        return "error"
-
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(
-                column_names=list(columns), encoding=encoding, use_threads=False
-            ),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(columns, pa.string()),
-                null_values=[NULL_TOKEN, NULL_TOKEN.strip(), ""],
-                strings_can_be_null=True,
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        if bad_rows:
-            row, expected, actual = bad_rows[0]
-            column = columns[actual] if actual < expected else f"(extra column {actual})"
-            raise ListParseError(
-                f"expected {expected} columns ({', '.join(columns)}), got {actual}",
-                file=path,
-                row=row if row and row > 0 else None,
-                column=column,
-            ) from exc
-        raise ListParseError(f"not a readable OFAC CSV file: {exc}", file=path) from exc
-    frame = table.to_pandas()
+    frame = read_string_csv(
+        path,
+        columns,
+        data=data,
+        column_names_given=True,
+        newlines_in_values=False,
+        cp1252_fallback=True,  # OFAC's older files are Windows-1252
+        null_values=(NULL_TOKEN, NULL_TOKEN.strip(), ""),
+        columns_described=f"({', '.join(columns)})",
+        kind="OFAC CSV file",
+    )
     ent = frame["ent_num"].str.strip()
     bad = ~ent.str.fullmatch(r"\d+").fillna(False).astype(bool)
     if bad.any():

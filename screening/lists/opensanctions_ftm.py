@@ -40,6 +40,7 @@ from screening.lists.remarks import (
     extract_labelled_numbers,
     identifier_lists,
     is_country_code,
+    parties_table,
     string_lists,
 )
 
@@ -188,9 +189,10 @@ def parse_opensanctions_ftm(
 
     country_frame = pd.DataFrame(countries, columns=["row", "country"])
     country_frame = country_frame[country_frame["country"].map(is_country_code).astype(bool)]
-    table = pa.table(
+    table = parties_table(
+        n,
         {
-            "list_source": pa.array([list_source or _list_source(path)] * n, pa.string()),
+            "list_source": list_source or _list_source(path),
             "source_id": pa.array([p["id"] for p in parties], pa.string()),
             "entity_type": pa.array([PARTY_SCHEMAS[p["schema"]] for p in parties], pa.string()),
             "programs": string_lists(pd.DataFrame(programs, columns=["row", "p"]), "p", n),
@@ -200,8 +202,8 @@ def parse_opensanctions_ftm(
             "related": string_lists(pd.DataFrame(related, columns=["row", "r"]), "r", n),
             "remarks": arrow_strings(pd.Series(remarks, dtype="str")),
             "listed_on": pa.array(listed_on, pa.date32()),
-            "list_version": pa.array([list_version] * n, pa.string()),
-        }
+            "list_version": list_version,
+        },
     )
     return entries_table(table, pd.DataFrame(names, columns=["row", "name", "name_kind"]))
 

@@ -15,6 +15,7 @@ generic ones carry the issuing country as an ISO-2 suffix when the list gives it
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from functools import cache
 
 import numpy as np
@@ -289,6 +290,33 @@ def split_joined(texts: pd.Series, separator: str) -> pd.DataFrame:
 
 
 NAME_KIND_ORDER = {"primary": 0, "alias": 1, "former": 2, "weak_alias": 3}
+PARTY_FIELDS = [f for f in LIST_ENTRY_SCHEMA if f.name not in ("name", "name_kind")]
+
+
+def parties_table(
+    n_parties: int, columns: Mapping[str, pa.Array | pa.ChunkedArray | list | str | None]
+) -> pa.Table:
+    """The party columns of LIST_ENTRY_SCHEMA (all but ``name``/``name_kind``) for entries_table.
+
+    An Arrow array or a Python list holds one value per party; a ``str`` or ``None`` is the
+    same on every party (``list_source``, ``list_version``); a column left out is what the
+    list does not give: empty lists for list columns, nulls for the others.
+    """
+    unknown = set(columns) - {f.name for f in PARTY_FIELDS}
+    if unknown:
+        raise ValueError(f"not party columns of LIST_ENTRY_SCHEMA: {sorted(unknown)}")
+    arrays = {}
+    for field in PARTY_FIELDS:
+        value = columns.get(field.name)
+        if isinstance(value, pa.Array | pa.ChunkedArray):
+            arrays[field.name] = value
+        elif isinstance(value, list):
+            arrays[field.name] = pa.array(value, field.type)
+        elif field.name not in columns and pa.types.is_list(field.type):
+            arrays[field.name] = pa.array([[]] * n_parties, field.type)
+        else:
+            arrays[field.name] = pa.array([value] * n_parties, field.type)
+    return pa.table(arrays)
 
 
 def entries_table(parties: pa.Table, names: pd.DataFrame) -> pa.Table:

@@ -9,7 +9,6 @@ code. The ``ids`` cell comes in two layouts: ``[CC, ][expiry, ][issued, ]number,
 
 from __future__ import annotations
 
-import csv
 import re
 from pathlib import Path
 
@@ -17,7 +16,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from screening.errors import ListParseError
 from screening.lists.remarks import (
@@ -29,8 +27,15 @@ from screening.lists.remarks import (
     identifier_lists,
     is_country_code,
     normalise_identifiers,
+    parties_table,
     split_joined,
     string_lists,
+)
+from screening.lists.string_csv import (
+    add_missing_columns,
+    read_header,
+    read_string_csv,
+    require_header,
 )
 from screening.schema import ENTITY_TYPES
 
@@ -83,12 +88,7 @@ def looks_like_trade_csl_csv(path: str | Path) -> bool:
     path = Path(path)
     if not path.is_file() or path.suffix.lower() != ".csv":
         return False
-    return set(_read_header(path)) >= _HEADER_MARKERS
-
-
-def _read_header(path: Path) -> list[str]:
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
-        return [name.strip() for name in next(csv.reader(fh), [])]
+    return set(read_header(path)) >= _HEADER_MARKERS
 
 
 def parse_trade_csl_csv(path: str | Path, *, list_version: str | None = None) -> pa.Table:
@@ -141,7 +141,8 @@ def parse_trade_csl_csv(path: str | Path, *, list_version: str | None = None) ->
         ignore_index=True,
     )
 
-    parties = pa.table(
+    parties = parties_table(
+        n,
         {
             "list_source": arrow_strings(sources.map(codes)),
             "source_id": arrow_strings(frame["entity_number"].str.strip().fillna(frame["_id"])),
@@ -157,8 +158,8 @@ def parse_trade_csl_csv(path: str | Path, *, list_version: str | None = None) ->
             "related": string_lists(extract_related(frame["remarks"], frame["name"]), "name", n),
             "remarks": arrow_strings(frame["remarks"]),
             "listed_on": pa.array(frame["listed_on"], pa.date32(), from_pandas=True),
-            "list_version": pa.array([list_version] * n, pa.string()),
-        }
+            "list_version": list_version,
+        },
     )
     return entries_table(parties, names)
 
@@ -199,50 +200,8 @@ def parse_ids_cell(ids: pd.Series) -> pd.DataFrame:
 
 
 def _read_csl(path: Path) -> pd.DataFrame:
-    header = _read_header(path)
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise ListParseError(
-            f"not a Consolidated Screening List CSV: missing column(s) {', '.join(missing)}; "
-            f"header seen: {header[:12]}",
-            file=path,
-            row=1,
-            column=missing[0],
-        )
-    bad_rows: list[tuple[int, int, int]] = []
-
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        bad_rows.append((row.number, row.expected_columns, row.actual_columns))
-        return "error"
-
-    try:
-        table = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(use_threads=False),
-            parse_options=pacsv.ParseOptions(
-                newlines_in_values=True, invalid_row_handler=on_invalid
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(header, pa.string()),
-                null_values=[""],
-                strings_can_be_null=True,
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        if bad_rows:
-            row, expected, actual = bad_rows[0]
-            column = header[actual] if actual < expected else f"(extra column {actual})"
-            raise ListParseError(
-                f"expected {expected} columns as in the header, got {actual}",
-                file=path,
-                row=row if row and row > 0 else None,
-                column=column,
-            ) from exc
-        raise ListParseError(f"not a readable CSV file: {exc}", file=path) from exc
-    frame = table.to_pandas()
-    for column in OPTIONAL_COLUMNS:
-        if column not in frame:
-            frame[column] = pd.Series([None] * len(frame), dtype="str")
+    header = require_header(path, REQUIRED_COLUMNS, expected="a Consolidated Screening List CSV")
+    frame = add_missing_columns(read_string_csv(path, header), OPTIONAL_COLUMNS)
     blank = frame["name"].str.strip().str.len().fillna(0).eq(0)
     if blank.any():
         i = int(np.flatnonzero(blank.to_numpy())[0])

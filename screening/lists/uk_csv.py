@@ -23,7 +23,6 @@ aliases. Each layout is a UkLayout, so both are read by one function.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,7 +31,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from screening.errors import ListParseError
 from screening.lists.remarks import (
@@ -41,8 +39,10 @@ from screening.lists.remarks import (
     entries_table,
     extract_labelled_numbers,
     identifier_lists,
+    parties_table,
     string_lists,
 )
+from screening.lists.string_csv import add_missing_columns, read_string_csv
 
 NAME_PARTS = ("Name 1", "Name 2", "Name 3", "Name 4", "Name 5", "Name 6")
 NAME_TYPES = {
@@ -216,9 +216,10 @@ def parse_uk_csv(path: Path, layout: UkLayout, *, list_version: str | None = Non
     per_party = countries.drop_duplicates().groupby("row")["country"]
     sole = per_party.first().where(per_party.nunique().eq(1))
 
-    table = pa.table(
+    table = parties_table(
+        n,
         {
-            "list_source": pa.array([layout.list_source] * n, pa.string()),
+            "list_source": layout.list_source,
             "source_id": arrow_strings(parties[layout.key]),
             "entity_type": arrow_strings(kinds),
             "programs": string_lists(
@@ -233,8 +234,8 @@ def parse_uk_csv(path: Path, layout: UkLayout, *, list_version: str | None = Non
                 pd.Series(listed_on.to_numpy()).groupby(party).min().reindex(range(n)).tolist(),
                 pa.date32(),
             ),
-            "list_version": pa.array([list_version] * n, pa.string()),
-        }
+            "list_version": list_version,
+        },
     )
     return entries_table(table, _names(path, frame, party, layout, header_line))
 
@@ -276,41 +277,11 @@ def _read(path: Path, layout: UkLayout) -> tuple[pd.DataFrame, str, int]:
             f"{_HEADER_SEARCH_LINES} lines (not a {layout.list_source} CSV)",
             file=path,
         )
-    bad_rows: list[tuple[int, int, int]] = []
-
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        bad_rows.append((row.number, row.expected_columns, row.actual_columns))
-        return "error"
-
     data = path.read_bytes().decode(_encoding(path)).encode("utf-8")
     names = [name or f"(blank {i})" for i, name in enumerate(header)]
-    try:
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(
-                use_threads=False, skip_rows=header_line + 1, column_names=names
-            ),
-            parse_options=pacsv.ParseOptions(
-                newlines_in_values=True, invalid_row_handler=on_invalid
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
-                null_values=[""],
-                strings_can_be_null=True,
-            ),
-        )
-    except pa.ArrowInvalid as exc:
-        if bad_rows:
-            row, expected, actual = bad_rows[0]
-            column = names[actual] if actual < expected else f"(extra column {actual})"
-            raise ListParseError(
-                f"expected {expected} columns as in the header, got {actual}",
-                file=path,
-                row=row + header_line + 1 if row and row > 0 else None,
-                column=column,
-            ) from exc
-        raise ListParseError(f"not a readable CSV file: {exc}", file=path) from exc
-    frame = table.to_pandas().apply(lambda column: column.str.strip()).replace("", None)
+    frame = read_string_csv(
+        path, names, data=data, column_names_given=True, skip_rows=header_line + 1, strip=True
+    )
     frame = frame.dropna(how="all").reset_index(drop=True)
     optional = {c for pair in (layout.passport, layout.national_id) for c in pair}
     optional |= {c for c, _ in layout.id_columns + layout.remark_columns}
@@ -318,9 +289,7 @@ def _read(path: Path, layout: UkLayout) -> tuple[pd.DataFrame, str, int]:
     optional |= {layout.postcode, layout.address_country, layout.nationality, layout.quality}
     optional |= {layout.non_latin, layout.regime, layout.listed_on, layout.last_updated}
     optional |= {layout.other_information, *NAME_PARTS}
-    for column in optional - {None}:
-        if column not in frame:
-            frame[column] = pd.Series([None] * len(frame), dtype="str")
+    add_missing_columns(frame, [c for c in optional if c is not None])
     for column in (layout.key, layout.group_type):
         blank = frame[column].isna()
         if blank.any():

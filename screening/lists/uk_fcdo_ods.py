@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 
 from screening.errors import ListParseError
-from screening.lists.remarks import arrow_strings, entries_table, identifier_lists
+from screening.lists.remarks import arrow_strings, entries_table, identifier_lists, parties_table
 
 LIST_SOURCE = "uk_fcdo"
 REQUIRED_COLUMNS = ("Unique ID", "Name", "Regime Name", "Type")
@@ -89,20 +89,18 @@ def parse_uk_fcdo_ods(path: str | Path, *, list_version: str | None = None) -> p
         .str.cat(("Sanctions imposed: " + frame["Sanctions Imposed"]).fillna(""), sep="; ")
         .str.strip("; ")
     )
-    parties = pa.table(
+    parties = parties_table(
+        n,
         {
-            "list_source": pa.array([LIST_SOURCE] * n, pa.string()),
+            "list_source": LIST_SOURCE,
             "source_id": arrow_strings(frame["Unique ID"]),
             "entity_type": arrow_strings(kinds),
             "programs": pa.array([[r] for r in frame["Regime Name"]], pa.list_(pa.string())),
-            "countries": pa.array([[]] * n, pa.list_(pa.string())),
-            "addresses": pa.array([[]] * n, pa.list_(pa.string())),
             "identifiers": identifier_lists(group_ids, n),
-            "related": pa.array([[]] * n, pa.list_(pa.string())),
             "remarks": arrow_strings(remarks.where(remarks.str.len() > 0)),
             "listed_on": pa.array(listed_on, pa.date32(), from_pandas=True),
-            "list_version": pa.array([list_version or _file_date(path)] * n, pa.string()),
-        }
+            "list_version": list_version or _file_date(path),
+        },
     )
     names = pd.DataFrame({"row": np.arange(n), "name": frame["Name"], "name_kind": "primary"})
     return entries_table(parties, names)

@@ -28,9 +28,10 @@ from screening.lists.remarks import (
     entries_table,
     extract_identifiers,
     identifier_lists,
+    parties_table,
     string_lists,
 )
-from screening.lists.xml_stream import iter_records, sniff_root, text_of
+from screening.lists.xml_stream import CollectedParties, iter_records, sniff_root, text_of
 
 ROOT_TAG = "CONSOLIDATED_LIST"
 LIST_SOURCE = "un_sc"
@@ -55,16 +56,7 @@ def looks_like_un_xml(path: str | Path) -> bool:
 
 
 @dataclass
-class _Collected:
-    """Per-party columns and long findings (``row`` = party position)."""
-
-    party: dict[str, list] = field(
-        default_factory=lambda: {
-            k: [] for k in ("source_id", "entity_type", "remarks", "listed_on")
-        }
-    )
-    names: list[tuple[int, str, str]] = field(default_factory=list)
-    programs: list[tuple[int, str]] = field(default_factory=list)
+class _Collected(CollectedParties):
     countries: list[tuple[int, str]] = field(default_factory=list)
     addresses: list[tuple[int, str]] = field(default_factory=list)
     documents: list[tuple[int, str, str, str | None]] = field(default_factory=list)
@@ -110,20 +102,17 @@ def parse_un_xml(path: str | Path, *, list_version: str | None = None) -> pa.Tab
         ],
         ignore_index=True,
     )
-    parties = pa.table(
+    parties = parties_table(
+        n,
         {
-            "list_source": pa.array([LIST_SOURCE] * n, pa.string()),
-            "source_id": pa.array(got.party["source_id"], pa.string()),
-            "entity_type": pa.array(got.party["entity_type"], pa.string()),
+            **got.party,
+            "list_source": LIST_SOURCE,
             "programs": string_lists(_frame(got.programs, "program"), "program", n),
             "countries": string_lists(countries, "country", n),
             "addresses": string_lists(_frame(got.addresses, "address"), "address", n),
             "identifiers": identifier_lists(identifiers, n),
-            "related": pa.array([[]] * n, pa.list_(pa.string())),
-            "remarks": pa.array(got.party["remarks"], pa.string()),
-            "listed_on": pa.array(got.party["listed_on"], pa.date32()),
-            "list_version": pa.array([version] * n, pa.string()),
-        }
+            "list_version": version,
+        },
     )
     return entries_table(parties, pd.DataFrame(got.names, columns=["row", "name", "name_kind"]))
 

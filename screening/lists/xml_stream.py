@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError
 
@@ -132,3 +133,20 @@ def sniff_root(path: str | Path) -> tuple[str | None, str]:
     found = _FIRST_TAG.match(head.removeprefix(b"\xef\xbb\xbf"))
     text = head.decode("utf-8", errors="replace")
     return (found.group(1).decode("ascii") if found else None), text
+
+
+@dataclass
+class CollectedParties:
+    """What an XML parser gathers record by record, for remarks.parties_table/entries_table.
+
+    ``party`` holds one value per party and column; the long findings are ``(row, …)`` tuples,
+    ``row`` being the party's position. Parsers subclass it to add their own findings.
+    """
+
+    party: dict[str, list] = field(
+        default_factory=lambda: {
+            k: [] for k in ("source_id", "entity_type", "remarks", "listed_on")
+        }
+    )
+    names: list[tuple[int, str, str]] = field(default_factory=list)
+    programs: list[tuple[int, str]] = field(default_factory=list)

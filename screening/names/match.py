@@ -178,6 +178,8 @@ def common_words_penalty(index: NameIndex, key_id: int) -> float:
     dictionary word (GREEN INDUSTRIES, FORTUNE INTERNATIONAL TRADING), or for a person, two
     common words (ALI SALIM)."""
     words = _distinctive(index.keys[key_id])
+    if not words:  # generic words only (WORLD EQUIPMENT TRADING)
+        return ONE_COMMON_WORD_PENALTY
     limit = 2 if index.key_is_person[key_id] else 1
     if len(words) > limit or not all(word_zipf(w) >= COMMON_WORD_ZIPF for w in words):
         return 0.0

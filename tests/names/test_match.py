@@ -102,3 +102,11 @@ def test_compare_explains_both_ways() -> None:
     assert "legal forms" in same.explanation
     different = compare_names("ABC TRADING CO LTD", "XYZ TRADING CO LTD")
     assert different.score < DEFAULT_THRESHOLD
+
+
+def test_list_name_of_generic_words_only_is_weak_evidence() -> None:
+    from screening.names import score_name_pairs
+
+    (result,) = score_name_pairs(["WORLD EQUIPMENT TRADING LLC"], ["World Equipment Trading L.L.C"])
+    assert result.score <= 100 - 12  # the same words, but none of them identifies a firm
+    assert "dictionary words" in result.explanation
