@@ -319,16 +319,24 @@ def parties_table(
     return pa.table(arrays)
 
 
-def entries_table(parties: pa.Table, names: pd.DataFrame) -> pa.Table:
+def entries_table(
+    parties: pa.Table, names: pd.DataFrame, *, keep_nameless: bool = False
+) -> pa.Table:
     """Canonical list table: one row per name, the party's fields repeated on each.
 
     ``parties`` holds every LIST_ENTRY_SCHEMA column except ``name``/``name_kind``;
     ``names`` is a long frame ``row, name, name_kind`` (row = party position). Names are
     stripped, blanks and repeats of the same (name, kind) within a party dropped, and the
-    rows ordered party by party, primary name first.
+    rows ordered party by party, primary name first. With ``keep_nameless`` a party whose
+    names are all blank keeps one primary row with an empty name (a designation the list
+    gives no name for is still an entry; the matcher skips empty names).
     """
     names = names.assign(name=names["name"].astype("str").str.strip())
-    names = names[names["name"].str.len().fillna(0) > 0]
+    blank = names["name"].str.len().fillna(0) == 0
+    if keep_nameless:  # the first blank row of a party with no name at all stays
+        unnamed = ~names["row"].isin(names.loc[~blank, "row"]) & ~names["row"].duplicated()
+        blank &= ~unnamed
+    names = names[~blank].assign(name=lambda f: f["name"].fillna(""))
     names = names.drop_duplicates(["row", "name", "name_kind"])
     rank = names["name_kind"].map(NAME_KIND_ORDER)
     names = names.assign(_rank=rank).sort_values(["row", "_rank"], kind="stable")

@@ -54,8 +54,8 @@ def parse_uk_fcdo_ods(path: str | Path, *, list_version: str | None = None) -> p
 
     ``source_id`` is the Unique ID (``RUS0859``); ``programs`` the regime as written
     (``Russia``); ``list_version`` defaults to the date in the file name, else the date the
-    spreadsheet was saved. A designation without a name cannot be screened: it is left out
-    with a NamelessEntryWarning naming it (the 2025-08-11 export has two).
+    spreadsheet was saved. A designation without a name cannot be screened by name: it is kept,
+    with an empty name, and a NamelessEntryWarning names it (the 2025-08-11 export has two).
     """
     path = Path(path)
     frame = _read(path)
@@ -103,7 +103,7 @@ def parse_uk_fcdo_ods(path: str | Path, *, list_version: str | None = None) -> p
         },
     )
     names = pd.DataFrame({"row": np.arange(n), "name": frame["Name"], "name_kind": "primary"})
-    return entries_table(parties, names)
+    return entries_table(parties, names, keep_nameless=True)
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -149,13 +149,14 @@ def _read(path: Path) -> pd.DataFrame:
     nameless = frame["Name"].isna()
     if nameless.any():
         warnings.warn(
-            f"{path}: {int(nameless.sum())} designation(s) without a name left out: "
+            f"{path}: {int(nameless.sum())} designation(s) without a name, kept with an "
+            f"empty name (they cannot be matched by name): "
             f"{', '.join(frame.loc[nameless, 'Unique ID'])} "
             f"(rows {frame.loc[nameless, SHEET_ROW].tolist()})",
             NamelessEntryWarning,
             stacklevel=3,
         )
-    return frame[~nameless].reset_index(drop=True)
+    return frame.reset_index(drop=True)
 
 
 def _dates(path: Path, texts: pd.Series, sheet_rows: pd.Series) -> pd.Series:

@@ -33,22 +33,21 @@ def parsed() -> tuple[pd.DataFrame, list[str]]:
 @pytest.mark.shared
 def test_5302_designations(parsed: tuple[pd.DataFrame, list[str]]) -> None:
     table, warnings = parsed
-    # 5,302 designations (SOURCES.md): two have no name in the export, so they cannot be
-    # screened by name; they are left out, and the warning says which
-    assert len(table) == 5300
+    # 5,302 designations (SOURCES.md): two have no name in the export; they are kept (nothing
+    # is lost) with an empty name, which the matcher skips, and the warning says which
+    assert len(table) == 5302
     assert table["source_id"].is_unique
     (message,) = warnings
-    assert "2 designation(s) without a name left out: BEL0174, RUS1467 (rows [649, 3524])" in (
-        message
-    )
-    assert len(table) + 2 == 5302
+    assert "2 designation(s) without a name" in message
+    assert "BEL0174, RUS1467 (rows [649, 3524])" in message
+    assert sorted(table.loc[table["name"] == "", "source_id"]) == ["BEL0174", "RUS1467"]
     assert table["entity_type"].value_counts().to_dict() == {
-        "individual": 3752,  # 3,754 individuals, less the two nameless
+        "individual": 3754,
         "entity": 1087,
         "vessel": 461,
     }
     russia = table["programs"].map(lambda p: list(p) == ["Russia"])
-    assert russia.sum() + 1 == 2710  # RUS1467 is one of the nameless
+    assert russia.sum() == 2710
     assert set(table["name_kind"]) == {"primary"}
 
 
