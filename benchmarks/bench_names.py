@@ -98,9 +98,7 @@ def list_summary(list_table: pa.Table) -> dict[str, Any]:
     versions = versions.drop_duplicates("list_source").sort_values("list_source")
     return {
         "list_rows": list_table.num_rows,
-        "list_versions": dict(
-            zip(versions["list_source"], versions["list_version"], strict=True)
-        ),
+        "list_versions": dict(zip(versions["list_source"], versions["list_version"], strict=True)),
     }
 
 
@@ -240,8 +238,9 @@ def pair_scores(
 
 def sweep(values: np.ndarray) -> dict[str, float | None]:
     """Share of ``values`` at or above each THRESHOLD_SWEEP entry."""
-    return {f"{t:g}": _round(np.mean(values >= t)) if len(values) else None
-            for t in THRESHOLD_SWEEP}
+    return {
+        f"{t:g}": _round(np.mean(values >= t)) if len(values) else None for t in THRESHOLD_SWEEP
+    }
 
 
 def recalls(scores: dict[str, np.ndarray], mask: np.ndarray | None = None) -> dict[str, Any]:
@@ -297,9 +296,7 @@ def bench_ofac_aliases(
         "n_positive": int(labels.sum()),
         "n_negative": int((~labels).sum()),
         "n_positive_sharing_rare_word": int((labels & subsets["shares_rare_word"]).sum()),
-        "negative_similarity_median": _round(
-            float(pairs.loc[~labels, "similarity"].median()), 1
-        ),
+        "negative_similarity_median": _round(float(pairs.loc[~labels, "similarity"].median()), 1),
         "ours_seconds": _round(seconds, 2),
         "subsets": {},
     }
@@ -376,8 +373,15 @@ def bench_eu_cross_list(
     result["local_examples"] = {
         "ours_missed_eu_names": _examples(
             _with_top_hit(missed, hits),
-            ["query", "source_id", "sdn_primary", "our_score", "wratio_score",
-             "our_top_score", "our_top_matched_name"],
+            [
+                "query",
+                "source_id",
+                "sdn_primary",
+                "our_score",
+                "wratio_score",
+                "our_top_score",
+                "our_top_matched_name",
+            ],
         )
     }
     return result
@@ -422,8 +426,17 @@ def bench_customs_variants(
     result["examples"] = {
         "ours_missed_variants": _examples(
             _with_top_hit(missed.sample(min(EXAMPLES, len(missed)), random_state=0), hits),
-            ["query", "list_name", "variant", "list_source", "source_id", "our_score",
-             "wratio_score", "our_top_score", "our_top_matched_name"],
+            [
+                "query",
+                "list_name",
+                "variant",
+                "list_source",
+                "source_id",
+                "our_score",
+                "wratio_score",
+                "our_top_score",
+                "our_top_matched_name",
+            ],
         )
     }
     return result
@@ -492,8 +505,17 @@ def bench_vendor_clean(
         "ours_share_by_threshold": sweep(best.to_numpy(dtype=float)),
         "local_examples": {
             "ours_hits": _examples(
-                frame, ["query", "rank", "score", "list_source", "source_id", "matched_name",
-                        "explanation"], limit=500,
+                frame,
+                [
+                    "query",
+                    "rank",
+                    "score",
+                    "list_source",
+                    "source_id",
+                    "matched_name",
+                    "explanation",
+                ],
+                limit=500,
             )
         },
     }
@@ -642,17 +664,25 @@ def markdown(result: dict[str, Any]) -> str:
         ("shares_rare_word", "(a′) same, aliases sharing a rare word: P / R / F1"),
     ):
         sub = ofac["subsets"][subset]
-        row(label, f"{sub['n_positive']:,} + {sub['n_negative']:,}",
-            [_prf(sub["methods"][m]) for m in methods])
+        row(
+            label,
+            f"{sub['n_positive']:,} + {sub['n_negative']:,}",
+            [_prf(sub["methods"][m]) for m in methods],
+        )
     eu = q["eu_cross_list"]
     if "skipped" not in eu:
-        for kind, label in (("name", "(b) EU name → OFAC entry with the same INN: recall"),
-                            ("alias", "(b′) EU aliases (many Cyrillic) → same: recall")):
+        for kind, label in (
+            ("name", "(b) EU name → OFAC entry with the same INN: recall"),
+            ("alias", "(b′) EU aliases (many Cyrillic) → same: recall"),
+        ):
             kinds = eu["query_kinds"][kind]
             row(label, f"{kinds['ours']['n']:,}", [_pct(kinds[m]["recall"]) for m in methods])
     cv = q["customs_variants"]
-    row("(c) customs-style variants of listed names: recall", f"{cv['n_variants']:,}",
-        [_pct(cv["methods"][m]["recall"]) for m in methods])
+    row(
+        "(c) customs-style variants of listed names: recall",
+        f"{cv['n_variants']:,}",
+        [_pct(cv["methods"][m]["recall"]) for m in methods],
+    )
     vendor = q["vendor_clean"]
     if "skipped" not in vendor:
         cells = []
@@ -660,8 +690,11 @@ def markdown(result: dict[str, Any]) -> str:
             share = vendor["methods"][m]
             note = f" (of {share['n']})" if share.get("measured_on_sample") else ""
             cells.append(f"{_pct(share['share'])}{note}")
-        row("(d) real vendor names with any hit (mostly clean; lower is better)",
-            f"{vendor['n_names']:,}", cells)
+        row(
+            "(d) real vendor names with any hit (mostly clean; lower is better)",
+            f"{vendor['n_names']:,}",
+            cells,
+        )
 
     lines += [
         "",
@@ -679,11 +712,7 @@ def markdown(result: dict[str, Any]) -> str:
             f"| {SCORER_LABELS[m]} | {scan['best_threshold']:g} | "
             f"{_pct(scan['best_precision'])} / {_pct(scan['best_recall'])} / "
             f"{_pct(scan['best_f1'])} | "
-            + (
-                f"{_pct(scan['recall_at_target_precision'])} ({at:g})"
-                if at is not None
-                else "none"
-            )
+            + (f"{_pct(scan['recall_at_target_precision'])} ({at:g})" if at is not None else "none")
             + " |"
         )
 
@@ -739,12 +768,27 @@ QUICK = {
     help="Result JSON file.",
 )
 @click.option("--sizes", type=int, multiple=True, help="Distinct query names per speed run.")
-@click.option("--baseline-sample", type=int, default=2000, show_default=True,
-              help="Queries on which exhaustive cdist is timed per speed run (then scaled).")
-@click.option("--vendor-baseline-sample", type=int, default=0, show_default=True,
-              help="Vendor names scanned exhaustively by the baselines (0 = all).")
-@click.option("--variant-rows", type=int, default=300_000, show_default=True,
-              help="Rows generated for the customs-variant set.")
+@click.option(
+    "--baseline-sample",
+    type=int,
+    default=2000,
+    show_default=True,
+    help="Queries on which exhaustive cdist is timed per speed run (then scaled).",
+)
+@click.option(
+    "--vendor-baseline-sample",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Vendor names scanned exhaustively by the baselines (0 = all).",
+)
+@click.option(
+    "--variant-rows",
+    type=int,
+    default=300_000,
+    show_default=True,
+    help="Rows generated for the customs-variant set.",
+)
 @click.option(
     "--examples",
     type=click.Path(path_type=Path),
@@ -788,10 +832,15 @@ def main(
         choice_entities[position[name]].add((src, sid))
 
     result = result_header("names", quick, workers)
-    result["lists"] = list_summary(list_table) | {"index_keys": len(index.keys),
-                                                   "exhaustive_choices": len(choices)}
-    result["thresholds"] = {"ours": DEFAULT_THRESHOLD, "baselines": BASELINE_CUTOFF,
-                            "baseline_processor": "rapidfuzz.utils.default_process"}
+    result["lists"] = list_summary(list_table) | {
+        "index_keys": len(index.keys),
+        "exhaustive_choices": len(choices),
+    }
+    result["thresholds"] = {
+        "ours": DEFAULT_THRESHOLD,
+        "baselines": BASELINE_CUTOFF,
+        "baseline_processor": "rapidfuzz.utils.default_process",
+    }
     click.echo("quality: OFAC aliases ...", err=True)
     result["quality"] = {
         "ofac_alias": bench_ofac_aliases(list_table, max_entities=alias_entities, workers=workers)
@@ -813,8 +862,14 @@ def main(
         click.echo(f"speed: {size} names ...", err=True)
         runs.append(
             bench_speed(
-                list_table, index, choices, choice_entities, size=size,
-                baseline_sample=baseline_sample, seed=seed + size, workers=workers,
+                list_table,
+                index,
+                choices,
+                choice_entities,
+                size=size,
+                baseline_sample=baseline_sample,
+                seed=seed + size,
+                workers=workers,
             )
         )
     result["speed"] = {

@@ -108,9 +108,7 @@ def run_ours_in_child(path: Path, workers: int) -> dict[str, Any]:
 # naive baseline
 
 
-def naive_baseline(
-    path: Path, list_names: list[str], *, sample: int, seed: int
-) -> dict[str, Any]:
+def naive_baseline(path: Path, list_names: list[str], *, sample: int, seed: int) -> dict[str, Any]:
     """pandas + isin + extractOne per distinct name (scaled from a subsample)."""
     start = time.perf_counter()
     frame = pd.read_parquet(path)
@@ -207,12 +205,21 @@ def markdown(result: dict[str, Any]) -> str:
     default=RESULTS_DIR / "pipeline.json",
     show_default=True,
 )
-@click.option("--baseline-sample", type=int, default=300, show_default=True,
-              help="Distinct names the extractOne baseline is timed on (then scaled).")
+@click.option(
+    "--baseline-sample",
+    type=int,
+    default=300,
+    show_default=True,
+    help="Distinct names the extractOne baseline is timed on (then scaled).",
+)
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--workers", type=int, default=-1, show_default=True)
-@click.option("--measure", type=click.Path(exists=True, path_type=Path), hidden=True,
-              help="Internal: screen this file and print the measurement as JSON.")
+@click.option(
+    "--measure",
+    type=click.Path(exists=True, path_type=Path),
+    hidden=True,
+    help="Internal: screen this file and print the measurement as JSON.",
+)
 def main(
     rows: tuple[int, ...],
     quick: bool,

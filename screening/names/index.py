@@ -83,15 +83,15 @@ class NameIndex:
         )
         row_numbers = np.flatnonzero(np.asarray(pc.fill_null(keep, False)))
         names = list_table["name"].take(pa.array(row_numbers)).to_pylist()
-        normalised = normalise_names(names)
+        normalised = normalise_names(names, may_be_cut=False)
         # a key is the name core with its legal forms: "RASSVET, OAO" and "LLC RASSVET" are
         # scored apart, so a legal-form conflict is judged against the right entry
-        by_key: dict[tuple, list[int]] = defaultdict(list)
-        first: dict[tuple, NormalisedName] = {}
+        by_key: dict[tuple[tuple[str, ...], tuple[str, ...]], list[int]] = defaultdict(list)
+        first: dict[tuple[tuple[str, ...], tuple[str, ...]], NormalisedName] = {}
         for row, norm in zip(row_numbers.tolist(), normalised, strict=True):
             if not norm.tokens:
                 continue
-            group = (norm.tokens, tuple(sorted(norm.legal_forms)))
+            group = index_key(norm)
             by_key[group].append(row)
             first.setdefault(group, norm)
         keys = [first[k] for k in by_key]
@@ -292,6 +292,11 @@ class NameIndex:
         if not q_rows:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         return np.concatenate(q_rows), np.concatenate(k_ids)
+
+
+def index_key(name: NormalisedName) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What makes two list names one key: the same core words and the same legal forms."""
+    return name.tokens, tuple(sorted(name.legal_forms))
 
 
 def _buckets_of(token: str) -> tuple[str, str]:

@@ -19,7 +19,7 @@ from rapidfuzz.distance import OSA
 from scipy import sparse
 
 from screening.names.commonness import word_zipf
-from screening.names.index import NameIndex, describe_weight, token_idf
+from screening.names.index import NameIndex, describe_weight, index_key, token_idf
 from screening.names.normalise import NormalisedName, fold_token, normalise_names
 from screening.schema import NAME_MATCH_SCHEMA, empty_table
 
@@ -417,12 +417,12 @@ def score_name_pairs(
             }
         )
     )
-    key_of = {key.tokens: k for k, key in enumerate(index.keys)}
+    key_of = {index_key(key): k for k, key in enumerate(index.keys)}
     queries = normalise_names([a or "" for a in names_a])
-    targets = normalise_names([b or "" for b in names_b])
-    pair_rows = [i for i, t in enumerate(targets) if t.tokens in key_of and queries[i].tokens]
+    targets = normalise_names([b or "" for b in names_b], may_be_cut=False)
+    pair_rows = [i for i, t in enumerate(targets) if index_key(t) in key_of and queries[i].tokens]
     q_rows = np.array(pair_rows, dtype=np.int64)
-    k_ids = np.array([key_of[targets[i].tokens] for i in pair_rows], dtype=np.int64)
+    k_ids = np.array([key_of[index_key(targets[i])] for i in pair_rows], dtype=np.int64)
     mapping = index.map_tokens(queries, workers=workers)
     _, weighted, total = index.query_matrices(queries, mapping)
     compared = set(pair_rows)

@@ -250,8 +250,11 @@ def _strip_legal_forms(
     return core, forms, removed
 
 
-def normalise_name(name: str | None) -> NormalisedName:
-    """Normalise one party name; call it over *unique* names only (see normalise_names)."""
+def normalise_name(name: str | None, *, may_be_cut: bool = True) -> NormalisedName:
+    """Normalise one party name; call it over *unique* names only (see normalise_names).
+
+    ``may_be_cut``: the name comes from a field a data vendor may have cut short (trade data),
+    so a legal form broken off at its end is set aside; list names are taken as written."""
     original = name or ""
     text = original
     identifiers: list[tuple[str, str]] = []
@@ -264,7 +267,7 @@ def normalise_name(name: str | None) -> NormalisedName:
     vocab = load_vocabulary()
     tokens = _expand(_raw_tokens(text), vocab.abbreviations)
     cut = None
-    if len(original) >= TRUNCATION_MIN_LEN:  # before spelling: PARTN is cut, not misspelt
+    if may_be_cut and len(original) >= TRUNCATION_MIN_LEN:  # before spelling: PARTN is cut
         tokens, cut = _strip_cut_legal_form(tokens, vocab)
     tokens = _correct_spelling(tokens, vocab)
     core, forms, removed = _strip_legal_forms(tokens, vocab)
@@ -288,13 +291,13 @@ def normalise_company_name(name: str | None) -> str:
     return normalise_name(name).key
 
 
-def normalise_names(names: list[str]) -> list[NormalisedName]:
+def normalise_names(names: list[str], *, may_be_cut: bool = True) -> list[NormalisedName]:
     """Normalise a list of names, computing each distinct name once."""
     cache: dict[str, NormalisedName] = {}
     out = []
     for name in names:
         result = cache.get(name)
         if result is None:
-            result = cache[name] = normalise_name(name)
+            result = cache[name] = normalise_name(name, may_be_cut=may_be_cut)
         out.append(result)
     return out
