@@ -195,20 +195,20 @@ TRUNCATION_MIN_LEN = 25
 @functools.lru_cache(maxsize=1 << 16)
 def _corrected(token: str) -> str:
     """A misspelt legal-form or generic word (COMPNAY, LIABILIITY, LIMMITED) as it should be;
-    any other token unchanged. One edit (a swap counts as one) for words of 5 to 7 letters,
-    two for longer ones."""
+    any other token unchanged. Legal-form words take one edit (a swap counts as one), two for
+    words of 8 letters or more; generic words one edit only, so that a name word is not made
+    generic (TARGETING is not MARKETING)."""
     vocab = load_vocabulary()
     if len(token) < MIN_SPELLING_LEN - 1 or token.isdigit():
         return token
     limit = 1 if len(token) < 8 else 2
-    if len(token) < MIN_GENERIC_SPELLING_LEN - 1:  # short tokens: legal-form words only
-        found = process.extractOne(
-            token, vocab.short_spelling_targets, scorer=OSA.distance, score_cutoff=limit
-        )
-        return found[0] if found is not None else token
     found = process.extractOne(
-        token, vocab.spelling_targets, scorer=OSA.distance, score_cutoff=limit
+        token, vocab.short_spelling_targets, scorer=OSA.distance, score_cutoff=limit
     )
+    if found is None and len(token) >= MIN_GENERIC_SPELLING_LEN - 1:
+        found = process.extractOne(
+            token, vocab.spelling_targets, scorer=OSA.distance, score_cutoff=1
+        )
     return found[0] if found is not None else token
 
 
