@@ -43,6 +43,7 @@ def quick_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
     procs = {
         "names": _start("bench_names.py", tmp / "names.json", "--examples", str(examples)),
         "pipeline": _start("bench_pipeline.py", tmp / "pipeline.json"),
+        "pairs": _start("bench_pairs.py", tmp / "pairs.json"),
     }
     runs: dict[str, Any] = {}
     for name, proc in procs.items():
@@ -148,3 +149,18 @@ def test_eu_pairs_link_by_inn_but_query_by_name_only() -> None:
     links = zip(pairs["source_id"], pairs["inn"], strict=True)
     assert all(sid in owners[inn] for sid, inn in links)
     assert not any(inn in q for q, inn in zip(pairs["query"], pairs["inn"], strict=True))
+
+
+def test_pairs_quick_reports_precision_recall_f1_per_scorer(quick_runs: dict[str, Any]) -> None:
+    result, stdout = quick_runs["pairs"]["json"], quick_runs["pairs"]["stdout"]
+    assert set(result["pairs"]) == {
+        "customs variant",
+        "hard negative (OFAC)",
+        "clean name vs nearest listed",
+    }
+    assert all(n > 0 for n in result["pairs"].values())
+    assert {"WRatio", "token_sort_ratio"} < set(result["scorers"])
+    for scores in result["scorers"].values():
+        assert all(_is_share(scores[k]) for k in ("precision", "recall", "f1", "best_f1"))
+        assert set(scores["accuracy_by_set"]) == set(result["pairs"])
+    assert "| scorer | threshold | precision | recall | F1 |" in stdout

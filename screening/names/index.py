@@ -9,6 +9,7 @@ generic words ("trading", "group", legal forms) never open a candidate by themse
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -168,6 +169,19 @@ class NameIndex:
             _buckets={
                 k: (v, np.array([vocab[t] for t in v], dtype=np.int64)) for k, v in buckets.items()
             },
+        )
+
+    def with_word_rarity_of(self, reference: NameIndex) -> NameIndex:
+        """This index with word weights learnt from ``reference`` wherever it knows the word:
+        a handful of names to compare cannot tell a rare word from a common one, the lists can.
+        """
+        weights = self.weights.copy()
+        for token, i in self.vocab.items():
+            j = reference.vocab.get(token)
+            if j is not None:
+                weights[i] = reference.weights[j]
+        return dataclasses.replace(
+            self, weights=weights, key_weight=np.asarray(self.key_matrix @ weights).ravel()
         )
 
     @property

@@ -396,12 +396,18 @@ def _score_given_pairs(
 
 
 def score_name_pairs(
-    names_a: Sequence[str], names_b: Sequence[str], *, workers: int = -1
+    names_a: Sequence[str],
+    names_b: Sequence[str],
+    *,
+    reference: NameIndex | None = None,
+    workers: int = -1,
 ) -> list[Comparison]:
     """Score aligned pairs (names_a[i] vs names_b[i]) with the matcher's features.
 
     Word rarity is learnt from the second names, so a labelled pair file is scored as the
-    screening would score its first column against a list made of its second column.
+    screening would score its first column against a list made of its second column; with
+    ``reference`` (the index of the screening lists) the lists' word rarity is used wherever
+    they know the word.
     """
     if len(names_a) != len(names_b):
         raise ValueError("names_a and names_b must have the same length")
@@ -417,6 +423,8 @@ def score_name_pairs(
             }
         )
     )
+    if reference is not None:
+        index = index.with_word_rarity_of(reference)
     key_of = {index_key(key): k for k, key in enumerate(index.keys)}
     queries = normalise_names([a or "" for a in names_a])
     targets = normalise_names([b or "" for b in names_b], may_be_cut=False)
