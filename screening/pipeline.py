@@ -29,7 +29,6 @@ from screening.risk.score import RISK_LEVELS, score_risk
 T = TypeVar("T")
 PARTY_ROLES = ("exporter", "importer")
 CHPL_CATEGORY = "CHPL"
-MATCH_FIELDS = ("score", "name", "list_source", "source_id", "explanation")
 
 
 class ReferenceData:
@@ -172,51 +171,66 @@ def best_party_matches(
     )
 
 
+MATCH_COLUMNS = {
+    "score": "score",
+    "matched_name": "name",
+    "list_source": "list_source",
+    "source_id": "source_id",
+    "explanation": "explanation",
+}
+"""NAME_MATCH_SCHEMA column -> suffix of the ``<role>_match_*`` column it fills."""
+
+
+def _party_keys(trades: pa.Table, role: str) -> pa.Table:
+    """(name, country) of each record's party: trimmed name, ISO-2 country or "" for none."""
+    country_column = PARTY_COUNTRY_COLUMNS[role]
+    countries = (
+        trades[country_column]
+        if country_column in trades.column_names
+        else pa.nulls(trades.num_rows, pa.string())
+    )
+    return pa.table(
+        {
+            "name": pc.utf8_trim_whitespace(trades[role]),
+            "country": pc.fill_null(countries, ""),
+        }
+    )
+
+
 def match_parties(trades: pa.Table, index: NameIndex, config: ScreeningConfig) -> pa.Table:
-    """Add ``<role>_match_*`` columns: the best list hit of the exporter and the importer."""
-    names: list[str | None] = []
-    countries: list[str | None] = []
-    for role in PARTY_ROLES:
-        names += trades[role].to_pylist()
-        country_column = PARTY_COUNTRY_COLUMNS[role]
-        countries += (
-            trades[country_column].to_pylist()
-            if country_column in trades.column_names
-            else [None] * trades.num_rows
-        )
-    hits = best_party_matches(names, countries, index, config)
-    lookup: dict[tuple[str, str | None], dict] = {}
-    counts: dict[tuple[str, str | None], int] = {}
-    for hit in hits.to_pylist():
-        key = (hit["query"], hit["query_country"])
-        counts[key] = counts.get(key, 0) + 1
-        if hit["rank"] == 1:
-            lookup[key] = hit
+    """Add ``<role>_match_*`` columns: the best list hit of the exporter and the importer.
+
+    Distinct (name, country) pairs are matched once; the best hit and the number of hits are
+    joined back onto every record."""
+    keys = {role: _party_keys(trades, role) for role in PARTY_ROLES}
+    distinct = pa.concat_tables(keys.values()).group_by(["name", "country"]).aggregate([])
+    hits = best_party_matches(
+        distinct["name"].to_pylist(),
+        [c or None for c in distinct["country"].to_pylist()],
+        index,
+        config,
+    )
+    hits = hits.set_column(
+        hits.schema.get_field_index("query_country"),
+        "query_country",
+        pc.fill_null(hits["query_country"], ""),
+    )
+    counts = hits.group_by(["query", "query_country"]).aggregate([("rank", "count")])
+    best = hits.filter(pc.equal(hits["rank"], 1)).select(["query", "query_country", *MATCH_COLUMNS])
+    summary = best.join(counts, keys=["query", "query_country"])
     out = trades
-    for role, offset in zip(PARTY_ROLES, (0, trades.num_rows), strict=True):
-        keys = [
-            ((n or "").strip(), c or None)
-            for n, c in zip(
-                names[offset : offset + trades.num_rows],
-                countries[offset : offset + trades.num_rows],
-                strict=True,
-            )
-        ]
-        rows = [lookup.get(k) for k in keys]
+    for role in PARTY_ROLES:
+        rows = keys[role].append_column("row", pa.array(range(trades.num_rows), pa.int64()))
+        joined = rows.join(
+            summary,
+            keys=["name", "country"],
+            right_keys=["query", "query_country"],
+            join_type="left outer",
+        ).sort_by("row")
+        for column, suffix in MATCH_COLUMNS.items():
+            out = out.append_column(f"{role}_match_{suffix}", joined[column])
         out = out.append_column(
-            f"{role}_match_score", pa.array([r["score"] if r else None for r in rows], pa.float64())
-        )
-        for src, dst in (
-            ("matched_name", "name"),
-            ("list_source", "list_source"),
-            ("source_id", "source_id"),
-            ("explanation", "explanation"),
-        ):
-            out = out.append_column(
-                f"{role}_match_{dst}", pa.array([r[src] if r else None for r in rows], pa.string())
-            )
-        out = out.append_column(
-            f"{role}_match_count", pa.array([counts.get(k, 0) for k in keys], pa.int32())
+            f"{role}_match_count", pc.fill_null(joined["rank_count"], 0).cast(pa.int32())
         )
     return out
 

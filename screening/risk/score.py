@@ -62,10 +62,6 @@ def _optional(
     return pa.nulls(table.num_rows, type_ or pa.string())
 
 
-def _column(table: pa.Table, name: str) -> list:
-    return table[name].to_pylist() if name in table.column_names else [None] * table.num_rows
-
-
 def score_risk(screened: pa.Table, weights: Mapping[str, float]) -> pa.Table:
     """Add ``risk_points``, ``risk_level`` and ``risk_reasons`` to a screened table.
 
@@ -82,12 +78,12 @@ def score_risk(screened: pa.Table, weights: Mapping[str, float]) -> pa.Table:
     direct = route == "direct_russia_belarus"
     hub = route == "via_transshipment_hub"
 
-    possible = np.asarray(pc.is_valid(_optional(screened, "chpl_possible_tier")))
-    possible &= ~(tier_12 | tier_34)
+    code_chpl = tier_12 | tier_34
+    possible = np.asarray(pc.is_valid(_optional(screened, "chpl_possible_tier"))) & ~code_chpl
     goods_exact = np.asarray(
         pc.fill_null(pc.equal(_optional(screened, "goods_status"), "exact"), False)
     )
-    other_category = goods_exact & ~(tier_12 | tier_34)
+    other_category = goods_exact & ~code_chpl
 
     points = np.zeros(n)
     points += np.where(tier_12, weights["chpl_tier_1_2"], 0.0)
@@ -96,14 +92,13 @@ def score_risk(screened: pa.Table, weights: Mapping[str, float]) -> pa.Table:
     points += np.where(other_category, weights["other_listed_category"], 0.0)
     party_hit = np.zeros(n, dtype=bool)
     export_control_hit = np.zeros(n, dtype=bool)
+    export_control = pa.array(sorted(s for s in list_kinds() if is_export_control_list(s)))
     for role in ("exporter", "importer"):
-        sources = _column(screened, f"{role}_match_list_source")
-        hit = np.array([s is not None for s in sources], dtype=bool)
-        party_hit |= hit
-        export_control_hit |= np.array([is_export_control_list(s) for s in sources], dtype=bool)
+        sources = _optional(screened, f"{role}_match_list_source")
+        party_hit |= np.asarray(pc.is_valid(sources))
+        export_control_hit |= np.asarray(pc.is_in(sources, export_control))
     points += np.where(party_hit, weights["party_match"], 0.0)
     points += np.where(export_control_hit, weights["party_export_control_list"], 0.0)
-    code_chpl = tier_12 | tier_34
     description_signal = np.asarray(
         pc.fill_null(_optional(screened, "description_signal"), ""), dtype=object
     )
