@@ -18,7 +18,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE as NO_CACHE
 
 from screening.config import ScreeningConfig
-from screening.io import TradeLoadResult, load_trade_files
+from screening.io import TradeLoadResult, iter_trade_files, load_trade_files
 from screening.outputs import build_manifest, write_run_outputs
 from screening.paths import SAMPLE_TRADES
 from screening.pipeline import (
@@ -29,8 +29,6 @@ from screening.pipeline import (
     screen_chunk,
 )
 
-TRADE_SUFFIXES = (".csv", ".xlsx", ".parquet", ".txt", ".tsv")
-
 
 def expand_trade_paths(paths: list[str] | None) -> list[Path]:
     """Files as given, folders expanded to their trade files (sorted); none = bundled sample."""
@@ -39,14 +37,7 @@ def expand_trade_paths(paths: list[str] | None) -> list[Path]:
     out: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            out.extend(
-                sorted(
-                    p for p in path.iterdir() if p.suffix.lower() in TRADE_SUFFIXES and p.is_file()
-                )
-            )
-        else:
-            out.append(path)
+        out.extend(iter_trade_files(path) if path.is_dir() else [path])
     return out
 
 
