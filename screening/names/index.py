@@ -9,7 +9,9 @@ generic words ("trading", "group", legal forms) never open a candidate by themse
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +23,14 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from scipy import sparse
 
-from screening.names.normalise import NormalisedName, normalise_names
+from screening.names.normalise import (
+    KnownWords,
+    NormalisedName,
+    fold_token,
+    load_vocabulary,
+    normalise_names,
+    raw_words,
+)
 
 PARTY_ENTITY_TYPES = ("entity", "individual")
 """Vessels and aircraft are not trade parties; matching them to company names only adds noise."""
@@ -30,6 +39,8 @@ GENERIC_WEIGHT_FACTOR = 0.15
 """Generic words keep this share of their IDF weight."""
 MAX_CANDIDATE_DF = 400
 """A token on more list names than this is too common to open candidates."""
+MAX_PREFIX_CANDIDATES = 50
+"""A cut name beginning more list names than this is ambiguous; the first ones are scored."""
 MIN_FUZZY_TOKEN_LEN = 5
 FUZZY_TOKEN_CUTOFF = 0.8
 """Normalised OSA similarity for a token typo (one edit, a swap counting as one, in five
@@ -71,6 +82,10 @@ class NameIndex:
     """per key: every list row carrying it is an individual"""
     key_countries: list[frozenset[str]]
     """per key: ISO-2 countries of the listed entries carrying it"""
+    known_words: KnownWords
+    """the lists' words and the name vocabulary's, for re-cutting misplaced spaces"""
+    sorted_keys: tuple[list[str], np.ndarray]
+    """key strings in sorted order with their key ids: the list names a cut name begins"""
     _buckets: dict[str, tuple[list[str], np.ndarray]]
 
     @classmethod
@@ -84,12 +99,13 @@ class NameIndex:
         )
         row_numbers = np.flatnonzero(np.asarray(pc.fill_null(keep, False)))
         names = list_table["name"].take(pa.array(row_numbers)).to_pylist()
-        normalised = normalise_names(names, may_be_cut=False)
+        row_list, name_list = _with_short_forms(row_numbers.tolist(), names)
+        normalised = normalise_names(name_list, may_be_cut=False)
         # a key is the name core with its legal forms: "RASSVET, OAO" and "LLC RASSVET" are
         # scored apart, so a legal-form conflict is judged against the right entry
         by_key: dict[tuple[tuple[str, ...], tuple[str, ...]], list[int]] = defaultdict(list)
         first: dict[tuple[tuple[str, ...], tuple[str, ...]], NormalisedName] = {}
-        for row, norm in zip(row_numbers.tolist(), normalised, strict=True):
+        for row, norm in zip(row_list, normalised, strict=True):
             if not norm.tokens:
                 continue
             group = index_key(norm)
@@ -146,6 +162,11 @@ class NameIndex:
             frozenset(c for row in rows.tolist() for c in (countries_col[row] or []))
             for rows in key_rows
         ]
+        known_words = KnownWords(
+            raw=frozenset(w for name in names if name for w in raw_words(name))
+            | _vocabulary_words(),
+            folded=frozenset(vocab),
+        )
         buckets: dict[str, list[str]] = defaultdict(list)
         for token in tokens:
             if len(token) >= MIN_FUZZY_TOKEN_LEN - 1:
@@ -166,6 +187,8 @@ class NameIndex:
             key_is_weak=key_is_weak,
             key_is_person=key_is_person,
             key_countries=key_countries,
+            known_words=known_words,
+            sorted_keys=_sorted_keys(keys),
             _buckets={
                 k: (v, np.array([vocab[t] for t in v], dtype=np.int64)) for k, v in buckets.items()
             },
@@ -180,8 +203,15 @@ class NameIndex:
             j = reference.vocab.get(token)
             if j is not None:
                 weights[i] = reference.weights[j]
+        known = KnownWords(
+            raw=self.known_words.raw | reference.known_words.raw,
+            folded=self.known_words.folded | reference.known_words.folded,
+        )
         return dataclasses.replace(
-            self, weights=weights, key_weight=np.asarray(self.key_matrix @ weights).ravel()
+            self,
+            weights=weights,
+            key_weight=np.asarray(self.key_matrix @ weights).ravel(),
+            known_words=known,
         )
 
     @property
@@ -286,6 +316,35 @@ class NameIndex:
         extra = sparse.csr_matrix((vals, (rows, cols)), shape=blocking.shape, dtype=np.float32)
         return (blocking + extra).tocsr()
 
+    def prefix_candidates(
+        self, queries: Sequence[NormalisedName], rows: Sequence[int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(query row, key id) pairs where the list name begins with the query's words, the
+        last one possibly cut (``LLC ZHEMCHUZH`` -> ``ZHEMCHUZHINA ...``): candidates for names
+        a vendor's field width cut short, whose lost words the token index cannot see."""
+        strings, ids = self.sorted_keys
+        q_rows: list[int] = []
+        k_ids: list[int] = []
+        for qi in rows:
+            tokens = queries[qi].tokens
+            if not tokens:
+                continue
+            cut_last = fold_token(tokens[-1], force=True)
+            found: set[int] = set()
+            for prefix in dict.fromkeys((" ".join(tokens), " ".join((*tokens[:-1], cut_last)))):
+                start = bisect.bisect_left(strings, prefix)
+                end = start
+                while (
+                    end < len(strings)
+                    and end - start < MAX_PREFIX_CANDIDATES
+                    and strings[end].startswith(prefix)
+                ):
+                    end += 1
+                found.update(ids[start:end].tolist())
+            q_rows.extend([qi] * len(found))
+            k_ids.extend(sorted(found))
+        return np.array(q_rows, dtype=np.int64), np.array(k_ids, dtype=np.int64)
+
     def candidates(
         self, blocking: sparse.csr_matrix, *, max_candidates: int
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -306,6 +365,42 @@ class NameIndex:
         if not q_rows:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         return np.concatenate(q_rows), np.concatenate(k_ids)
+
+
+_PARENTHETICAL = re.compile(r"\s*\([^()]*\)")
+
+
+def _with_short_forms(rows: list[int], names: list[str | None]) -> tuple[list[int], list[str]]:
+    """Each list name, plus the name without its parenthetical qualifiers where it has some:
+    "Huawei Technologies Co., Ltd. (Huawei)" is traded as "HUAWEI TECHNOLOGIES CO LTD"."""
+    out_rows: list[int] = []
+    out_names: list[str] = []
+    for row, name in zip(rows, names, strict=True):
+        if not name:
+            continue
+        out_rows.append(row)
+        out_names.append(name)
+        if "(" in name:
+            short = _PARENTHETICAL.sub("", name).strip()
+            if short and short != name:
+                out_rows.append(row)
+                out_names.append(short)
+    return out_rows, out_names
+
+
+def _sorted_keys(keys: Sequence[NormalisedName]) -> tuple[list[str], np.ndarray]:
+    order = sorted(range(len(keys)), key=lambda k: keys[k].key)
+    return [keys[k].key for k in order], np.array(order, dtype=np.int64)
+
+
+def _vocabulary_words() -> frozenset[str]:
+    """Abbreviations, legal-form and generic words: known even where no list name uses them."""
+    vocab = load_vocabulary()
+    words = set(vocab.abbreviations)
+    words.update(w for expansion in vocab.abbreviations.values() for w in expansion)
+    words.update(w for phrase in vocab.legal_forms for w in phrase)
+    words.update(vocab.spelling_targets)
+    return frozenset(words)
 
 
 def index_key(name: NormalisedName) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -26,6 +26,8 @@ from screening.schema import NAME_MATCH_SCHEMA, empty_table
 DEFAULT_THRESHOLD = 88.0
 WEAK_ALIAS_PENALTY = 15.0
 """OFAC: weak a.k.a.s are broad and not expected to produce a hit on their own."""
+RECUT_PENALTY = 2.0
+"""A name read with its spaces moved (TRANSLOGISTIK as TRANS LOGISTIK) is a guess."""
 SINGLE_WORD_SPELLING_PENALTY = 6.0
 """A one-word name spelt differently (INTERSAN / INTERSCAN) is thin evidence."""
 COUNTRY_AGREEMENT_BONUS = 3.0
@@ -82,15 +84,14 @@ def _explain(
             + " vs "
             + (", ".join(key.legal_forms) or "-")
         )
+    if query.recut:
+        parts.append("words re-spaced: " + ", ".join(query.recut) + " (score lowered)")
     if legal_forms_conflict(query, key):
         parts.append("legal forms differ (score lowered)")
-    if (
-        len(query.original.strip()) >= TRUNCATION_MIN_LEN
-        and len(query.key) >= TRUNCATION_MIN_CORE
-        and cut_version_score(query.tokens, key.tokens) > 0
-    ):
+    cut = possibly_cut(query) and cut_version_score(query.tokens, key.tokens) > 0
+    if cut:
         parts.append(
-            f"trade name may be cut at {len(query.original.strip())} characters: "
+            f"trade name may be cut at {query.written_length} characters: "
             "compared with the start of the list name"
         )
     if common_words_penalty(index, key_id):
@@ -100,7 +101,7 @@ def _explain(
             "one distinctive word"
             + (
                 " spelt differently (score lowered)"
-                if _distinctive(query) != _distinctive(key)
+                if _spelt_differently(query, key, cut=cut)
                 else ""
             )
         )
@@ -169,6 +170,14 @@ def _distinctive(name: NormalisedName) -> frozenset[str]:
     return frozenset(name.tokens) - name.generic_tokens
 
 
+def _spelt_differently(query: NormalisedName, key: NormalisedName, *, cut: bool) -> bool:
+    """The names' distinctive words differ; for a cut name of several words matched on the
+    start of the list name, the words before the cut were already found to agree."""
+    if cut and len(query.tokens) > 1:
+        return False
+    return _distinctive(query) != _distinctive(key)
+
+
 def _one_distinctive_word(name: NormalisedName) -> bool:
     return len(_distinctive(name)) <= 1
 
@@ -206,9 +215,10 @@ def _penalties(
     q_rows: np.ndarray,
     k_ids: np.ndarray,
     query_countries: Sequence[str | None] | None,
+    cut: np.ndarray,
 ) -> np.ndarray:
     """Points taken off (negative: added) for qualifying evidence: weak aliases, one-word
-    names, legal forms, countries."""
+    names, re-spaced words, legal forms, countries. ``cut``: per pair, scored as a cut name."""
     penalty = np.where(index.key_is_weak[k_ids], WEAK_ALIAS_PENALTY, 0.0)
     for n, (qi, k) in enumerate(zip(q_rows.tolist(), k_ids.tolist(), strict=True)):
         query, key = queries[qi], index.keys[k]
@@ -219,8 +229,10 @@ def _penalties(
             elif relation == "differ":
                 penalty[n] += COUNTRY_CONFLICT_PENALTY
         single = _one_distinctive_word(query) or _one_distinctive_word(key)
-        if single and _distinctive(query) != _distinctive(key):
+        if single and _spelt_differently(query, key, cut=bool(cut[n])):
             penalty[n] += SINGLE_WORD_SPELLING_PENALTY
+        if query.recut:
+            penalty[n] += RECUT_PENALTY
         penalty[n] += common_words_penalty(index, k)
         if legal_forms_conflict(query, key):
             penalty[n] += (
@@ -241,11 +253,20 @@ def score_pairs(
     mapping = index.map_tokens(queries, workers=workers)
     blocking, weighted, total = index.query_matrices(queries, mapping)
     q_rows, k_ids = index.candidates(blocking, max_candidates=MAX_CANDIDATES_PER_NAME)
+    cut_rows, cut_keys = index.prefix_candidates(queries, _may_be_cut(queries))
     id_hits = _identifier_hits(queries, index)
-    extra = [(qi, k) for qi, ks in id_hits.items() for k in ks]
-    if extra:
-        q_rows = np.concatenate([q_rows, np.array([e[0] for e in extra], dtype=np.int64)])
-        k_ids = np.concatenate([k_ids, np.array([e[1] for e in extra], dtype=np.int64)])
+    id_rows = np.array([qi for qi, ks in id_hits.items() for _ in ks], dtype=np.int64)
+    id_keys = np.array([k for ks in id_hits.values() for k in ks], dtype=np.int64)
+    pairs = np.unique(
+        np.stack(
+            [
+                np.concatenate([q_rows, cut_rows, id_rows]),
+                np.concatenate([k_ids, cut_keys, id_keys]),
+            ]
+        ),
+        axis=1,
+    )
+    q_rows, k_ids = pairs[0], pairs[1]
     q_rows, k_ids, scores = _score_given_pairs(
         queries,
         index,
@@ -258,23 +279,37 @@ def score_pairs(
         workers=workers,
         query_countries=query_countries,
     )
+    scores = np.round(scores, 1)  # as reported: 87.99999 from float sums is 88.0
     keep = scores >= threshold
-    return ScoredPairs(
-        q_rows[keep], k_ids[keep], np.round(scores[keep], 1), mapping.fuzzy_pairs, id_hits
-    )
+    return ScoredPairs(q_rows[keep], k_ids[keep], scores[keep], mapping.fuzzy_pairs, id_hits)
 
 
 TRUNCATION_MIN_LEN = 25
 """A trade name at least this long may have been cut by a vendor's field width (35 is common)."""
 TRUNCATION_MIN_CORE = 6
 TRUNCATION_PENALTY = 3.0
+"""A cut name matched on the start of a list name: a little less certain than a whole one."""
 WORD_BOUNDARY_CUT_PENALTY = 5.0
 """A name that stops at a word boundary may be whole, and the start of many longer names."""
 CUT_SINGLE_WORD_MIN = 6
 """A one-word cut name (ZHEMCHUZH...) must keep at least this many letters."""
 CUT_WORD_AGREEMENT = 0.8
 """Each word before the cut must be the list word, or it with a typo."""
-"""A cut name matched on the start of a list name: a little less certain than a whole one."""
+
+
+def _may_be_cut(queries: Sequence[NormalisedName]) -> list[int]:
+    """Rows of the names long enough to have been cut by a vendor's field width."""
+    return [qi for qi, q in enumerate(queries) if possibly_cut(q)]
+
+
+def possibly_cut(query: NormalisedName) -> bool:
+    """Long enough to have been cut by a vendor's field width, and not ending in a whole legal
+    form (ELECTRONIC COMPONENTS LTD is whole)."""
+    return (
+        query.written_length >= TRUNCATION_MIN_LEN
+        and len(query.key) >= TRUNCATION_MIN_CORE
+        and not query.ends_with_legal_form
+    )
 
 
 def _maybe_truncated(
@@ -282,13 +317,7 @@ def _maybe_truncated(
 ) -> np.ndarray:
     """Pairs where the trade name may be the list name cut short: long enough to have been
     cut, and shorter than the list name."""
-    long_query = np.array(
-        [
-            len(q.original.strip()) >= TRUNCATION_MIN_LEN and len(q.key) >= TRUNCATION_MIN_CORE
-            for q in queries
-        ],
-        dtype=bool,
-    )
+    long_query = np.array([possibly_cut(q) for q in queries], dtype=bool)
     if not long_query.any() or len(q_rows) == 0:
         return np.zeros(len(q_rows), dtype=bool)
     query_len = np.array([len(q.key) for q in queries])
@@ -383,13 +412,16 @@ def _score_given_pairs(
         / 100.0
     )
     scores = 100.0 * (TOKEN_WEIGHT_SHARE * dice + (1 - TOKEN_WEIGHT_SHARE) * string_sim)
+    cut_won = np.zeros(len(scores), dtype=bool)
     if cut.any():
         rows = np.flatnonzero(cut)
-        scores[rows] = np.maximum(
-            scores[rows], _truncated_scores(queries, index, q_rows[rows], k_ids[rows], workers)
-        )
+        truncated = _truncated_scores(queries, index, q_rows[rows], k_ids[rows], workers)
+        cut_won[rows] = truncated > scores[rows]
+        scores[rows] = np.maximum(scores[rows], truncated)
     near = np.flatnonzero(scores + COUNTRY_AGREEMENT_BONUS >= threshold)
-    scores[near] -= _penalties(queries, index, q_rows[near], k_ids[near], query_countries)
+    scores[near] -= _penalties(
+        queries, index, q_rows[near], k_ids[near], query_countries, cut_won[near]
+    )
     scores = np.minimum(scores, 100.0)
     scores[id_pair] = 100.0
     return q_rows, k_ids, scores
@@ -426,19 +458,26 @@ def score_name_pairs(
     if reference is not None:
         index = index.with_word_rarity_of(reference)
     key_of = {index_key(key): k for k, key in enumerate(index.keys)}
-    queries = normalise_names([a or "" for a in names_a])
+    readings = read_queries([a or "" for a in names_a], index)
+    queries = readings.names
     targets = normalise_names([b or "" for b in names_b], may_be_cut=False)
-    pair_rows = [i for i, t in enumerate(targets) if index_key(t) in key_of and queries[i].tokens]
-    q_rows = np.array(pair_rows, dtype=np.int64)
-    k_ids = np.array([key_of[index_key(targets[i])] for i in pair_rows], dtype=np.int64)
+    pair_rows = [
+        r
+        for r, q in enumerate(queries)
+        if index_key(targets[readings.origin[r]]) in key_of and q.tokens
+    ]
+    r_rows = np.array(pair_rows, dtype=np.int64)
+    k_ids = np.array(
+        [key_of[index_key(targets[readings.origin[r]])] for r in pair_rows], dtype=np.int64
+    )
     mapping = index.map_tokens(queries, workers=workers)
     _, weighted, total = index.query_matrices(queries, mapping)
     compared = set(pair_rows)
     id_hits = {qi: hits for qi, hits in _identifier_hits(queries, index).items() if qi in compared}
-    scored_q, scored_k, scores = _score_given_pairs(
+    scored_r, scored_k, scores = _score_given_pairs(
         queries,
         index,
-        q_rows,
+        r_rows,
         k_ids,
         weighted,
         total,
@@ -447,20 +486,66 @@ def score_name_pairs(
         workers=workers,
         query_countries=None,
     )
+    best_q, best_k, best_s, best_r = best_reading(scored_r, scored_k, scores, readings.origin)
     by_row = {
-        int(q): (int(k), float(s)) for q, k, s in zip(scored_q, scored_k, scores, strict=True)
+        int(q): (int(k), float(s), int(r))
+        for q, k, s, r in zip(best_q, best_k, best_s, best_r, strict=True)
     }
     results = []
-    for i, (query, target) in enumerate(zip(queries, targets, strict=True)):
+    for i, target in enumerate(targets):
         if i not in by_row:
-            results.append(Comparison(0.0, f"nothing to compare: '{query.key}' vs '{target.key}'"))
+            results.append(
+                Comparison(0.0, f"nothing to compare: '{queries[i].key}' vs '{target.key}'")
+            )
             continue
-        key_id, score = by_row[i]
+        key_id, score, reading = by_row[i]
         explanation = _explain(
-            query, key_id, index, mapping.fuzzy_pairs, id_hits.get(i, {}).get(key_id)
+            queries[reading],
+            key_id,
+            index,
+            mapping.fuzzy_pairs,
+            id_hits.get(reading, {}).get(key_id),
         )
         results.append(Comparison(round(score, 1), explanation))
     return results
+
+
+@dataclass(frozen=True)
+class Readings:
+    """Every query as written, plus a second reading with misplaced spaces undone where the
+    lists' words allow one (EXODUSM ICROELECTRONICS -> EXODUS MICROELECTRONICS). Each pair is
+    scored on both readings and keeps the better score, so a re-cut that makes things worse
+    (NUCEAR -> NU CEAR) costs nothing."""
+
+    names: list[NormalisedName]
+    origin: np.ndarray
+    """per reading, the row of the query it reads"""
+
+
+def read_queries(names: Sequence[str], index: NameIndex) -> Readings:
+    plain = normalise_names(list(names))
+    respaced = normalise_names(list(names), known_words=index.known_words)
+    extra = [i for i, r in enumerate(respaced) if r.recut and r.tokens != plain[i].tokens]
+    return Readings(
+        names=plain + [respaced[i] for i in extra],
+        origin=np.concatenate(
+            [np.arange(len(plain), dtype=np.int64), np.array(extra, dtype=np.int64)]
+        ),
+    )
+
+
+def best_reading(
+    reading_rows: np.ndarray, k_ids: np.ndarray, scores: np.ndarray, origin: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(query row, key id, score, reading row): per query and key, the best-scoring reading
+    (the name as written wins ties)."""
+    q_rows = origin[reading_rows]
+    order = np.lexsort((reading_rows, -scores, k_ids, q_rows))
+    q_sorted, k_sorted = q_rows[order], k_ids[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (q_sorted[1:] != q_sorted[:-1]) | (k_sorted[1:] != k_sorted[:-1])
+    keep = order[first]
+    return q_rows[keep], k_ids[keep], scores[keep], reading_rows[keep]
 
 
 def _distinct_queries(
@@ -503,30 +588,35 @@ def match_names(
     for start in range(0, len(unique), BATCH_SIZE):
         batch = unique[start : start + BATCH_SIZE]
         batch_countries = [c for _, c in distinct[start : start + BATCH_SIZE]]
-        queries = normalise_names(batch)
+        readings = read_queries(batch, index)
+        reading_countries = [batch_countries[i] for i in readings.origin.tolist()]
         scored = score_pairs(
-            queries,
+            readings.names,
             index,
             threshold=threshold,
             workers=workers,
-            query_countries=batch_countries if use_countries else None,
+            query_countries=reading_countries if use_countries else None,
         )
-        q_rows, k_ids, scores = scored.query_rows, scored.key_ids, scored.scores
+        q_rows, k_ids, scores, r_rows = best_reading(
+            scored.query_rows, scored.key_ids, scored.scores, readings.origin
+        )
         fuzzy, id_hits = scored.fuzzy_tokens, scored.identifier_hits
         order = np.lexsort((k_ids, -scores, q_rows))
-        per_query: dict[int, list[tuple[float, int]]] = {}
+        per_query: dict[int, list[tuple[float, int, int]]] = {}
         for n in order:
-            per_query.setdefault(int(q_rows[n]), []).append((float(scores[n]), int(k_ids[n])))
+            per_query.setdefault(int(q_rows[n]), []).append(
+                (float(scores[n]), int(k_ids[n]), int(r_rows[n]))
+            )
         for qi, hits in per_query.items():
             seen: set[tuple[str, str]] = set()
             rank = 0
-            for score, key_id in hits:
+            for score, key_id, reading in hits:
                 explanation = _explain(
-                    queries[qi],
+                    readings.names[reading],
                     key_id,
                     index,
                     fuzzy,
-                    id_hits.get(qi, {}).get(key_id),
+                    id_hits.get(reading, {}).get(key_id),
                     batch_countries[qi],
                 )
                 for row in index.key_rows[key_id].tolist():

@@ -30,7 +30,7 @@ from screening.paths import PACKAGE_DATA_DIR
 _CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af])")
 _APOSTROPHES = re.compile(r"['’ʼ`ʹ]")
 _TOKEN = re.compile(r"[a-z0-9]+")
-_LEADING_RU_IDS = re.compile(r"^\s*(?P<inn>\d{10}|\d{12})(?:\s+(?P<kpp>\d{9}))?\s+(?=\D)")
+_LEADING_RU_IDS = re.compile(r"^\s*(?P<inn>\d{10}|\d{12})(?:\s+(?P<kpp>\d{9}))?\s+(?=\S*[^\d\s])")
 _RU_SOFT_SIGNS = str.maketrans({"ь": "", "Ь": "", "ъ": "", "Ъ": "", "ё": "е", "Ё": "Е"})
 
 # Order matters: longer clusters first. Applied to whole tokens, both sides alike.
@@ -75,6 +75,18 @@ class NameVocabulary:
 
 
 @dataclass(frozen=True)
+class KnownWords:
+    """Words the lists use, as written (``raw``) and as comparison keys (``folded``): what a
+    customs name's joined or split words are re-cut into (NATIONALNUCLEAR, EXODUSM ICRO...)."""
+
+    raw: frozenset[str]
+    folded: frozenset[str]
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.raw or fold_token(word) in self.folded
+
+
+@dataclass(frozen=True)
 class NormalisedName:
     """A name ready for matching. ``tokens`` are folded comparison keys of the name core."""
 
@@ -85,11 +97,22 @@ class NormalisedName:
     identifiers: tuple[tuple[str, str], ...] = field(default=())
     removed: tuple[str, ...] = field(default=())
     """words normalised away (legal forms), for explanations"""
+    ends_with_legal_form: bool = False
+    """the name ends in a whole legal form (... CO., LTD): it was not cut short"""
+    written_length: int = 0
+    """characters of the name as written, identifiers aside: a long name may have been cut"""
+    recut: tuple[str, ...] = field(default=())
+    """words re-cut into list words (``nationalnuclear -> national nuclear``), for explanations"""
     key: str = field(init=False, compare=False)
     """The core as one string: what string scorers compare."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "key", " ".join(self.tokens))
+
+
+def raw_words(text: str) -> list[str]:
+    """Words of a name as written, in the Latin comparison space (before any expansion)."""
+    return _raw_tokens(text)
 
 
 def _raw_tokens(text: str) -> list[str]:
@@ -167,6 +190,16 @@ def load_vocabulary() -> NameVocabulary:
         for i in range(len(phrase))
         for cut in range(1, len(phrase[i]))
     }
+    # cut between words: ... CLOSED JOINT STOCK, ... LIMITED LIABILITY, ... PRIVATE
+    starts |= {
+        phrase[:i]
+        for phrase in legal_forms
+        for i in range(1, len(phrase))
+        if phrase[:i] not in legal_forms
+        and (
+            i > 1 or (len(phrase[0]) >= MIN_CUT_FORM_WORD and phrase[0] not in NAME_LIKE_FORM_WORDS)
+        )
+    }
     return NameVocabulary(
         abbreviations=abbreviations,
         generic=generic,
@@ -186,6 +219,10 @@ def _expand(tokens: list[str], abbreviations: dict[str, tuple[str, ...]]) -> lis
 
 
 MIN_SPELLING_LEN = 5
+MIN_CUT_FORM_WORD = 5
+NAME_LIKE_FORM_WORDS = frozenset({"state", "free"})
+"""First words of legal forms that also end ordinary names (... OF THE STATE): a long name
+ending in one is not taken for a cut legal form."""
 MIN_GENERIC_SPELLING_LEN = 7
 """Short generic words are not spelling targets: SPARS must not become SPARE."""
 TRUNCATION_MIN_LEN = 25
@@ -250,11 +287,70 @@ def _strip_legal_forms(
     return core, forms, removed
 
 
-def normalise_name(name: str | None, *, may_be_cut: bool = True) -> NormalisedName:
+MIN_RECUT_WORD = 6
+"""A word this long that the lists do not know may be two list words run together."""
+MIN_RECUT_PART = 2
+MIN_RECUT_LONGER_PART = 4
+
+
+def _split_in_two(word: str, known: KnownWords) -> tuple[str, str] | None:
+    """The cut of ``word`` into two known words, the most even one first (GOLDENYRESOURCES
+    has none; NATIONALNUCLEAR is NATIONAL + NUCLEAR)."""
+    best: tuple[str, str] | None = None
+    for at in range(MIN_RECUT_PART, len(word) - MIN_RECUT_PART + 1):
+        left, right = word[:at], word[at:]
+        if max(len(left), len(right)) < MIN_RECUT_LONGER_PART or left.isdigit() or right.isdigit():
+            continue
+        if left in known and right in known:
+            if best is None or min(len(left), len(right)) > min(map(len, best)):
+                best = (left, right)
+    return best
+
+
+def recut_words(words: list[str], known: KnownWords) -> tuple[list[str], list[str]]:
+    """Undo a space typed in the wrong place, left out or added (EXODUSM ICROELECTRONICS,
+    CHINA NATIONALNUCLEAR, VERSVETSRO, T ECH), using only words the lists know: a pair of
+    neighbours with an unknown word is joined or re-cut, then an unknown long word is cut in
+    two. Returns the words and what was re-cut (for explanations)."""
+    out: list[str] = []
+    notes: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        nxt = words[i + 1] if i + 1 < len(words) else None
+        if nxt is not None and not (word in known and nxt in known) and not word.isdigit():
+            joined = word + nxt
+            if joined in known and len(joined) >= MIN_RECUT_LONGER_PART:
+                out.append(joined)
+                notes.append(f"{word} {nxt} -> {joined}")
+                i += 2
+                continue
+            split = _split_in_two(joined, known)
+            if split is not None and split[0] != word:
+                out.extend(split)
+                notes.append(f"{word} {nxt} -> {' '.join(split)}")
+                i += 2
+                continue
+        if len(word) >= MIN_RECUT_WORD and word not in known:
+            split = _split_in_two(word, known)
+            if split is not None:
+                out.extend(split)
+                notes.append(f"{word} -> {' '.join(split)}")
+                i += 1
+                continue
+        out.append(word)
+        i += 1
+    return out, notes
+
+
+def normalise_name(
+    name: str | None, *, may_be_cut: bool = True, known_words: KnownWords | None = None
+) -> NormalisedName:
     """Normalise one party name; call it over *unique* names only (see normalise_names).
 
     ``may_be_cut``: the name comes from a field a data vendor may have cut short (trade data),
-    so a legal form broken off at its end is set aside; list names are taken as written."""
+    so a legal form broken off at its end is set aside; list names are taken as written.
+    ``known_words``: the lists' words, to undo misplaced spaces (see recut_words)."""
     original = name or ""
     text = original
     identifiers: list[tuple[str, str]] = []
@@ -265,12 +361,20 @@ def normalise_name(name: str | None, *, may_be_cut: bool = True) -> NormalisedNa
             identifiers.append(("KPP", found["kpp"]))
         text = text[found.end() :]
     vocab = load_vocabulary()
-    tokens = _expand(_raw_tokens(text), vocab.abbreviations)
+    words = _raw_tokens(text)
+    recut: list[str] = []
+    if known_words is not None:
+        words, recut = recut_words(words, known_words)
+    tokens = _expand(words, vocab.abbreviations)
     cut = None
-    if may_be_cut and len(original) >= TRUNCATION_MIN_LEN:  # before spelling: PARTN is cut
+    if may_be_cut and len(text.strip()) >= TRUNCATION_MIN_LEN:  # before spelling: PARTN is cut
         tokens, cut = _strip_cut_legal_form(tokens, vocab)
     tokens = _correct_spelling(tokens, vocab)
     core, forms, removed = _strip_legal_forms(tokens, vocab)
+    ends_with_legal_form = not cut and any(
+        tuple(tokens[-size:]) in vocab.legal_forms
+        for size in range(1, min(vocab.max_legal_form_len, len(tokens)) + 1)
+    )
     if not core:  # a name that is only a legal form ("LLC") keeps its words
         core, forms, removed = tokens, [], []
     if cut:
@@ -283,6 +387,9 @@ def normalise_name(name: str | None, *, may_be_cut: bool = True) -> NormalisedNa
         legal_forms=tuple(dict.fromkeys(forms)),
         identifiers=tuple(identifiers),
         removed=tuple(removed),
+        ends_with_legal_form=ends_with_legal_form,
+        written_length=len(text.strip()),
+        recut=tuple(recut),
     )
 
 
@@ -291,13 +398,17 @@ def normalise_company_name(name: str | None) -> str:
     return normalise_name(name).key
 
 
-def normalise_names(names: list[str], *, may_be_cut: bool = True) -> list[NormalisedName]:
+def normalise_names(
+    names: list[str], *, may_be_cut: bool = True, known_words: KnownWords | None = None
+) -> list[NormalisedName]:
     """Normalise a list of names, computing each distinct name once."""
     cache: dict[str, NormalisedName] = {}
     out = []
     for name in names:
         result = cache.get(name)
         if result is None:
-            result = cache[name] = normalise_name(name, may_be_cut=may_be_cut)
+            result = cache[name] = normalise_name(
+                name, may_be_cut=may_be_cut, known_words=known_words
+            )
         out.append(result)
     return out
