@@ -301,9 +301,9 @@ def _split_in_two(word: str, known: KnownWords) -> tuple[str, str] | None:
         left, right = word[:at], word[at:]
         if max(len(left), len(right)) < MIN_RECUT_LONGER_PART or left.isdigit() or right.isdigit():
             continue
-        if left in known and right in known:
-            if best is None or min(len(left), len(right)) > min(map(len, best)):
-                best = (left, right)
+        better = best is None or min(len(left), len(right)) > min(map(len, best))
+        if better and left in known and right in known:
+            best = (left, right)
     return best
 
 
