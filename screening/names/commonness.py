@@ -17,7 +17,7 @@ import math
 from importlib.metadata import version
 
 from screening import paths
-from screening.names.normalise import _raw_tokens, fold_token
+from screening.names.normalise import FOLD_VERSION, _raw_tokens, fold_token
 
 LANGUAGES = ("en", "ru", "uk", "tr", "de", "fr", "es", "it")
 MIN_ZIPF = 3.0
@@ -44,7 +44,8 @@ def _build() -> dict[str, float]:
 @functools.cache
 def word_zipf_table() -> dict[str, float]:
     """Folded token -> highest Zipf frequency in any of LANGUAGES (only tokens >= MIN_ZIPF)."""
-    cache = paths.data_dir() / "cache" / f"wordfreq-{version('wordfreq')}-{len(LANGUAGES)}.json"
+    name = f"wordfreq-{version('wordfreq')}-{len(LANGUAGES)}-fold{FOLD_VERSION}.json"
+    cache = paths.data_dir() / "cache" / name
     if cache.is_file():
         try:
             return json.loads(cache.read_text(encoding="utf-8"))

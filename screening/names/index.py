@@ -41,19 +41,28 @@ MAX_CANDIDATE_DF = 400
 """A token on more list names than this is too common to open candidates."""
 MAX_PREFIX_CANDIDATES = 50
 """A cut name beginning more list names than this is ambiguous; the first ones are scored."""
+MAX_FUZZY_ALTERNATIVES = 4
 MIN_FUZZY_TOKEN_LEN = 5
 FUZZY_TOKEN_CUTOFF = 0.8
 """Normalised OSA similarity for a token typo (one edit, a swap counting as one, in five
 letters)."""
 
 
+FuzzyMap = dict[str, list[tuple[str, float]]]
+"""query token -> the list words it may be a typo of, equally close, with that similarity"""
+
+
 @dataclass(frozen=True)
 class TokenMapping:
-    """Query tokens mapped onto index vocabulary ids, with similarity (1.0 = exact)."""
+    """Query tokens mapped onto index vocabulary ids, with similarity (1.0 = exact). A typo'd
+    token maps to every list word equally close to it (SAEOR: SAERO, SAVOR?), so the list
+    name it came from is among its candidates."""
 
     vocab_ids: list[list[int]]
     similarities: list[list[float]]
-    fuzzy_pairs: dict[str, tuple[str, float]]
+    fuzzy_pairs: FuzzyMap
+    totals: np.ndarray
+    """per query, the weight of its words (a typo'd word counts once, at its heaviest reading)"""
 
 
 @dataclass
@@ -233,7 +242,7 @@ class NameIndex:
         for token in unseen:
             for bucket in _buckets_of(token):
                 by_bucket[bucket].append(token)
-        fuzzy: dict[str, tuple[str, float]] = {}
+        found: dict[str, dict[str, float]] = defaultdict(dict)
         for bucket, group in sorted(by_bucket.items()):
             if bucket not in self._buckets:
                 continue
@@ -246,25 +255,44 @@ class NameIndex:
                 workers=workers,
                 dtype=np.float32,
             )
-            best = scores.argmax(axis=1)
-            for token, j, row in zip(group, best, scores, strict=True):
-                score = float(row[j])
-                if score >= FUZZY_TOKEN_CUTOFF - 1e-6 and score > fuzzy.get(token, ("", 0.0))[1]:
-                    fuzzy[token] = (choices[j], score)
+            for token, row in zip(group, scores, strict=True):
+                best = float(row.max())
+                if best < FUZZY_TOKEN_CUTOFF - 1e-6:
+                    continue
+                for j in np.flatnonzero(row >= best - 1e-6)[:MAX_FUZZY_ALTERNATIVES].tolist():
+                    found[token][choices[j]] = best
+        fuzzy: FuzzyMap = {}
+        for token, alternatives in found.items():
+            best = max(alternatives.values())
+            fuzzy[token] = sorted(
+                ((t, s) for t, s in alternatives.items() if s >= best - 1e-6),
+                key=lambda ts: ts[0],
+            )[:MAX_FUZZY_ALTERNATIVES]
         vocab_ids: list[list[int]] = []
         sims: list[list[float]] = []
+        totals: list[float] = []
+        unseen_weight = self.unseen_token_weight
         for q in queries:
             ids, ss = [], []
+            total = 0.0
             for t in dict.fromkeys(q.tokens):
                 if t in self.vocab:
                     ids.append(self.vocab[t])
                     ss.append(1.0)
+                    total += float(self.weights[self.vocab[t]])
                 elif t in fuzzy:
-                    ids.append(self.vocab[fuzzy[t][0]])
-                    ss.append(fuzzy[t][1])
+                    alt_ids = [self.vocab[alt] for alt, _ in fuzzy[t]]
+                    ids.extend(alt_ids)
+                    ss.extend(score for _, score in fuzzy[t])
+                    total += float(self.weights[alt_ids].max())
+                else:
+                    total += unseen_weight
             vocab_ids.append(ids)
             sims.append(ss)
-        return TokenMapping(vocab_ids=vocab_ids, similarities=sims, fuzzy_pairs=fuzzy)
+            totals.append(total)
+        return TokenMapping(
+            vocab_ids=vocab_ids, similarities=sims, fuzzy_pairs=fuzzy, totals=np.array(totals)
+        )
 
     def query_matrices(
         self, queries: Sequence[NormalisedName], mapping: TokenMapping
@@ -286,12 +314,7 @@ class NameIndex:
         weighted = sim.multiply(self.weights[np.newaxis, :]).tocsr()
         blocking = sim.multiply((self.weights * self.blocking)[np.newaxis, :]).tocsr()
         blocking = self._rarest_word_fallback(sim, blocking)
-        unseen = self.unseen_token_weight
-        total = np.empty(len(queries), dtype=np.float64)
-        for qi, (q, ids) in enumerate(zip(queries, mapping.vocab_ids, strict=True)):
-            n_unmapped = len(set(q.tokens)) - len(ids)
-            total[qi] = float(self.weights[ids].sum()) + n_unmapped * unseen
-        return blocking, weighted, total
+        return blocking, weighted, mapping.totals
 
     def _rarest_word_fallback(
         self, sim: sparse.csr_matrix, blocking: sparse.csr_matrix
@@ -315,6 +338,23 @@ class NameIndex:
             return blocking
         extra = sparse.csr_matrix((vals, (rows, cols)), shape=blocking.shape, dtype=np.float32)
         return (blocking + extra).tocsr()
+
+    def exact_candidates(self, queries: Sequence[NormalisedName]) -> tuple[np.ndarray, np.ndarray]:
+        """(query row, key id) pairs with the same words: a name of generic words only (WORLD
+        EQUIPMENT TRADING) opens no candidate through rare words, but is still a listed name."""
+        strings, ids = self.sorted_keys
+        q_rows: list[int] = []
+        k_ids: list[int] = []
+        for qi, query in enumerate(queries):
+            if not query.key:
+                continue
+            start = bisect.bisect_left(strings, query.key)
+            end = start
+            while end < len(strings) and strings[end] == query.key:
+                end += 1
+            q_rows.extend([qi] * (end - start))
+            k_ids.extend(ids[start:end].tolist())
+        return np.array(q_rows, dtype=np.int64), np.array(k_ids, dtype=np.int64)
 
     def prefix_candidates(
         self, queries: Sequence[NormalisedName], rows: Sequence[int]
@@ -423,4 +463,4 @@ def describe_weight(weight: float) -> str:
     return "rare" if weight >= 6 else "common" if weight < 2 else "ordinary"
 
 
-__all__ = ["NameIndex", "TokenMapping", "describe_weight", "token_idf"]
+__all__ = ["FuzzyMap", "NameIndex", "TokenMapping", "describe_weight", "token_idf"]

@@ -19,7 +19,7 @@ from rapidfuzz.distance import OSA
 from scipy import sparse
 
 from screening.names.commonness import word_zipf
-from screening.names.index import NameIndex, describe_weight, index_key, token_idf
+from screening.names.index import FuzzyMap, NameIndex, describe_weight, index_key, token_idf
 from screening.names.normalise import NormalisedName, fold_token, normalise_names
 from screening.schema import NAME_MATCH_SCHEMA, empty_table
 
@@ -54,7 +54,7 @@ def _explain(
     query: NormalisedName,
     key_id: int,
     index: NameIndex,
-    fuzzy: dict[str, tuple[str, float]],
+    fuzzy: FuzzyMap,
     id_match: str | None,
     query_country: str | None = None,
 ) -> str:
@@ -66,11 +66,11 @@ def _explain(
         kind = describe_weight(token_idf(index, t if t in index.vocab else ""))
         if t in key_tokens:
             matched.append(f"{t} ({kind})")
-        elif t in fuzzy and fuzzy[t][0] in key_tokens:
-            matched.append(f"{t}~{fuzzy[t][0]} (spelling {fuzzy[t][1]:.2f})")
+        elif alt := next((a for a in fuzzy.get(t, []) if a[0] in key_tokens), None):
+            matched.append(f"{t}~{alt[0]} (spelling {alt[1]:.2f})")
         else:
             missing.append(t)
-    q_set = set(query.tokens) | {fuzzy[t][0] for t in query.tokens if t in fuzzy}
+    q_set = set(query.tokens) | {a for t in query.tokens for a, _ in fuzzy.get(t, [])}
     extra = [t for t in key.tokens if t not in q_set]
     parts.append("matched words: " + (", ".join(matched) or "none"))
     if missing:
@@ -85,7 +85,7 @@ def _explain(
             + (", ".join(key.legal_forms) or "-")
         )
     if query.recut:
-        parts.append("words re-spaced: " + ", ".join(query.recut) + " (score lowered)")
+        parts.append("read as typed slips: " + ", ".join(query.recut) + " (score lowered)")
     if legal_forms_conflict(query, key):
         parts.append("legal forms differ (score lowered)")
     cut = possibly_cut(query) and cut_version_score(query.tokens, key.tokens) > 0
@@ -131,7 +131,7 @@ class ScoredPairs:
     query_rows: np.ndarray
     key_ids: np.ndarray
     scores: np.ndarray
-    fuzzy_tokens: dict[str, tuple[str, float]]
+    fuzzy_tokens: FuzzyMap
     identifier_hits: IdentifierHits
 
 
@@ -254,14 +254,15 @@ def score_pairs(
     blocking, weighted, total = index.query_matrices(queries, mapping)
     q_rows, k_ids = index.candidates(blocking, max_candidates=MAX_CANDIDATES_PER_NAME)
     cut_rows, cut_keys = index.prefix_candidates(queries, _may_be_cut(queries))
+    same_rows, same_keys = index.exact_candidates(queries)
     id_hits = _identifier_hits(queries, index)
     id_rows = np.array([qi for qi, ks in id_hits.items() for _ in ks], dtype=np.int64)
     id_keys = np.array([k for ks in id_hits.values() for k in ks], dtype=np.int64)
     pairs = np.unique(
         np.stack(
             [
-                np.concatenate([q_rows, cut_rows, id_rows]),
-                np.concatenate([k_ids, cut_keys, id_keys]),
+                np.concatenate([q_rows, cut_rows, same_rows, id_rows]),
+                np.concatenate([k_ids, cut_keys, same_keys, id_keys]),
             ]
         ),
         axis=1,

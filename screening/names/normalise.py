@@ -61,6 +61,10 @@ class NameVocabulary:
     """Legal forms, abbreviations and generic words, loaded once from package data."""
 
     abbreviations: dict[str, tuple[str, ...]]
+    folded_abbreviations: dict[str, tuple[str, ...]]
+    """the long abbreviation keys by their fold: TEHNOLOGII meets TEKHNOLOGII"""
+    short_legal_forms: tuple[str, ...]
+    """one-word legal forms of 3-5 letters: what a garbled LBC, KTD or JLC was"""
     generic: frozenset[str]
     """folded generic tokens"""
     legal_forms: dict[tuple[str, ...], str]
@@ -102,7 +106,8 @@ class NormalisedName:
     written_length: int = 0
     """characters of the name as written, identifiers aside: a long name may have been cut"""
     recut: tuple[str, ...] = field(default=())
-    """words re-cut into list words (``nationalnuclear -> national nuclear``), for explanations"""
+    """words repaired into list words (``nationalnuclear -> national nuclear``, ``lbc -> llc``),
+    for explanations"""
     key: str = field(init=False, compare=False)
     """The core as one string: what string scorers compare."""
 
@@ -140,7 +145,18 @@ def _join_initials(tokens: list[str]) -> list[str]:
 
 
 MIN_FOLD_LEN = 6
-"""Shorter tokens are kept as written: folding AVITS to AVIC would make two names meet."""
+"""Shorter tokens only get the light fold: folding AVITS to AVIC would make two names meet."""
+MIN_LIGHT_FOLD_LEN = 4
+_LIGHT_FOLD_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), repl)
+    for pattern, repl in (
+        (r"(iy|yy|yi|ii)$", "i"),
+        (r"y", "i"),  # KUZEY ~ KUZEI, SVYAZ ~ SVIAZ, YANG ~ IANG
+        (r"(.)\1+", r"\1"),
+    )
+)
+FOLD_VERSION = 2
+"""Bumped whenever the fold changes: caches of folded words carry it in their names."""
 
 
 @functools.lru_cache(maxsize=1 << 18)
@@ -148,6 +164,10 @@ def fold_token(token: str, *, force: bool = False) -> str:
     """Phonetic key meeting transliteration variants (Khimprom ~ Himprom, Tsentr ~ Centr).
     ``force`` folds short tokens too (to compare a cut word with the start of a folded one)."""
     if len(token) < MIN_FOLD_LEN and not force:
+        if len(token) < MIN_LIGHT_FOLD_LEN or token.isdigit():
+            return token
+        for pattern, repl in _LIGHT_FOLD_RULES:
+            token = pattern.sub(repl, token)
         return token
     for pattern, repl in _FOLD_RULES:
         token = pattern.sub(repl, token)
@@ -180,9 +200,15 @@ def load_vocabulary() -> NameVocabulary:
         for word in vocab.get("generic") or []
         for t in _expand(_raw_tokens(str(word)), abbreviations)
     }
+    # generic words as customs writes them too (TECHNOLOGIES): TECHNOLOGISE is one slip away
+    generic_spellings = {
+        k
+        for k, v in abbreviations.items()
+        if len(k) >= MIN_GENERIC_SPELLING_LEN and all(w in generic_words for w in v)
+    }
     targets = sorted(
         {w for w in legal_words if len(w) >= MIN_SPELLING_LEN}
-        | {w for w in generic_words if len(w) >= MIN_GENERIC_SPELLING_LEN}
+        | {w for w in generic_words | generic_spellings if len(w) >= MIN_GENERIC_SPELLING_LEN}
     )
     starts = {
         (*phrase[:i], phrase[i][:cut])
@@ -202,6 +228,12 @@ def load_vocabulary() -> NameVocabulary:
     }
     return NameVocabulary(
         abbreviations=abbreviations,
+        folded_abbreviations={
+            fold_token(k): v for k, v in abbreviations.items() if len(k) >= MIN_FOLD_LEN
+        },
+        short_legal_forms=tuple(
+            sorted({p[0] for p in legal_forms if len(p) == 1 and 3 <= len(p[0]) <= 5})
+        ),
         generic=generic,
         legal_forms=legal_forms,
         max_legal_form_len=max(len(k) for k in legal_forms),
@@ -211,10 +243,17 @@ def load_vocabulary() -> NameVocabulary:
     )
 
 
-def _expand(tokens: list[str], abbreviations: dict[str, tuple[str, ...]]) -> list[str]:
+def _expand(
+    tokens: list[str],
+    abbreviations: dict[str, tuple[str, ...]],
+    folded: dict[str, tuple[str, ...]] | None = None,
+) -> list[str]:
     out: list[str] = []
     for token in tokens:
-        out.extend(abbreviations.get(token, (token,)))
+        expansion = abbreviations.get(token)
+        if expansion is None and folded and len(token) >= MIN_FOLD_LEN:
+            expansion = folded.get(fold_token(token))
+        out.extend(expansion or (token,))
     return out
 
 
@@ -251,7 +290,8 @@ def _corrected(token: str) -> str:
 
 def _correct_spelling(tokens: list[str], vocab: NameVocabulary) -> list[str]:
     known = set(vocab.spelling_targets)
-    return [t if t in known else _corrected(t) for t in tokens]
+    corrected = [t if t in known else _corrected(t) for t in tokens]
+    return _expand(corrected, vocab.abbreviations)
 
 
 def _strip_cut_legal_form(core: list[str], vocab: NameVocabulary) -> tuple[list[str], str | None]:
@@ -343,6 +383,66 @@ def recut_words(words: list[str], known: KnownWords) -> tuple[list[str], list[st
     return out, notes
 
 
+MIN_UNDOUBLED_LEN = 5
+"""Shorter words are often initials (M M E C), not a key held down too long."""
+
+
+def _undoubled(word: str, known: KnownWords) -> str | None:
+    """A known word the unknown ``word`` is with one doubled letter (SMMAZ, IINTL, TECHH)."""
+    if len(word) < MIN_UNDOUBLED_LEN:
+        return None
+    for at in range(1, len(word)):
+        if word[at] == word[at - 1] and (single := word[:at] + word[at + 1 :]) in known:
+            return single
+    return None
+
+
+def _garbled_legal_form(word: str, vocab: NameVocabulary) -> str | None:
+    """The one-word legal form an unknown short word is one typo away from (LBC, KTD, CJZC,
+    OOOO, LC): the form when only one is that close, "" when several are (JLC: JSC or LLC)."""
+    close = [
+        form
+        for form in vocab.short_legal_forms
+        if abs(len(form) - len(word)) <= 1 and OSA.distance(word, form, score_cutoff=1) <= 1
+    ]
+    if not close:
+        return None
+    return close[0] if len(close) == 1 else ""
+
+
+MAX_GARBLED_FORM_LEN = 5
+
+
+def repair_words(words: list[str], known: KnownWords) -> tuple[list[str], list[str]]:
+    """The name as its typist meant it, as far as the lists' words tell: misplaced spaces
+    undone (recut_words), a doubled letter dropped where that gives a list word (HKK -> HK),
+    and a garbled legal form read as one (LBC -> LLC; set aside when it could be several).
+    Returns the words and what was repaired (for explanations)."""
+    words, notes = recut_words(words, known)
+    vocab = load_vocabulary()
+    out: list[str] = []
+    last = len(words) - 1
+    for i, word in enumerate(words):
+        if word in known or word.isdigit():
+            out.append(word)
+            continue
+        single = _undoubled(word, known)
+        if single is not None:
+            out.append(single)
+            notes.append(f"{word} -> {single}")
+            continue
+        at_edge = i in (0, last)
+        if len(word) <= MAX_GARBLED_FORM_LEN and (len(word) >= 3 or (at_edge and len(word) == 2)):
+            form = _garbled_legal_form(word, vocab)
+            if form is not None:
+                if form:
+                    out.append(form)
+                notes.append(f"{word} -> {form or '(a legal form)'}")
+                continue
+        out.append(word)
+    return out, notes
+
+
 def normalise_name(
     name: str | None, *, may_be_cut: bool = True, known_words: KnownWords | None = None
 ) -> NormalisedName:
@@ -350,7 +450,7 @@ def normalise_name(
 
     ``may_be_cut``: the name comes from a field a data vendor may have cut short (trade data),
     so a legal form broken off at its end is set aside; list names are taken as written.
-    ``known_words``: the lists' words, to undo misplaced spaces (see recut_words)."""
+    ``known_words``: the lists' words, to repair typing slips (see repair_words)."""
     original = name or ""
     text = original
     identifiers: list[tuple[str, str]] = []
@@ -364,8 +464,8 @@ def normalise_name(
     words = _raw_tokens(text)
     recut: list[str] = []
     if known_words is not None:
-        words, recut = recut_words(words, known_words)
-    tokens = _expand(words, vocab.abbreviations)
+        words, recut = repair_words(words, known_words)
+    tokens = _expand(words, vocab.abbreviations, vocab.folded_abbreviations)
     cut = None
     if may_be_cut and len(text.strip()) >= TRUNCATION_MIN_LEN:  # before spelling: PARTN is cut
         tokens, cut = _strip_cut_legal_form(tokens, vocab)
