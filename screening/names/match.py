@@ -19,17 +19,27 @@ from rapidfuzz.distance import OSA
 from scipy import sparse
 
 from screening.names.commonness import word_zipf
-from screening.names.index import FuzzyMap, NameIndex, describe_weight, index_key, token_idf
+from screening.names.index import (
+    MIN_SLIP_WORD_LEN,
+    FuzzyMap,
+    NameIndex,
+    describe_weight,
+    index_key,
+    token_idf,
+)
 from screening.names.normalise import NormalisedName, fold_token, normalise_names
 from screening.schema import NAME_MATCH_SCHEMA, empty_table
 
 DEFAULT_THRESHOLD = 88.0
 WEAK_ALIAS_PENALTY = 15.0
 """OFAC: weak a.k.a.s are broad and not expected to produce a hit on their own."""
-RECUT_PENALTY = 2.0
+RECUT_PENALTY = 1.0
 """A name read with its spaces moved (TRANSLOGISTIK as TRANS LOGISTIK) is a guess."""
 SINGLE_WORD_SPELLING_PENALTY = 6.0
-"""A one-word name spelt differently (INTERSAN / INTERSCAN) is thin evidence."""
+"""A one-word name spelt differently (KINET / KINEF) is thin evidence."""
+ONE_SLIP_SPELLING_PENALTY = 2.0
+"""One slip (a letter left out, doubled, swapped or mistyped) in a long word (VETRIKAL /
+VERTIKAL, ONRBANK / ONERBANK) is how customs clerks misspell names: less doubt."""
 COUNTRY_AGREEMENT_BONUS = 3.0
 COUNTRY_CONFLICT_PENALTY = 5.0
 """The trade party's country (origin for exporters, destination for importers) against the
@@ -37,7 +47,7 @@ countries of the listed entry: agreement is mild support, conflict mild doubt.""
 COMMON_WORD_ZIPF = 3.5
 """A word at least this frequent in ordinary language (Zipf scale) is a dictionary word."""
 VERY_COMMON_WORD_ZIPF = 4.0
-ONE_COMMON_WORD_PENALTY = 12.0
+ONE_COMMON_WORD_PENALTY = 11.0
 """ATLAS, RASSVET ("dawn"), TERMINAL: a one-word name that is a dictionary word names many
 unrelated firms; alone it should not raise a flag."""
 TWO_COMMON_WORDS_PENALTY = 8.0
@@ -178,6 +188,15 @@ def _spelt_differently(query: NormalisedName, key: NormalisedName, *, cut: bool)
     return _distinctive(query) != _distinctive(key)
 
 
+def _one_slip(query: NormalisedName, key: NormalisedName) -> bool:
+    """Each name has one distinctive word, long, and they differ by one edit."""
+    ours, theirs = _distinctive(query), _distinctive(key)
+    if len(ours) != 1 or len(theirs) != 1:
+        return False
+    (a,), (b,) = ours, theirs
+    return min(len(a), len(b)) >= MIN_SLIP_WORD_LEN and OSA.distance(a, b, score_cutoff=1) <= 1
+
+
 def _one_distinctive_word(name: NormalisedName) -> bool:
     return len(_distinctive(name)) <= 1
 
@@ -230,7 +249,9 @@ def _penalties(
                 penalty[n] += COUNTRY_CONFLICT_PENALTY
         single = _one_distinctive_word(query) or _one_distinctive_word(key)
         if single and _spelt_differently(query, key, cut=bool(cut[n])):
-            penalty[n] += SINGLE_WORD_SPELLING_PENALTY
+            penalty[n] += (
+                ONE_SLIP_SPELLING_PENALTY if _one_slip(query, key) else SINGLE_WORD_SPELLING_PENALTY
+            )
         if query.recut:
             penalty[n] += RECUT_PENALTY
         penalty[n] += common_words_penalty(index, k)

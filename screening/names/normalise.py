@@ -259,6 +259,8 @@ def _expand(
 
 MIN_SPELLING_LEN = 5
 MIN_CUT_FORM_WORD = 5
+MIN_WHOLE_FORM_END = 3
+"""A name ending in LTD or LLC is whole; one ending in SA or CO may be SAN... or CORP... cut."""
 NAME_LIKE_FORM_WORDS = frozenset({"state", "free"})
 """First words of legal forms that also end ordinary names (... OF THE STATE): a long name
 ending in one is not taken for a cut legal form."""
@@ -472,7 +474,7 @@ def normalise_name(
     tokens = _correct_spelling(tokens, vocab)
     core, forms, removed = _strip_legal_forms(tokens, vocab)
     ends_with_legal_form = not cut and any(
-        tuple(tokens[-size:]) in vocab.legal_forms
+        tuple(tokens[-size:]) in vocab.legal_forms and len(tokens[-1]) >= MIN_WHOLE_FORM_END
         for size in range(1, min(vocab.max_legal_form_len, len(tokens)) + 1)
     )
     if not core:  # a name that is only a legal form ("LLC") keeps its words
