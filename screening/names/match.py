@@ -27,7 +27,12 @@ from screening.names.index import (
     index_key,
     token_idf,
 )
-from screening.names.normalise import NormalisedName, fold_token, normalise_names
+from screening.names.normalise import (
+    NormalisedName,
+    fold_token,
+    normalise_name,
+    normalise_names,
+)
 from screening.schema import NAME_MATCH_SCHEMA, empty_table
 
 DEFAULT_THRESHOLD = 88.0
@@ -534,10 +539,11 @@ def score_name_pairs(
 
 @dataclass(frozen=True)
 class Readings:
-    """Every query as written, plus a second reading with misplaced spaces undone where the
-    lists' words allow one (EXODUSM ICROELECTRONICS -> EXODUS MICROELECTRONICS). Each pair is
-    scored on both readings and keeps the better score, so a re-cut that makes things worse
-    (NUCEAR -> NU CEAR) costs nothing."""
+    """Every query as written, plus where they differ a reading with typing slips repaired from
+    the lists' words (EXODUSM ICROELECTRONICS -> EXODUS MICROELECTRONICS) and, for a long name,
+    a reading as cut short with its last word a fragment (... SCIENTIFIC INST[RUMENTS]). Each
+    pair is scored on every reading and keeps the best score, so a repair that makes things
+    worse (NUCEAR -> NU CEAR) costs nothing."""
 
     names: list[NormalisedName]
     origin: np.ndarray
@@ -546,14 +552,20 @@ class Readings:
 
 def read_queries(names: Sequence[str], index: NameIndex) -> Readings:
     plain = normalise_names(list(names))
-    respaced = normalise_names(list(names), known_words=index.known_words)
-    extra = [i for i, r in enumerate(respaced) if r.recut and r.tokens != plain[i].tokens]
-    return Readings(
-        names=plain + [respaced[i] for i in extra],
-        origin=np.concatenate(
-            [np.arange(len(plain), dtype=np.int64), np.array(extra, dtype=np.int64)]
-        ),
-    )
+    repaired = normalise_names(list(names), known_words=index.known_words)
+    readings = list(plain)
+    origin = list(range(len(plain)))
+    for i, reading in enumerate(repaired):
+        if reading.recut and reading.tokens != plain[i].tokens:
+            readings.append(reading)
+            origin.append(i)
+    for i, name in enumerate(names):
+        if plain[i].written_length >= TRUNCATION_MIN_LEN:
+            as_cut = normalise_name(name, literal_end=True)
+            if as_cut.tokens != plain[i].tokens and possibly_cut(as_cut):
+                readings.append(as_cut)
+                origin.append(i)
+    return Readings(names=readings, origin=np.array(origin, dtype=np.int64))
 
 
 def best_reading(

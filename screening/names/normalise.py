@@ -446,13 +446,19 @@ def repair_words(words: list[str], known: KnownWords) -> tuple[list[str], list[s
 
 
 def normalise_name(
-    name: str | None, *, may_be_cut: bool = True, known_words: KnownWords | None = None
+    name: str | None,
+    *,
+    may_be_cut: bool = True,
+    known_words: KnownWords | None = None,
+    literal_end: bool = False,
 ) -> NormalisedName:
     """Normalise one party name; call it over *unique* names only (see normalise_names).
 
     ``may_be_cut``: the name comes from a field a data vendor may have cut short (trade data),
     so a legal form broken off at its end is set aside; list names are taken as written.
-    ``known_words``: the lists' words, to repair typing slips (see repair_words)."""
+    ``known_words``: the lists' words, to repair typing slips (see repair_words).
+    ``literal_end``: read a long name as cut, its last word a fragment kept as written (INST
+    may be INSTRUMENTS cut, not INSTITUTE; PR, PRODUCTS cut, not a broken-off legal form)."""
     original = name or ""
     text = original
     identifiers: list[tuple[str, str]] = []
@@ -467,20 +473,27 @@ def normalise_name(
     recut: list[str] = []
     if known_words is not None:
         words, recut = repair_words(words, known_words)
+    fragment = words.pop() if literal_end and len(words) > 1 else None
     tokens = _expand(words, vocab.abbreviations, vocab.folded_abbreviations)
     cut = None
-    if may_be_cut and len(text.strip()) >= TRUNCATION_MIN_LEN:  # before spelling: PARTN is cut
-        tokens, cut = _strip_cut_legal_form(tokens, vocab)
+    if may_be_cut and not fragment and len(text.strip()) >= TRUNCATION_MIN_LEN:
+        tokens, cut = _strip_cut_legal_form(tokens, vocab)  # before spelling: PARTN is cut
     tokens = _correct_spelling(tokens, vocab)
     core, forms, removed = _strip_legal_forms(tokens, vocab)
-    ends_with_legal_form = not cut and any(
-        tuple(tokens[-size:]) in vocab.legal_forms and len(tokens[-1]) >= MIN_WHOLE_FORM_END
-        for size in range(1, min(vocab.max_legal_form_len, len(tokens)) + 1)
+    ends_with_legal_form = (
+        not cut
+        and not fragment
+        and any(
+            tuple(tokens[-size:]) in vocab.legal_forms and len(tokens[-1]) >= MIN_WHOLE_FORM_END
+            for size in range(1, min(vocab.max_legal_form_len, len(tokens)) + 1)
+        )
     )
-    if not core:  # a name that is only a legal form ("LLC") keeps its words
+    if not core and not fragment:  # a name that is only a legal form ("LLC") keeps its words
         core, forms, removed = tokens, [], []
     if cut:
         removed.append(cut)
+    if fragment:
+        core.append(fragment)
     folded = tuple(fold_token(t) for t in core)
     return NormalisedName(
         original=original,
