@@ -42,7 +42,7 @@ RECUT_PENALTY = 1.0
 """A name read with its spaces moved (TRANSLOGISTIK as TRANS LOGISTIK) is a guess."""
 SINGLE_WORD_SPELLING_PENALTY = 6.0
 """A one-word name spelt differently (KINET / KINEF) is thin evidence."""
-ONE_SLIP_SPELLING_PENALTY = 2.0
+ONE_SLIP_SPELLING_PENALTY = 1.0
 """One slip (a letter left out, doubled, swapped or mistyped) in a long word (VETRIKAL /
 VERTIKAL, ONRBANK / ONERBANK) is how customs clerks misspell names: less doubt."""
 COUNTRY_AGREEMENT_BONUS = 3.0

@@ -65,6 +65,8 @@ class NameVocabulary:
     """the long abbreviation keys by their fold: TEHNOLOGII meets TEKHNOLOGII"""
     short_legal_forms: tuple[str, ...]
     """one-word legal forms of 3-5 letters: what a garbled LBC, KTD or JLC was"""
+    folded_legal_forms: dict[tuple[str, ...], str]
+    """the legal forms by their folded words: AKCIONERNOE and AKTSIONERNOYE meet"""
     generic: frozenset[str]
     """folded generic tokens"""
     legal_forms: dict[tuple[str, ...], str]
@@ -87,7 +89,7 @@ class KnownWords:
     folded: frozenset[str]
 
     def __contains__(self, word: str) -> bool:
-        return word in self.raw or fold_token(word) in self.folded
+        return word in self.raw or (len(word) >= MIN_FOLD_LEN and fold_token(word) in self.folded)
 
 
 @dataclass(frozen=True)
@@ -231,6 +233,11 @@ def load_vocabulary() -> NameVocabulary:
         folded_abbreviations={
             fold_token(k): v for k, v in abbreviations.items() if len(k) >= MIN_FOLD_LEN
         },
+        folded_legal_forms={
+            tuple(fold_token(t) for t in phrase): form
+            for phrase, form in legal_forms.items()
+            if any(len(t) >= MIN_FOLD_LEN for t in phrase)
+        },
         short_legal_forms=tuple(
             sorted({p[0] for p in legal_forms if len(p) == 1 and 3 <= len(p[0]) <= 5})
         ),
@@ -317,7 +324,9 @@ def _strip_legal_forms(
     while i < len(tokens):
         for size in range(min(vocab.max_legal_form_len, len(tokens) - i), 0, -1):
             phrase = tuple(tokens[i : i + size])
-            form = vocab.legal_forms.get(phrase)
+            form = vocab.legal_forms.get(phrase) or vocab.folded_legal_forms.get(
+                tuple(fold_token(t) for t in phrase)
+            )
             if form is not None:
                 forms.append(form)
                 removed.append(" ".join(phrase))
@@ -413,6 +422,16 @@ def _garbled_legal_form(word: str, vocab: NameVocabulary) -> str | None:
 
 
 MAX_GARBLED_FORM_LEN = 5
+_DIGITS_LETTERS = re.compile(r"(\d+)([a-z]{3,})|([a-z]{3,})(\d+)")
+
+
+def _swapped_legal_form(word: str, vocab: NameVocabulary) -> str | None:
+    """The legal form ``word`` is with two neighbouring letters swapped (LDT, LCL, JCS)."""
+    for at in range(len(word) - 1):
+        swapped = word[:at] + word[at + 1] + word[at] + word[at + 2 :]
+        if swapped != word and swapped in vocab.short_legal_forms:
+            return swapped
+    return None
 
 
 def repair_words(words: list[str], known: KnownWords) -> tuple[list[str], list[str]]:
@@ -425,6 +444,10 @@ def repair_words(words: list[str], known: KnownWords) -> tuple[list[str], list[s
     out: list[str] = []
     last = len(words) - 1
     for i, word in enumerate(words):
+        if i == last and i > 0 and (form := _swapped_legal_form(word, vocab)):
+            out.append(form)  # LDT: a list word too, but at a name's end a legal form
+            notes.append(f"{word} -> {form}")
+            continue
         if word in known or word.isdigit():
             out.append(word)
             continue
@@ -432,6 +455,12 @@ def repair_words(words: list[str], known: KnownWords) -> tuple[list[str], list[s
         if single is not None:
             out.append(single)
             notes.append(f"{word} -> {single}")
+            continue
+        apart = _DIGITS_LETTERS.fullmatch(word)
+        parts = [part for part in apart.groups() if part] if apart else []
+        if any(part in known for part in parts if not part.isdigit()):
+            out.extend(parts)  # 75ARSENAL
+            notes.append(f"{word} -> {' '.join(parts)}")
             continue
         at_edge = i in (0, last)
         if len(word) <= MAX_GARBLED_FORM_LEN and (len(word) >= 3 or (at_edge and len(word) == 2)):
