@@ -75,6 +75,8 @@ def _explain(
 ) -> str:
     key = index.keys[key_id]
     key_tokens = set(key.tokens)
+    cut = possibly_cut(query) and cut_version_score(query.tokens, key.tokens) > 0
+    cut_word = key.tokens[len(query.tokens) - 1] if cut else None
     parts = []
     matched, missing = [], []
     for t in dict.fromkeys(query.tokens):
@@ -83,9 +85,12 @@ def _explain(
             matched.append(f"{t} ({kind})")
         elif alt := next((a for a in fuzzy.get(t, []) if a[0] in key_tokens), None):
             matched.append(f"{t}~{alt[0]} (spelling {alt[1]:.2f})")
+        elif cut_word and t == query.tokens[-1]:
+            matched.append(f"{t}... (start of {cut_word})")
         else:
             missing.append(t)
     q_set = set(query.tokens) | {a for t in query.tokens for a, _ in fuzzy.get(t, [])}
+    q_set |= {cut_word} if cut_word else set()
     extra = [t for t in key.tokens if t not in q_set]
     parts.append("matched words: " + (", ".join(matched) or "none"))
     if missing:
@@ -103,7 +108,6 @@ def _explain(
         parts.append("read as typed slips: " + ", ".join(query.recut) + " (score lowered)")
     if legal_forms_conflict(query, key):
         parts.append("legal forms differ (score lowered)")
-    cut = possibly_cut(query) and cut_version_score(query.tokens, key.tokens) > 0
     if cut:
         parts.append(
             f"trade name may be cut at {query.written_length} characters: "
