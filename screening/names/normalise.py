@@ -408,6 +408,32 @@ def _undoubled(word: str, known: KnownWords) -> str | None:
     return None
 
 
+MIN_UNSWAPPED_LEN = 4
+
+
+def _unswapped(word: str, known: KnownWords) -> str | None:
+    """The known word the unknown ``word`` is with two neighbouring letters swapped (BAKN,
+    SLOID, OPRTON); None when none or several are."""
+    if len(word) < MIN_UNSWAPPED_LEN or not word.isalpha():
+        return None
+    found = {
+        swapped
+        for at in range(len(word) - 1)
+        if (swapped := word[:at] + word[at + 1] + word[at] + word[at + 2 :]) != word
+        and swapped in known
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+def _zh_for_j(word: str, known: KnownWords) -> str | None:
+    """J written for Ж, as French, Uzbek and Turkish transliterations do (DRUJBA, NIJNI):
+    the fold reads J as Й, so the Ж reading is tried here."""
+    if "j" not in word:
+        return None
+    candidate = word.replace("j", "zh")
+    return candidate if candidate in known else None
+
+
 def _garbled_legal_form(word: str, vocab: NameVocabulary) -> str | None:
     """The one-word legal form an unknown short word is one typo away from (LBC, KTD, CJZC,
     OOOO, LC): the form when only one is that close, "" when several are (JLC: JSC or LLC)."""
@@ -436,8 +462,9 @@ def _swapped_legal_form(word: str, vocab: NameVocabulary) -> str | None:
 
 def repair_words(words: list[str], known: KnownWords) -> tuple[list[str], list[str]]:
     """The name as its typist meant it, as far as the lists' words tell: misplaced spaces
-    undone (recut_words), a doubled letter dropped where that gives a list word (HKK -> HK),
-    and a garbled legal form read as one (LBC -> LLC; set aside when it could be several).
+    undone (recut_words); a doubled letter dropped, two swapped letters put back or a J read as
+    ZH where that gives a list word (SMMAZ, BAKN, DRUJBA); a garbled legal form read as one
+    (LBC -> LLC; set aside when it could be several).
     Returns the words and what was repaired (for explanations)."""
     words, notes = recut_words(words, known)
     vocab = load_vocabulary()
@@ -451,7 +478,7 @@ def repair_words(words: list[str], known: KnownWords) -> tuple[list[str], list[s
         if word in known or word.isdigit():
             out.append(word)
             continue
-        single = _undoubled(word, known)
+        single = _undoubled(word, known) or _unswapped(word, known) or _zh_for_j(word, known)
         if single is not None:
             out.append(single)
             notes.append(f"{word} -> {single}")
