@@ -318,7 +318,7 @@ def score_pairs(
 TRUNCATION_MIN_LEN = 25
 """A trade name at least this long may have been cut by a vendor's field width (35 is common)."""
 TRUNCATION_MIN_CORE = 6
-TRUNCATION_PENALTY = 3.0
+TRUNCATION_PENALTY = 1.0
 """A cut name matched on the start of a list name: a little less certain than a whole one."""
 WORD_BOUNDARY_CUT_PENALTY = 5.0
 """A name that stops at a word boundary may be whole, and the start of many longer names."""

@@ -206,7 +206,9 @@ def load_vocabulary() -> NameVocabulary:
     generic_spellings = {
         k
         for k, v in abbreviations.items()
-        if len(k) >= MIN_GENERIC_SPELLING_LEN and all(w in generic_words for w in v)
+        if len(k) >= MIN_GENERIC_SPELLING_LEN
+        and all(w in generic_words for w in v)
+        and len(k) >= len(" ".join(v)) - 2  # whole words, not shortenings (INTERNAT)
     }
     targets = sorted(
         {w for w in legal_words if len(w) >= MIN_SPELLING_LEN}
@@ -282,7 +284,9 @@ def _corrected(token: str) -> str:
     """A misspelt legal-form or generic word (COMPNAY, LIABILIITY, LIMMITED) as it should be;
     any other token unchanged. Legal-form words take one edit (a swap counts as one), two for
     words of 8 letters or more; generic words one edit only, so that a name word is not made
-    generic (TARGETING is not MARKETING)."""
+    generic (TARGETING is not MARKETING); words of the language are left alone."""
+    from screening.names.commonness import word_zipf  # it imports this module
+
     vocab = load_vocabulary()
     if len(token) < MIN_SPELLING_LEN - 1 or token.isdigit():
         return token
@@ -294,7 +298,12 @@ def _corrected(token: str) -> str:
         found = process.extractOne(
             token, vocab.spelling_targets, scorer=OSA.distance, score_cutoff=1
         )
-    return found[0] if found is not None else token
+    if found is None:
+        return token
+    folded = fold_token(token)
+    if folded != fold_token(found[0]) and word_zipf(folded):
+        return token  # a word of the language (REPUBLIC, INTERNAL) is not a misspelling
+    return found[0]
 
 
 def _correct_spelling(tokens: list[str], vocab: NameVocabulary) -> list[str]:
