@@ -413,11 +413,14 @@ class NameIndex:
 
 
 _PARENTHETICAL = re.compile(r"\s*\([^()]*\)")
+_MANGLED_APOSTROPHE = re.compile(r"(?<=[^\W\d_])\?(?=[^\W\d_])")
+"""XI?AN: an apostrophe an earlier encoding turned into "?" (the name is also kept as split)."""
 
 
 def _with_short_forms(rows: list[int], names: list[str | None]) -> tuple[list[int], list[str]]:
-    """Each list name, plus the name without its parenthetical qualifiers where it has some:
-    "Huawei Technologies Co., Ltd. (Huawei)" is traded as "HUAWEI TECHNOLOGIES CO LTD"."""
+    """Each list name, plus the name without its parenthetical qualifiers where it has some
+    ("Huawei Technologies Co., Ltd. (Huawei)" is traded as "HUAWEI TECHNOLOGIES CO LTD") and
+    with a mangled apostrophe dropped (XI?AN is traded as XIAN)."""
     out_rows: list[int] = []
     out_names: list[str] = []
     for row, name in zip(rows, names, strict=True):
@@ -430,6 +433,9 @@ def _with_short_forms(rows: list[int], names: list[str | None]) -> tuple[list[in
             if short and short != name:
                 out_rows.append(row)
                 out_names.append(short)
+        if _MANGLED_APOSTROPHE.search(name):
+            out_rows.append(row)
+            out_names.append(_MANGLED_APOSTROPHE.sub("", name))
     return out_rows, out_names
 
 

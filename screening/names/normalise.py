@@ -315,11 +315,22 @@ def _correct_spelling(tokens: list[str], vocab: NameVocabulary) -> list[str]:
 def _strip_cut_legal_form(core: list[str], vocab: NameVocabulary) -> tuple[list[str], str | None]:
     """A legal form cut off at the end of a truncated name (... JOINT STOCK C, ... LIMITED
     SIRK): whole legal forms are left to _strip_legal_forms, which also names them."""
+    if _ends_with_legal_form(core, vocab):
+        return core, None
     for size in range(min(vocab.max_legal_form_len, len(core) - 1), 0, -1):
         tail = tuple(core[-size:])
         if tail in vocab.legal_form_starts and (tail[-1],) not in vocab.legal_forms:
             return core[:-size], " ".join(tail)
     return core, None
+
+
+def _ends_with_legal_form(tokens: list[str], vocab: NameVocabulary) -> bool:
+    """The words end in a whole legal form (... OTKRYTOE AKTSIONERNOE OBSHCHESTVO)."""
+    for size in range(1, min(vocab.max_legal_form_len, len(tokens)) + 1):
+        tail = tuple(tokens[-size:])
+        if tail in vocab.legal_forms or tuple(map(fold_token, tail)) in vocab.folded_legal_forms:
+            return True
+    return False
 
 
 def _strip_legal_forms(
@@ -548,10 +559,9 @@ def normalise_name(
     ends_with_legal_form = (
         not cut
         and not fragment
-        and any(
-            tuple(tokens[-size:]) in vocab.legal_forms and len(tokens[-1]) >= MIN_WHOLE_FORM_END
-            for size in range(1, min(vocab.max_legal_form_len, len(tokens)) + 1)
-        )
+        and bool(tokens)
+        and len(tokens[-1]) >= MIN_WHOLE_FORM_END
+        and _ends_with_legal_form(tokens, vocab)
     )
     if not core and not fragment:  # a name that is only a legal form ("LLC") keeps its words
         core, forms, removed = tokens, [], []
