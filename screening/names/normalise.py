@@ -30,7 +30,7 @@ from screening.paths import PACKAGE_DATA_DIR
 _CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af])")
 _APOSTROPHES = re.compile(r"['’ʼ`ʹ]")
 _TOKEN = re.compile(r"[a-z0-9]+")
-_LEADING_RU_IDS = re.compile(r"^\s*(?P<inn>\d{10}|\d{12})(?:\s+(?P<kpp>\d{9}))?\s+(?=\S*[^\d\s])")
+_LEADING_RU_IDS = re.compile(r"^\s*(?P<inn>\d{10}|\d{12})(?:\s+(?P<kpp>\d{9}))?\s+(?=.*[^\W\d_])")
 _RU_SOFT_SIGNS = str.maketrans({"ь": "", "Ь": "", "ъ": "", "Ъ": "", "ё": "е", "Ё": "Е"})
 
 # Order matters: longer clusters first. Applied to whole tokens, both sides alike.
@@ -147,17 +147,18 @@ def _join_initials(tokens: list[str]) -> list[str]:
 
 
 MIN_FOLD_LEN = 6
-"""Shorter tokens only get the light fold: folding AVITS to AVIC would make two names meet."""
+"""Shorter tokens only get the light fold: folding AVITS to AVIC, or MMEC to MEC, would make
+two names meet."""
 MIN_LIGHT_FOLD_LEN = 4
 _LIGHT_FOLD_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), repl)
     for pattern, repl in (
         (r"(iy|yy|yi|ii)$", "i"),
+        (r"kh", "h"),  # UKHTA ~ UHTA
         (r"y", "i"),  # KUZEY ~ KUZEI, SVYAZ ~ SVIAZ, YANG ~ IANG
-        (r"(.)\1+", r"\1"),
     )
 )
-FOLD_VERSION = 2
+FOLD_VERSION = 3
 """Bumped whenever the fold changes: caches of folded words carry it in their names."""
 
 
@@ -365,8 +366,9 @@ MIN_RECUT_LONGER_PART = 4
 
 
 def _split_in_two(word: str, known: KnownWords) -> tuple[str, str] | None:
-    """The cut of ``word`` into two known words, the most even one first (GOLDENYRESOURCES
-    has none; NATIONALNUCLEAR is NATIONAL + NUCLEAR)."""
+    """The cut of ``word`` into two known words, the most even one first (NATIONALNUCLEAR is
+    NATIONAL + NUCLEAR), else into two known words either side of one stray letter
+    (GOLDENYRESOURCES is GOLDEN + RESOURCES)."""
     best: tuple[str, str] | None = None
     for at in range(MIN_RECUT_PART, len(word) - MIN_RECUT_PART + 1):
         left, right = word[:at], word[at:]
@@ -375,6 +377,13 @@ def _split_in_two(word: str, known: KnownWords) -> tuple[str, str] | None:
         better = best is None or min(len(left), len(right)) > min(map(len, best))
         if better and left in known and right in known:
             best = (left, right)
+    if best is None and len(word) >= 2 * MIN_RECUT_LONGER_PART + 1:
+        # the space typed as a letter: ENGINEERINGHLTD, LIABILITYPCO, STARDINTERNATIONAL
+        for at in range(MIN_RECUT_LONGER_PART, len(word) - MIN_RECUT_LONGER_PART + 1):
+            left, right = word[:at], word[at + 1 :]
+            if len(right) >= MIN_RECUT_PART and left in known and right in known:
+                better = best is None or min(len(left), len(right)) > min(map(len, best))
+                best = (left, right) if better else best
     return best
 
 
@@ -445,6 +454,24 @@ def _unswapped(word: str, known: KnownWords) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+MIN_REINSERTED_LEN = 4
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _reinserted(word: str, known: KnownWords) -> str | None:
+    """The one known word the unknown ``word`` is with a letter left out (FRNT, SPPLY, GROU);
+    None when none or several are (BRD: BIRD, BARD?)."""
+    if len(word) < MIN_REINSERTED_LEN or not word.isalpha():
+        return None
+    found = {
+        candidate
+        for at in range(len(word) + 1)
+        for letter in _LETTERS
+        if (candidate := word[:at] + letter + word[at:]) in known
+    }
+    return found.pop() if len(found) == 1 else None
+
+
 def _zh_for_j(word: str, known: KnownWords) -> str | None:
     """J written for Ж, as French, Uzbek and Turkish transliterations do (DRUJBA, NIJNI):
     the fold reads J as Й, so the Ж reading is tried here."""
@@ -482,8 +509,9 @@ def _swapped_legal_form(word: str, vocab: NameVocabulary) -> str | None:
 
 def repair_words(words: list[str], known: KnownWords) -> tuple[list[str], list[str]]:
     """The name as its typist meant it, as far as the lists' words tell: misplaced spaces
-    undone (recut_words); a doubled letter dropped, two swapped letters put back or a J read as
-    ZH where that gives a list word (SMMAZ, BAKN, DRUJBA); a garbled legal form read as one
+    undone (recut_words); a doubled letter dropped, two swapped letters put back, a J read as
+    ZH or a left-out letter put back where that gives one list word (SMMAZ, BAKN, DRUJBA,
+    FRNT); a garbled legal form read as one
     (LBC -> LLC; set aside when it could be several).
     Returns the words and what was repaired (for explanations)."""
     words, notes = recut_words(words, known)
@@ -498,7 +526,12 @@ def repair_words(words: list[str], known: KnownWords) -> tuple[list[str], list[s
         if word in known or word.isdigit():
             out.append(word)
             continue
-        single = _undoubled(word, known) or _unswapped(word, known) or _zh_for_j(word, known)
+        single = (
+            _undoubled(word, known)
+            or _unswapped(word, known)
+            or _zh_for_j(word, known)
+            or _reinserted(word, known)
+        )
         if single is not None:
             out.append(single)
             notes.append(f"{word} -> {single}")
