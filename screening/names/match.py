@@ -32,6 +32,7 @@ from screening.names.normalise import (
     fold_token,
     normalise_name,
     normalise_names,
+    repaired_reading,
 )
 from screening.schema import NAME_MATCH_SCHEMA, empty_table
 
@@ -288,16 +289,9 @@ def score_pairs(
     id_hits = _identifier_hits(queries, index)
     id_rows = np.array([qi for qi, ks in id_hits.items() for _ in ks], dtype=np.int64)
     id_keys = np.array([k for ks in id_hits.values() for k in ks], dtype=np.int64)
-    pairs = np.unique(
-        np.stack(
-            [
-                np.concatenate([q_rows, cut_rows, same_rows, id_rows]),
-                np.concatenate([k_ids, cut_keys, same_keys, id_keys]),
-            ]
-        ),
-        axis=1,
-    )
-    q_rows, k_ids = pairs[0], pairs[1]
+    # a pair found twice is scored twice and kept once (best_reading): cheaper than deduping
+    q_rows = np.concatenate([q_rows, cut_rows, same_rows, id_rows])
+    k_ids = np.concatenate([k_ids, cut_keys, same_keys, id_keys])
     q_rows, k_ids, scores = _score_given_pairs(
         queries,
         index,
@@ -556,11 +550,11 @@ class Readings:
 
 def read_queries(names: Sequence[str], index: NameIndex) -> Readings:
     plain = normalise_names(list(names))
-    repaired = normalise_names(list(names), known_words=index.known_words)
     readings = list(plain)
     origin = list(range(len(plain)))
-    for i, reading in enumerate(repaired):
-        if reading.recut and reading.tokens != plain[i].tokens:
+    for i, name in enumerate(names):
+        reading = repaired_reading(name, index.known_words)
+        if reading is not None and reading.tokens != plain[i].tokens:
             readings.append(reading)
             origin.append(i)
     for i, name in enumerate(names):

@@ -341,12 +341,13 @@ def _strip_legal_forms(
     core: list[str] = []
     forms: list[str] = []
     removed: list[str] = []
+    folded = [fold_token(t) for t in tokens]
     i = 0
     while i < len(tokens):
         for size in range(min(vocab.max_legal_form_len, len(tokens) - i), 0, -1):
             phrase = tuple(tokens[i : i + size])
             form = vocab.legal_forms.get(phrase) or vocab.folded_legal_forms.get(
-                tuple(fold_token(t) for t in phrase)
+                tuple(folded[i : i + size])
             )
             if form is not None:
                 forms.append(form)
@@ -375,13 +376,13 @@ def _split_in_two(word: str, known: KnownWords) -> tuple[str, str] | None:
         if max(len(left), len(right)) < MIN_RECUT_LONGER_PART or left.isdigit() or right.isdigit():
             continue
         better = best is None or min(len(left), len(right)) > min(map(len, best))
-        if better and left in known and right in known:
+        if better and left in known.raw and right in known.raw:
             best = (left, right)
     if best is None and len(word) >= 2 * MIN_RECUT_LONGER_PART + 1:
         # the space typed as a letter: ENGINEERINGHLTD, LIABILITYPCO, STARDINTERNATIONAL
         for at in range(MIN_RECUT_LONGER_PART, len(word) - MIN_RECUT_LONGER_PART + 1):
             left, right = word[:at], word[at + 1 :]
-            if len(right) >= MIN_RECUT_PART and left in known and right in known:
+            if len(right) >= MIN_RECUT_PART and left in known.raw and right in known.raw:
                 better = best is None or min(len(left), len(right)) > min(map(len, best))
                 best = (left, right) if better else best
     return best
@@ -400,7 +401,7 @@ def recut_words(words: list[str], known: KnownWords) -> tuple[list[str], list[st
         nxt = words[i + 1] if i + 1 < len(words) else None
         if nxt is not None and not (word in known and nxt in known) and not word.isdigit():
             joined = word + nxt
-            if joined in known and len(joined) >= MIN_RECUT_LONGER_PART:
+            if joined in known.raw and len(joined) >= MIN_RECUT_LONGER_PART:
                 out.append(joined)
                 notes.append(f"{word} {nxt} -> {joined}")
                 i += 2
@@ -432,7 +433,7 @@ def _undoubled(word: str, known: KnownWords) -> str | None:
     if len(word) < MIN_UNDOUBLED_LEN:
         return None
     for at in range(1, len(word)):
-        if word[at] == word[at - 1] and (single := word[:at] + word[at + 1 :]) in known:
+        if word[at] == word[at - 1] and (single := word[:at] + word[at + 1 :]) in known.raw:
             return single
     return None
 
@@ -449,25 +450,26 @@ def _unswapped(word: str, known: KnownWords) -> str | None:
         swapped
         for at in range(len(word) - 1)
         if (swapped := word[:at] + word[at + 1] + word[at] + word[at + 2 :]) != word
-        and swapped in known
+        and swapped in known.raw
     }
     return found.pop() if len(found) == 1 else None
 
 
 MIN_REINSERTED_LEN = 4
+MAX_REINSERTED_LEN = 8
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
 def _reinserted(word: str, known: KnownWords) -> str | None:
     """The one known word the unknown ``word`` is with a letter left out (FRNT, SPPLY, GROU);
     None when none or several are (BRD: BIRD, BARD?)."""
-    if len(word) < MIN_REINSERTED_LEN or not word.isalpha():
-        return None
+    if not MIN_REINSERTED_LEN <= len(word) <= MAX_REINSERTED_LEN or not word.isalpha():
+        return None  # longer words are matched by spelling similarity
     found = {
         candidate
         for at in range(len(word) + 1)
         for letter in _LETTERS
-        if (candidate := word[:at] + letter + word[at:]) in known
+        if (candidate := word[:at] + letter + word[at:]) in known.raw
     }
     return found.pop() if len(found) == 1 else None
 
@@ -478,7 +480,7 @@ def _zh_for_j(word: str, known: KnownWords) -> str | None:
     if "j" not in word:
         return None
     candidate = word.replace("j", "zh")
-    return candidate if candidate in known else None
+    return candidate if candidate in known.raw else None
 
 
 def _garbled_legal_form(word: str, vocab: NameVocabulary) -> str | None:
@@ -538,7 +540,7 @@ def repair_words(words: list[str], known: KnownWords) -> tuple[list[str], list[s
             continue
         apart = _DIGITS_LETTERS.fullmatch(word)
         parts = [part for part in apart.groups() if part] if apart else []
-        if any(part in known for part in parts if not part.isdigit()):
+        if any(part in known.raw for part in parts if not part.isdigit()):
             out.extend(parts)  # 75ARSENAL
             notes.append(f"{word} -> {' '.join(parts)}")
             continue
@@ -614,6 +616,16 @@ def normalise_name(
         written_length=len(text.strip()),
         recut=tuple(recut),
     )
+
+
+def repaired_reading(name: str | None, known_words: KnownWords) -> NormalisedName | None:
+    """The name normalised with its typing slips repaired (repair_words), or None when there
+    is nothing to repair: most names are spared a second normalisation."""
+    text = name or ""
+    found = _LEADING_RU_IDS.match(text)
+    words = _raw_tokens(text[found.end() :] if found else text)
+    _, notes = repair_words(words, known_words)
+    return normalise_name(name, known_words=known_words) if notes else None
 
 
 def normalise_company_name(name: str | None) -> str:
