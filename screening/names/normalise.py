@@ -65,6 +65,7 @@ class NameVocabulary:
     """the long abbreviation keys by their fold: TEHNOLOGII meets TEKHNOLOGII"""
     short_legal_forms: tuple[str, ...]
     """one-word legal forms of 3-5 letters: what a garbled LBC, KTD or JLC was"""
+    legal_form_words: frozenset[str]
     folded_legal_forms: dict[tuple[str, ...], str]
     """the legal forms by their folded words: AKCIONERNOE and AKTSIONERNOYE meet"""
     generic: frozenset[str]
@@ -241,6 +242,7 @@ def load_vocabulary() -> NameVocabulary:
             for phrase, form in legal_forms.items()
             if any(len(t) >= MIN_FOLD_LEN for t in phrase)
         },
+        legal_form_words=frozenset(legal_words),
         short_legal_forms=tuple(
             sorted({p[0] for p in legal_forms if len(p) == 1 and 3 <= len(p[0]) <= 5})
         ),
@@ -285,7 +287,7 @@ def _corrected(token: str) -> str:
     """A misspelt legal-form or generic word (COMPNAY, LIABILIITY, LIMMITED) as it should be;
     any other token unchanged. Legal-form words take one edit (a swap counts as one), two for
     words of 8 letters or more; generic words one edit only, so that a name word is not made
-    generic (TARGETING is not MARKETING); words of the language are left alone."""
+    generic (TARGETING is not MARKETING); a word of the language is not taken for two slips."""
     from screening.names.commonness import word_zipf  # it imports this module
 
     vocab = load_vocabulary()
@@ -302,8 +304,8 @@ def _corrected(token: str) -> str:
     if found is None:
         return token
     folded = fold_token(token)
-    if folded != fold_token(found[0]) and word_zipf(folded):
-        return token  # a word of the language (REPUBLIC, INTERNAL) is not a misspelling
+    if found[1] > 1 and folded != fold_token(found[0]) and word_zipf(folded):
+        return token  # a word of the language (REPUBLIC) is not two slips from PUBLIC
     return found[0]
 
 
@@ -366,6 +368,12 @@ MIN_RECUT_PART = 2
 MIN_RECUT_LONGER_PART = 4
 
 
+def _legal_form_words(*words: str) -> bool:
+    """Every one of the words is a word of some legal form (C OLTD is CO LTD)."""
+    vocab = load_vocabulary()
+    return all(w in vocab.legal_form_words for w in words)
+
+
 def _split_in_two(word: str, known: KnownWords) -> tuple[str, str] | None:
     """The cut of ``word`` into two known words, the most even one first (NATIONALNUCLEAR is
     NATIONAL + NUCLEAR), else into two known words either side of one stray letter
@@ -373,7 +381,8 @@ def _split_in_two(word: str, known: KnownWords) -> tuple[str, str] | None:
     best: tuple[str, str] | None = None
     for at in range(MIN_RECUT_PART, len(word) - MIN_RECUT_PART + 1):
         left, right = word[:at], word[at:]
-        if max(len(left), len(right)) < MIN_RECUT_LONGER_PART or left.isdigit() or right.isdigit():
+        short = max(len(left), len(right)) < MIN_RECUT_LONGER_PART
+        if (short and not _legal_form_words(left, right)) or left.isdigit() or right.isdigit():
             continue
         better = best is None or min(len(left), len(right)) > min(map(len, best))
         if better and left in known.raw and right in known.raw:
@@ -424,15 +433,15 @@ def recut_words(words: list[str], known: KnownWords) -> tuple[list[str], list[st
     return out, notes
 
 
-MIN_UNDOUBLED_LEN = 5
-"""Shorter words are often initials (M M E C), not a key held down too long."""
+MIN_UNDOUBLED_LEN = 4
+"""In four letters a doubled first letter is more often initials (M M E C) than a slip."""
 
 
 def _undoubled(word: str, known: KnownWords) -> str | None:
-    """A known word the unknown ``word`` is with one doubled letter (SMMAZ, IINTL, TECHH)."""
+    """A known word the unknown ``word`` is with one doubled letter (SMMAZ, IINTL, ANND)."""
     if len(word) < MIN_UNDOUBLED_LEN:
         return None
-    for at in range(1, len(word)):
+    for at in range(1 if len(word) > MIN_UNDOUBLED_LEN else 2, len(word)):
         if word[at] == word[at - 1] and (single := word[:at] + word[at + 1 :]) in known.raw:
             return single
     return None
