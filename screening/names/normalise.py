@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import yaml
@@ -374,13 +375,22 @@ def _legal_form_words(*words: str) -> bool:
     return all(w in vocab.legal_form_words for w in words)
 
 
-def _split_in_two(word: str, known: KnownWords) -> tuple[str, str] | None:
+def _split_in_two(
+    word: str, known: KnownWords, *, around: int | None = None
+) -> tuple[str, str] | None:
     """The cut of ``word`` into two known words, the most even one first (NATIONALNUCLEAR is
     NATIONAL + NUCLEAR), else into two known words either side of one stray letter
-    (GOLDENYRESOURCES is GOLDEN + RESOURCES)."""
+    (GOLDENYRESOURCES is GOLDEN + RESOURCES). ``around``: only cuts within two letters of
+    there (a space typed a letter or two off its place)."""
+    if around is None:
+        cuts: Iterable[int] = range(MIN_RECUT_PART, len(word) - MIN_RECUT_PART + 1)
+    else:
+        cuts = [c for c in range(around - 2, around + 3) if c != around]
     best: tuple[str, str] | None = None
-    for at in range(MIN_RECUT_PART, len(word) - MIN_RECUT_PART + 1):
+    for at in cuts:
         left, right = word[:at], word[at:]
+        if min(len(left), len(right)) < MIN_RECUT_PART:
+            continue
         short = max(len(left), len(right)) < MIN_RECUT_LONGER_PART
         if (short and not _legal_form_words(left, right)) or left.isdigit() or right.isdigit():
             continue
@@ -389,9 +399,16 @@ def _split_in_two(word: str, known: KnownWords) -> tuple[str, str] | None:
             best = (left, right)
     if best is None and len(word) >= 2 * MIN_RECUT_LONGER_PART + 1:
         # the space typed as a letter: ENGINEERINGHLTD, LIABILITYPCO, STARDINTERNATIONAL
-        for at in range(MIN_RECUT_LONGER_PART, len(word) - MIN_RECUT_LONGER_PART + 1):
+        letter_cuts = (
+            range(MIN_RECUT_LONGER_PART, len(word) - MIN_RECUT_LONGER_PART + 1)
+            if around is None
+            else range(around - 1, around + 1)
+        )
+        for at in letter_cuts:
             left, right = word[:at], word[at + 1 :]
-            if len(right) >= MIN_RECUT_PART and left in known.raw and right in known.raw:
+            if len(left) < MIN_RECUT_LONGER_PART or len(right) < MIN_RECUT_PART:
+                continue
+            if left in known.raw and right in known.raw:
                 better = best is None or min(len(left), len(right)) > min(map(len, best))
                 best = (left, right) if better else best
     return best
@@ -415,7 +432,7 @@ def recut_words(words: list[str], known: KnownWords) -> tuple[list[str], list[st
                 notes.append(f"{word} {nxt} -> {joined}")
                 i += 2
                 continue
-            split = _split_in_two(joined, known)
+            split = _split_in_two(joined, known, around=len(word))
             if split is not None and split[0] != word:
                 out.extend(split)
                 notes.append(f"{word} {nxt} -> {' '.join(split)}")
