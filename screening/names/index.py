@@ -24,13 +24,13 @@ from rapidfuzz.distance import OSA
 from scipy import sparse
 
 from screening.names.normalise import (
-    KnownWords,
     NormalisedName,
     fold_token,
     load_vocabulary,
     normalise_names,
     raw_words,
 )
+from screening.names.repair import KnownWords
 
 PARTY_ENTITY_TYPES = ("entity", "individual")
 """Vessels and aircraft are not trade parties; matching them to company names only adds noise."""

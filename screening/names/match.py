@@ -32,8 +32,8 @@ from screening.names.normalise import (
     fold_token,
     normalise_name,
     normalise_names,
-    repaired_reading,
 )
+from screening.names.repair import repaired_reading
 from screening.schema import NAME_MATCH_SCHEMA, empty_table
 
 DEFAULT_THRESHOLD = 88.0

@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import yaml
@@ -80,18 +79,6 @@ class NameVocabulary:
     """long legal-form and generic words that misspellings are corrected to (COMPNAY)"""
     legal_form_starts: frozenset[tuple[str, ...]]
     """every legal-form phrase cut inside one of its words (LIMITED LIABILITY COMPA)"""
-
-
-@dataclass(frozen=True)
-class KnownWords:
-    """Words the lists use, as written (``raw``) and as comparison keys (``folded``): what a
-    customs name's joined or split words are re-cut into (NATIONALNUCLEAR, EXODUSM ICRO...)."""
-
-    raw: frozenset[str]
-    folded: frozenset[str]
-
-    def __contains__(self, word: str) -> bool:
-        return word in self.raw or (len(word) >= MIN_FOLD_LEN and fold_token(word) in self.folded)
 
 
 @dataclass(frozen=True)
@@ -363,253 +350,25 @@ def _strip_legal_forms(
     return core, forms, removed
 
 
-MIN_RECUT_WORD = 6
-"""A word this long that the lists do not know may be two list words run together."""
-MIN_RECUT_PART = 2
-MIN_RECUT_LONGER_PART = 4
-
-
-def _legal_form_words(*words: str) -> bool:
-    """Every one of the words is a word of some legal form (C OLTD is CO LTD)."""
-    vocab = load_vocabulary()
-    return all(w in vocab.legal_form_words for w in words)
-
-
-def _split_in_two(
-    word: str, known: KnownWords, *, around: int | None = None
-) -> tuple[str, str] | None:
-    """The cut of ``word`` into two known words, the most even one first (NATIONALNUCLEAR is
-    NATIONAL + NUCLEAR), else into two known words either side of one stray letter
-    (GOLDENYRESOURCES is GOLDEN + RESOURCES). ``around``: only cuts within two letters of
-    there (a space typed a letter or two off its place)."""
-    if around is None:
-        cuts: Iterable[int] = range(MIN_RECUT_PART, len(word) - MIN_RECUT_PART + 1)
-    else:
-        cuts = [c for c in range(around - 2, around + 3) if c != around]
-    best: tuple[str, str] | None = None
-    for at in cuts:
-        left, right = word[:at], word[at:]
-        if min(len(left), len(right)) < MIN_RECUT_PART:
-            continue
-        short = max(len(left), len(right)) < MIN_RECUT_LONGER_PART
-        if (short and not _legal_form_words(left, right)) or left.isdigit() or right.isdigit():
-            continue
-        better = best is None or min(len(left), len(right)) > min(map(len, best))
-        if better and left in known.raw and right in known.raw:
-            best = (left, right)
-    if best is None and len(word) >= 2 * MIN_RECUT_LONGER_PART + 1:
-        # the space typed as a letter: ENGINEERINGHLTD, LIABILITYPCO, STARDINTERNATIONAL
-        letter_cuts = (
-            range(MIN_RECUT_LONGER_PART, len(word) - MIN_RECUT_LONGER_PART + 1)
-            if around is None
-            else range(around - 1, around + 1)
-        )
-        for at in letter_cuts:
-            left, right = word[:at], word[at + 1 :]
-            if len(left) < MIN_RECUT_LONGER_PART or len(right) < MIN_RECUT_PART:
-                continue
-            if left in known.raw and right in known.raw:
-                better = best is None or min(len(left), len(right)) > min(map(len, best))
-                best = (left, right) if better else best
-    return best
-
-
-def recut_words(words: list[str], known: KnownWords) -> tuple[list[str], list[str]]:
-    """Undo a space typed in the wrong place, left out or added (EXODUSM ICROELECTRONICS,
-    CHINA NATIONALNUCLEAR, VERSVETSRO, T ECH), using only words the lists know: a pair of
-    neighbours with an unknown word is joined or re-cut, then an unknown long word is cut in
-    two. Returns the words and what was re-cut (for explanations)."""
-    out: list[str] = []
-    notes: list[str] = []
-    i = 0
-    while i < len(words):
-        word = words[i]
-        nxt = words[i + 1] if i + 1 < len(words) else None
-        if nxt is not None and not (word in known and nxt in known) and not word.isdigit():
-            joined = word + nxt
-            if joined in known.raw and len(joined) >= MIN_RECUT_LONGER_PART:
-                out.append(joined)
-                notes.append(f"{word} {nxt} -> {joined}")
-                i += 2
-                continue
-            split = _split_in_two(joined, known, around=len(word))
-            if split is not None and split[0] != word:
-                out.extend(split)
-                notes.append(f"{word} {nxt} -> {' '.join(split)}")
-                i += 2
-                continue
-        if len(word) >= MIN_RECUT_WORD and word not in known:
-            split = _split_in_two(word, known)
-            if split is not None:
-                out.extend(split)
-                notes.append(f"{word} -> {' '.join(split)}")
-                i += 1
-                continue
-        out.append(word)
-        i += 1
-    return out, notes
-
-
-MIN_UNDOUBLED_LEN = 4
-"""In four letters a doubled first letter is more often initials (M M E C) than a slip."""
-
-
-def _undoubled(word: str, known: KnownWords) -> str | None:
-    """A known word the unknown ``word`` is with one doubled letter (SMMAZ, IINTL, ANND)."""
-    if len(word) < MIN_UNDOUBLED_LEN:
-        return None
-    for at in range(1 if len(word) > MIN_UNDOUBLED_LEN else 2, len(word)):
-        if word[at] == word[at - 1] and (single := word[:at] + word[at + 1 :]) in known.raw:
-            return single
-    return None
-
-
-MIN_UNSWAPPED_LEN = 4
-
-
-def _unswapped(word: str, known: KnownWords) -> str | None:
-    """The known word the unknown ``word`` is with two neighbouring letters swapped (BAKN,
-    SLOID, OPRTON); None when none or several are."""
-    if len(word) < MIN_UNSWAPPED_LEN or not word.isalpha():
-        return None
-    found = {
-        swapped
-        for at in range(len(word) - 1)
-        if (swapped := word[:at] + word[at + 1] + word[at] + word[at + 2 :]) != word
-        and swapped in known.raw
-    }
-    return found.pop() if len(found) == 1 else None
-
-
-MIN_REINSERTED_LEN = 4
-MAX_REINSERTED_LEN = 8
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
-
-def _reinserted(word: str, known: KnownWords) -> str | None:
-    """The one known word the unknown ``word`` is with a letter left out (FRNT, SPPLY, GROU);
-    None when none or several are (BRD: BIRD, BARD?)."""
-    if not MIN_REINSERTED_LEN <= len(word) <= MAX_REINSERTED_LEN or not word.isalpha():
-        return None  # longer words are matched by spelling similarity
-    found = {
-        candidate
-        for at in range(len(word) + 1)
-        for letter in _LETTERS
-        if (candidate := word[:at] + letter + word[at:]) in known.raw
-    }
-    return found.pop() if len(found) == 1 else None
-
-
-def _zh_for_j(word: str, known: KnownWords) -> str | None:
-    """J written for Ж, as French, Uzbek and Turkish transliterations do (DRUJBA, NIJNI):
-    the fold reads J as Й, so the Ж reading is tried here."""
-    if "j" not in word:
-        return None
-    candidate = word.replace("j", "zh")
-    return candidate if candidate in known.raw else None
-
-
-def _garbled_legal_form(word: str, vocab: NameVocabulary) -> str | None:
-    """The one-word legal form an unknown short word is one typo away from (LBC, KTD, CJZC,
-    OOOO, LC): the form when only one is that close, "" when several are (JLC: JSC or LLC)."""
-    close = [
-        form
-        for form in vocab.short_legal_forms
-        if abs(len(form) - len(word)) <= 1 and OSA.distance(word, form, score_cutoff=1) <= 1
-    ]
-    if not close:
-        return None
-    return close[0] if len(close) == 1 else ""
-
-
-MAX_GARBLED_FORM_LEN = 5
-_DIGITS_LETTERS = re.compile(r"(\d+)([a-z]{3,})|([a-z]{3,})(\d+)")
-
-
-def _swapped_legal_form(word: str, vocab: NameVocabulary) -> str | None:
-    """The legal form ``word`` is with two neighbouring letters swapped (LDT, LCL, JCS)."""
-    for at in range(len(word) - 1):
-        swapped = word[:at] + word[at + 1] + word[at] + word[at + 2 :]
-        if swapped != word and swapped in vocab.short_legal_forms:
-            return swapped
-    return None
-
-
-def repair_words(words: list[str], known: KnownWords) -> tuple[list[str], list[str]]:
-    """The name as its typist meant it, as far as the lists' words tell: misplaced spaces
-    undone (recut_words); a doubled letter dropped, two swapped letters put back, a J read as
-    ZH or a left-out letter put back where that gives one list word (SMMAZ, BAKN, DRUJBA,
-    FRNT); a garbled legal form read as one
-    (LBC -> LLC; set aside when it could be several).
-    Returns the words and what was repaired (for explanations)."""
-    words, notes = recut_words(words, known)
-    vocab = load_vocabulary()
-    out: list[str] = []
-    last = len(words) - 1
-    for i, word in enumerate(words):
-        if i == last and i > 0 and (form := _swapped_legal_form(word, vocab)):
-            out.append(form)  # LDT: a list word too, but at a name's end a legal form
-            notes.append(f"{word} -> {form}")
-            continue
-        if word in known or word.isdigit():
-            out.append(word)
-            continue
-        single = (
-            _undoubled(word, known)
-            or _unswapped(word, known)
-            or _zh_for_j(word, known)
-            or _reinserted(word, known)
-        )
-        if single is not None:
-            out.append(single)
-            notes.append(f"{word} -> {single}")
-            continue
-        apart = _DIGITS_LETTERS.fullmatch(word)
-        parts = [part for part in apart.groups() if part] if apart else []
-        if any(part in known.raw for part in parts if not part.isdigit()):
-            out.extend(parts)  # 75ARSENAL
-            notes.append(f"{word} -> {' '.join(parts)}")
-            continue
-        at_edge = i in (0, last)
-        if len(word) <= MAX_GARBLED_FORM_LEN and (len(word) >= 3 or (at_edge and len(word) == 2)):
-            form = _garbled_legal_form(word, vocab)
-            if form is not None:
-                if form:
-                    out.append(form)
-                notes.append(f"{word} -> {form or '(a legal form)'}")
-                continue
-        out.append(word)
-    return out, notes
-
-
 def normalise_name(
     name: str | None,
     *,
     may_be_cut: bool = True,
-    known_words: KnownWords | None = None,
+    repaired: tuple[list[str], list[str]] | None = None,
     literal_end: bool = False,
 ) -> NormalisedName:
     """Normalise one party name; call it over *unique* names only (see normalise_names).
 
     ``may_be_cut``: the name comes from a field a data vendor may have cut short (trade data),
     so a legal form broken off at its end is set aside; list names are taken as written.
-    ``known_words``: the lists' words, to repair typing slips (see repair_words).
+    ``repaired``: the name's words with typing slips repaired, and what was repaired
+    (screening.names.repair); by default the words as written.
     ``literal_end``: read a long name as cut, its last word a fragment kept as written (INST
     may be INSTRUMENTS cut, not INSTITUTE; PR, PRODUCTS cut, not a broken-off legal form)."""
     original = name or ""
-    text = original
-    identifiers: list[tuple[str, str]] = []
-    found = _LEADING_RU_IDS.match(text)
-    if found:
-        identifiers.append(("INN", found["inn"]))
-        if found["kpp"]:
-            identifiers.append(("KPP", found["kpp"]))
-        text = text[found.end() :]
+    identifiers, text = split_identifiers(original)
     vocab = load_vocabulary()
-    words = _raw_tokens(text)
-    recut: list[str] = []
-    if known_words is not None:
-        words, recut = repair_words(words, known_words)
+    words, recut = (list(repaired[0]), repaired[1]) if repaired else (_raw_tokens(text), [])
     fragment = words.pop() if literal_end and len(words) > 1 else None
     tokens = _expand(words, vocab.abbreviations, vocab.folded_abbreviations)
     cut = None
@@ -644,14 +403,14 @@ def normalise_name(
     )
 
 
-def repaired_reading(name: str | None, known_words: KnownWords) -> NormalisedName | None:
-    """The name normalised with its typing slips repaired (repair_words), or None when there
-    is nothing to repair: most names are spared a second normalisation."""
+def split_identifiers(name: str | None) -> tuple[list[tuple[str, str]], str]:
+    """Russian INN/KPP digits customs systems glue before a name, and the name after them."""
     text = name or ""
     found = _LEADING_RU_IDS.match(text)
-    words = _raw_tokens(text[found.end() :] if found else text)
-    _, notes = repair_words(words, known_words)
-    return normalise_name(name, known_words=known_words) if notes else None
+    if not found:
+        return [], text
+    identifiers = [("INN", found["inn"])] + ([("KPP", found["kpp"])] if found["kpp"] else [])
+    return identifiers, text[found.end() :]
 
 
 def normalise_company_name(name: str | None) -> str:
@@ -659,17 +418,13 @@ def normalise_company_name(name: str | None) -> str:
     return normalise_name(name).key
 
 
-def normalise_names(
-    names: list[str], *, may_be_cut: bool = True, known_words: KnownWords | None = None
-) -> list[NormalisedName]:
+def normalise_names(names: list[str], *, may_be_cut: bool = True) -> list[NormalisedName]:
     """Normalise a list of names, computing each distinct name once."""
     cache: dict[str, NormalisedName] = {}
     out = []
     for name in names:
         result = cache.get(name)
         if result is None:
-            result = cache[name] = normalise_name(
-                name, may_be_cut=may_be_cut, known_words=known_words
-            )
+            result = cache[name] = normalise_name(name, may_be_cut=may_be_cut)
         out.append(result)
     return out

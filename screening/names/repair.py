@@ -1,0 +1,267 @@
+"""Typing slips in customs names, repaired from the lists' own words.
+
+Why: a clerk's slip (a space typed in the wrong place, left out or typed as a letter; a doubled,
+swapped or left-out letter; J written for Ж; a garbled legal form) turns a listed name into words
+no list contains, which the token index cannot see. Each repair is accepted only where it gives
+words the lists use, and the repaired name is a second *reading* scored next to the name as
+written (screening.names.match keeps the better score), so a repair that makes things worse costs
+nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz.distance import OSA
+
+from screening.names.normalise import (
+    MIN_FOLD_LEN,
+    NameVocabulary,
+    NormalisedName,
+    fold_token,
+    load_vocabulary,
+    normalise_name,
+    raw_words,
+    split_identifiers,
+)
+
+
+@dataclass(frozen=True)
+class KnownWords:
+    """Words the lists use, as written (``raw``) and as comparison keys (``folded``): what a
+    customs name's joined or split words are re-cut into (NATIONALNUCLEAR, EXODUSM ICRO...)."""
+
+    raw: frozenset[str]
+    folded: frozenset[str]
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.raw or (len(word) >= MIN_FOLD_LEN and fold_token(word) in self.folded)
+
+
+MIN_RECUT_WORD = 6
+"""A word this long that the lists do not know may be two list words run together."""
+MIN_RECUT_PART = 2
+MIN_RECUT_LONGER_PART = 4
+
+
+def _legal_form_words(*words: str) -> bool:
+    """Every one of the words is a word of some legal form (C OLTD is CO LTD)."""
+    vocab = load_vocabulary()
+    return all(w in vocab.legal_form_words for w in words)
+
+
+def _split_in_two(
+    word: str, known: KnownWords, *, around: int | None = None
+) -> tuple[str, str] | None:
+    """The cut of ``word`` into two known words, the most even one first (NATIONALNUCLEAR is
+    NATIONAL + NUCLEAR), else into two known words either side of one stray letter
+    (GOLDENYRESOURCES is GOLDEN + RESOURCES). ``around``: only cuts within two letters of
+    there (a space typed a letter or two off its place)."""
+    if around is None:
+        cuts: Iterable[int] = range(MIN_RECUT_PART, len(word) - MIN_RECUT_PART + 1)
+    else:
+        cuts = [c for c in range(around - 2, around + 3) if c != around]
+    best: tuple[str, str] | None = None
+    for at in cuts:
+        left, right = word[:at], word[at:]
+        if min(len(left), len(right)) < MIN_RECUT_PART:
+            continue
+        short = max(len(left), len(right)) < MIN_RECUT_LONGER_PART
+        if (short and not _legal_form_words(left, right)) or left.isdigit() or right.isdigit():
+            continue
+        better = best is None or min(len(left), len(right)) > min(map(len, best))
+        if better and left in known.raw and right in known.raw:
+            best = (left, right)
+    if best is None and len(word) >= 2 * MIN_RECUT_LONGER_PART + 1:
+        # the space typed as a letter: ENGINEERINGHLTD, LIABILITYPCO, STARDINTERNATIONAL
+        letter_cuts = (
+            range(MIN_RECUT_LONGER_PART, len(word) - MIN_RECUT_LONGER_PART + 1)
+            if around is None
+            else range(around - 1, around + 1)
+        )
+        for at in letter_cuts:
+            left, right = word[:at], word[at + 1 :]
+            if len(left) < MIN_RECUT_LONGER_PART or len(right) < MIN_RECUT_PART:
+                continue
+            if left in known.raw and right in known.raw:
+                better = best is None or min(len(left), len(right)) > min(map(len, best))
+                best = (left, right) if better else best
+    return best
+
+
+def recut_words(words: list[str], known: KnownWords) -> tuple[list[str], list[str]]:
+    """Undo a space typed in the wrong place, left out or added (EXODUSM ICROELECTRONICS,
+    CHINA NATIONALNUCLEAR, VERSVETSRO, T ECH), using only words the lists know: a pair of
+    neighbours with an unknown word is joined or re-cut, then an unknown long word is cut in
+    two. Returns the words and what was re-cut (for explanations)."""
+    out: list[str] = []
+    notes: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        nxt = words[i + 1] if i + 1 < len(words) else None
+        if nxt is not None and not (word in known and nxt in known) and not word.isdigit():
+            joined = word + nxt
+            if joined in known.raw and len(joined) >= MIN_RECUT_LONGER_PART:
+                out.append(joined)
+                notes.append(f"{word} {nxt} -> {joined}")
+                i += 2
+                continue
+            split = _split_in_two(joined, known, around=len(word))
+            if split is not None and split[0] != word:
+                out.extend(split)
+                notes.append(f"{word} {nxt} -> {' '.join(split)}")
+                i += 2
+                continue
+        if len(word) >= MIN_RECUT_WORD and word not in known:
+            split = _split_in_two(word, known)
+            if split is not None:
+                out.extend(split)
+                notes.append(f"{word} -> {' '.join(split)}")
+                i += 1
+                continue
+        out.append(word)
+        i += 1
+    return out, notes
+
+
+MIN_UNDOUBLED_LEN = 4
+"""In four letters a doubled first letter is more often initials (M M E C) than a slip."""
+
+
+def _undoubled(word: str, known: KnownWords) -> str | None:
+    """A known word the unknown ``word`` is with one doubled letter (SMMAZ, IINTL, ANND)."""
+    if len(word) < MIN_UNDOUBLED_LEN:
+        return None
+    for at in range(1 if len(word) > MIN_UNDOUBLED_LEN else 2, len(word)):
+        if word[at] == word[at - 1] and (single := word[:at] + word[at + 1 :]) in known.raw:
+            return single
+    return None
+
+
+MIN_UNSWAPPED_LEN = 4
+
+
+def _unswapped(word: str, known: KnownWords) -> str | None:
+    """The known word the unknown ``word`` is with two neighbouring letters swapped (BAKN,
+    SLOID, OPRTON); None when none or several are."""
+    if len(word) < MIN_UNSWAPPED_LEN or not word.isalpha():
+        return None
+    found = {
+        swapped
+        for at in range(len(word) - 1)
+        if (swapped := word[:at] + word[at + 1] + word[at] + word[at + 2 :]) != word
+        and swapped in known.raw
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+MIN_REINSERTED_LEN = 4
+MAX_REINSERTED_LEN = 8
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _reinserted(word: str, known: KnownWords) -> str | None:
+    """The one known word the unknown ``word`` is with a letter left out (FRNT, SPPLY, GROU);
+    None when none or several are (BRD: BIRD, BARD?)."""
+    if not MIN_REINSERTED_LEN <= len(word) <= MAX_REINSERTED_LEN or not word.isalpha():
+        return None  # longer words are matched by spelling similarity
+    found = {
+        candidate
+        for at in range(len(word) + 1)
+        for letter in _LETTERS
+        if (candidate := word[:at] + letter + word[at:]) in known.raw
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+def _zh_for_j(word: str, known: KnownWords) -> str | None:
+    """J written for Ж, as French, Uzbek and Turkish transliterations do (DRUJBA, NIJNI):
+    the fold reads J as Й, so the Ж reading is tried here."""
+    if "j" not in word:
+        return None
+    candidate = word.replace("j", "zh")
+    return candidate if candidate in known.raw else None
+
+
+def _garbled_legal_form(word: str, vocab: NameVocabulary) -> str | None:
+    """The one-word legal form an unknown short word is one typo away from (LBC, KTD, CJZC,
+    OOOO, LC): the form when only one is that close, "" when several are (JLC: JSC or LLC)."""
+    close = [
+        form
+        for form in vocab.short_legal_forms
+        if abs(len(form) - len(word)) <= 1 and OSA.distance(word, form, score_cutoff=1) <= 1
+    ]
+    if not close:
+        return None
+    return close[0] if len(close) == 1 else ""
+
+
+MAX_GARBLED_FORM_LEN = 5
+_DIGITS_LETTERS = re.compile(r"(\d+)([a-z]{3,})|([a-z]{3,})(\d+)")
+
+
+def _swapped_legal_form(word: str, vocab: NameVocabulary) -> str | None:
+    """The legal form ``word`` is with two neighbouring letters swapped (LDT, LCL, JCS)."""
+    for at in range(len(word) - 1):
+        swapped = word[:at] + word[at + 1] + word[at] + word[at + 2 :]
+        if swapped != word and swapped in vocab.short_legal_forms:
+            return swapped
+    return None
+
+
+def repair_words(words: list[str], known: KnownWords) -> tuple[list[str], list[str]]:
+    """The name as its typist meant it, as far as the lists' words tell: misplaced spaces
+    undone (recut_words); a doubled letter dropped, two swapped letters put back, a J read as
+    ZH or a left-out letter put back where that gives one list word (SMMAZ, BAKN, DRUJBA,
+    FRNT); a garbled legal form read as one
+    (LBC -> LLC; set aside when it could be several).
+    Returns the words and what was repaired (for explanations)."""
+    words, notes = recut_words(words, known)
+    vocab = load_vocabulary()
+    out: list[str] = []
+    last = len(words) - 1
+    for i, word in enumerate(words):
+        if i == last and i > 0 and (form := _swapped_legal_form(word, vocab)):
+            out.append(form)  # LDT: a list word too, but at a name's end a legal form
+            notes.append(f"{word} -> {form}")
+            continue
+        if word in known or word.isdigit():
+            out.append(word)
+            continue
+        single = (
+            _undoubled(word, known)
+            or _unswapped(word, known)
+            or _zh_for_j(word, known)
+            or _reinserted(word, known)
+        )
+        if single is not None:
+            out.append(single)
+            notes.append(f"{word} -> {single}")
+            continue
+        apart = _DIGITS_LETTERS.fullmatch(word)
+        parts = [part for part in apart.groups() if part] if apart else []
+        if any(part in known.raw for part in parts if not part.isdigit()):
+            out.extend(parts)  # 75ARSENAL
+            notes.append(f"{word} -> {' '.join(parts)}")
+            continue
+        at_edge = i in (0, last)
+        if len(word) <= MAX_GARBLED_FORM_LEN and (len(word) >= 3 or (at_edge and len(word) == 2)):
+            form = _garbled_legal_form(word, vocab)
+            if form is not None:
+                if form:
+                    out.append(form)
+                notes.append(f"{word} -> {form or '(a legal form)'}")
+                continue
+        out.append(word)
+    return out, notes
+
+
+def repaired_reading(name: str | None, known_words: KnownWords) -> NormalisedName | None:
+    """The name normalised with its typing slips repaired (repair_words), or None when there
+    is nothing to repair: most names are spared a second normalisation."""
+    _, text = split_identifiers(name)
+    words, notes = repair_words(raw_words(text), known_words)
+    return normalise_name(name, repaired=(words, notes)) if notes else None
