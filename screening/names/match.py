@@ -19,6 +19,13 @@ from rapidfuzz.distance import OSA
 from scipy import sparse
 
 from screening.names.commonness import word_zipf
+from screening.names.cut import (
+    cut_version_score,
+    maybe_truncated,
+    possibly_cut,
+    rows_possibly_cut,
+    truncated_scores,
+)
 from screening.names.index import (
     MIN_SLIP_WORD_LEN,
     FuzzyMap,
@@ -29,11 +36,9 @@ from screening.names.index import (
 )
 from screening.names.normalise import (
     NormalisedName,
-    fold_token,
-    normalise_name,
     normalise_names,
 )
-from screening.names.repair import repaired_reading
+from screening.names.readings import best_reading, read_queries
 from screening.schema import NAME_MATCH_SCHEMA, empty_table
 
 DEFAULT_THRESHOLD = 88.0
@@ -284,7 +289,7 @@ def score_pairs(
     mapping = index.map_tokens(queries, workers=workers)
     blocking, weighted, total = index.query_matrices(queries, mapping)
     q_rows, k_ids = index.candidates(blocking, max_candidates=MAX_CANDIDATES_PER_NAME)
-    cut_rows, cut_keys = index.prefix_candidates(queries, _may_be_cut(queries))
+    cut_rows, cut_keys = index.prefix_candidates(queries, rows_possibly_cut(queries))
     same_rows, same_keys = index.exact_candidates(queries)
     id_hits = _identifier_hits(queries, index)
     id_rows = np.array([qi for qi, ks in id_hits.items() for _ in ks], dtype=np.int64)
@@ -307,93 +312,6 @@ def score_pairs(
     scores = np.round(scores, 1)  # as reported: 87.99999 from float sums is 88.0
     keep = scores >= threshold
     return ScoredPairs(q_rows[keep], k_ids[keep], scores[keep], mapping.fuzzy_pairs, id_hits)
-
-
-TRUNCATION_MIN_LEN = 25
-"""A trade name at least this long may have been cut by a vendor's field width (35 is common)."""
-TRUNCATION_MIN_CORE = 6
-TRUNCATION_PENALTY = 1.0
-"""A cut name matched on the start of a list name: a little less certain than a whole one."""
-WORD_BOUNDARY_CUT_PENALTY = 5.0
-"""A name that stops at a word boundary may be whole, and the start of many longer names."""
-CUT_SINGLE_WORD_MIN = 6
-"""A one-word cut name (ZHEMCHUZH...) must keep at least this many letters."""
-CUT_WORD_AGREEMENT = 0.8
-"""Each word before the cut must be the list word, or it with a typo."""
-
-
-def _may_be_cut(queries: Sequence[NormalisedName]) -> list[int]:
-    """Rows of the names long enough to have been cut by a vendor's field width."""
-    return [qi for qi, q in enumerate(queries) if possibly_cut(q)]
-
-
-def possibly_cut(query: NormalisedName) -> bool:
-    """Long enough to have been cut by a vendor's field width, and not ending in a whole legal
-    form (ELECTRONIC COMPONENTS LTD is whole)."""
-    return (
-        query.written_length >= TRUNCATION_MIN_LEN
-        and len(query.key) >= TRUNCATION_MIN_CORE
-        and not query.ends_with_legal_form
-    )
-
-
-def _maybe_truncated(
-    queries: Sequence[NormalisedName], index: NameIndex, q_rows: np.ndarray, k_ids: np.ndarray
-) -> np.ndarray:
-    """Pairs where the trade name may be the list name cut short: long enough to have been
-    cut, and shorter than the list name."""
-    long_query = np.array([possibly_cut(q) for q in queries], dtype=bool)
-    if not long_query.any() or len(q_rows) == 0:
-        return np.zeros(len(q_rows), dtype=bool)
-    query_len = np.array([len(q.key) for q in queries])
-    key_len = np.array([len(k.key) for k in index.keys])
-    return long_query[q_rows] & (key_len[k_ids] > query_len[q_rows])
-
-
-def _truncated_scores(
-    queries: Sequence[NormalisedName],
-    index: NameIndex,
-    q_rows: np.ndarray,
-    k_ids: np.ndarray,
-    workers: int,
-) -> np.ndarray:
-    """100 less a little where the trade name is the list name cut short: every word but the
-    last equal and in order, the last one the start of the list name's word; else 0."""
-    return np.array(
-        [
-            cut_version_score(queries[q].tokens, index.keys[k].tokens)
-            for q, k in zip(q_rows.tolist(), k_ids.tolist(), strict=True)
-        ]
-    )
-
-
-def cut_version_score(query: tuple[str, ...], listed: tuple[str, ...]) -> float:
-    """How well a cut trade name matches the start of a list name (0 when it does not):
-    KONCERN RADIOELEKTRONNYE TEHNOLO is KONCERN RADIOELEKTRONNYE TEHNOLOGII ... cut. The words
-    before the last must agree in order (spelling aside), the last must begin the list word."""
-    n = len(query)
-    if not 1 <= n <= len(listed) or query == listed:
-        return 0.0
-    last, listed_word = fold_token(query[-1], force=True), listed[n - 1]
-    if not listed_word.startswith(last) and not listed_word.startswith(query[-1]):
-        return 0.0
-    if n == 1 and (len(last) < CUT_SINGLE_WORD_MIN or last == listed_word):
-        return 0.0  # one whole word is no evidence of a cut
-    word_agreement = [
-        OSA.normalized_similarity(ours, theirs)
-        for ours, theirs in zip(query[:-1], listed[: n - 1], strict=True)
-    ] or [1.0]
-    if min(word_agreement) < CUT_WORD_AGREEMENT:
-        return 0.0
-    at_word_boundary = listed_word in (last, query[-1])
-    if n == 1:
-        return 100.0 - TRUNCATION_PENALTY
-    return (
-        100.0
-        - TRUNCATION_PENALTY
-        - (WORD_BOUNDARY_CUT_PENALTY if at_word_boundary else 0.0)
-        - 10.0 * (n - 1 - sum(word_agreement))
-    )
 
 
 def _score_given_pairs(
@@ -421,7 +339,7 @@ def _score_given_pairs(
     shared = np.asarray(weighted[q_rows].multiply(index.key_matrix[k_ids]).sum(axis=1)).ravel()
     dice = np.clip(2.0 * shared / (total[q_rows] + index.key_weight[k_ids]), 0.0, 1.0)
     # string similarity adds at most its share: pairs that cannot reach the threshold go now
-    cut = _maybe_truncated(queries, index, q_rows, k_ids)
+    cut = maybe_truncated(queries, index, q_rows, k_ids)
     best_case = 100.0 * (TOKEN_WEIGHT_SHARE * dice + (1 - TOKEN_WEIGHT_SHARE))
     reachable = (best_case + COUNTRY_AGREEMENT_BONUS >= threshold) | id_pair | cut
     q_rows, k_ids, dice = q_rows[reachable], k_ids[reachable], dice[reachable]
@@ -440,7 +358,7 @@ def _score_given_pairs(
     cut_won = np.zeros(len(scores), dtype=bool)
     if cut.any():
         rows = np.flatnonzero(cut)
-        truncated = _truncated_scores(queries, index, q_rows[rows], k_ids[rows], workers)
+        truncated = truncated_scores(queries, index, q_rows[rows], k_ids[rows])
         cut_won[rows] = truncated > scores[rows]
         scores[rows] = np.maximum(scores[rows], truncated)
     near = np.flatnonzero(scores + COUNTRY_AGREEMENT_BONUS >= threshold)
@@ -533,51 +451,6 @@ def score_name_pairs(
         )
         results.append(Comparison(round(score, 1), explanation))
     return results
-
-
-@dataclass(frozen=True)
-class Readings:
-    """Every query as written, plus where they differ a reading with typing slips repaired from
-    the lists' words (EXODUSM ICROELECTRONICS -> EXODUS MICROELECTRONICS) and, for a long name,
-    a reading as cut short with its last word a fragment (... SCIENTIFIC INST[RUMENTS]). Each
-    pair is scored on every reading and keeps the best score, so a repair that makes things
-    worse (NUCEAR -> NU CEAR) costs nothing."""
-
-    names: list[NormalisedName]
-    origin: np.ndarray
-    """per reading, the row of the query it reads"""
-
-
-def read_queries(names: Sequence[str], index: NameIndex) -> Readings:
-    plain = normalise_names(list(names))
-    readings = list(plain)
-    origin = list(range(len(plain)))
-    for i, name in enumerate(names):
-        reading = repaired_reading(name, index.known_words)
-        if reading is not None and reading.tokens != plain[i].tokens:
-            readings.append(reading)
-            origin.append(i)
-    for i, name in enumerate(names):
-        if plain[i].written_length >= TRUNCATION_MIN_LEN:
-            as_cut = normalise_name(name, literal_end=True)
-            if as_cut.tokens != plain[i].tokens and possibly_cut(as_cut):
-                readings.append(as_cut)
-                origin.append(i)
-    return Readings(names=readings, origin=np.array(origin, dtype=np.int64))
-
-
-def best_reading(
-    reading_rows: np.ndarray, k_ids: np.ndarray, scores: np.ndarray, origin: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(query row, key id, score, reading row): per query and key, the best-scoring reading
-    (the name as written wins ties)."""
-    q_rows = origin[reading_rows]
-    order = np.lexsort((reading_rows, -scores, k_ids, q_rows))
-    q_sorted, k_sorted = q_rows[order], k_ids[order]
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = (q_sorted[1:] != q_sorted[:-1]) | (k_sorted[1:] != k_sorted[:-1])
-    keep = order[first]
-    return q_rows[keep], k_ids[keep], scores[keep], reading_rows[keep]
 
 
 def _distinct_queries(

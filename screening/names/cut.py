@@ -1,0 +1,99 @@
+"""Trade names cut short by a data vendor's field width, compared with the start of list names.
+
+Why: customs systems and data vendors cut party names at a fixed width (35 characters is
+common), so ``LIMITED LIABILITY COMPANY ZHEMCHUZH`` is all that is left of a listed
+``... ZHEMCHUZHINA ARKTIKI``: whole-name scores see two different names, a careful analyst sees
+the same one cut.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from rapidfuzz.distance import OSA
+
+from screening.names.index import NameIndex
+from screening.names.normalise import NormalisedName, fold_token
+
+TRUNCATION_MIN_LEN = 25
+"""A trade name at least this long may have been cut by a vendor's field width (35 is common)."""
+TRUNCATION_MIN_CORE = 6
+TRUNCATION_PENALTY = 1.0
+"""A cut name matched on the start of a list name: a little less certain than a whole one."""
+WORD_BOUNDARY_CUT_PENALTY = 5.0
+"""A name that stops at a word boundary may be whole, and the start of many longer names."""
+CUT_SINGLE_WORD_MIN = 6
+"""A one-word cut name (ZHEMCHUZH...) must keep at least this many letters."""
+CUT_WORD_AGREEMENT = 0.8
+"""Each word before the cut must be the list word, or it with a typo."""
+
+
+def rows_possibly_cut(queries: Sequence[NormalisedName]) -> list[int]:
+    """Rows of the names long enough to have been cut by a vendor's field width."""
+    return [qi for qi, q in enumerate(queries) if possibly_cut(q)]
+
+
+def possibly_cut(query: NormalisedName) -> bool:
+    """Long enough to have been cut by a vendor's field width, and not ending in a whole legal
+    form (ELECTRONIC COMPONENTS LTD is whole)."""
+    return (
+        query.written_length >= TRUNCATION_MIN_LEN
+        and len(query.key) >= TRUNCATION_MIN_CORE
+        and not query.ends_with_legal_form
+    )
+
+
+def maybe_truncated(
+    queries: Sequence[NormalisedName], index: NameIndex, q_rows: np.ndarray, k_ids: np.ndarray
+) -> np.ndarray:
+    """Pairs where the trade name may be the list name cut short: long enough to have been
+    cut, and shorter than the list name."""
+    long_query = np.array([possibly_cut(q) for q in queries], dtype=bool)
+    if not long_query.any() or len(q_rows) == 0:
+        return np.zeros(len(q_rows), dtype=bool)
+    query_len = np.array([len(q.key) for q in queries])
+    key_len = np.array([len(k.key) for k in index.keys])
+    return long_query[q_rows] & (key_len[k_ids] > query_len[q_rows])
+
+
+def truncated_scores(
+    queries: Sequence[NormalisedName], index: NameIndex, q_rows: np.ndarray, k_ids: np.ndarray
+) -> np.ndarray:
+    """100 less a little where the trade name is the list name cut short: every word but the
+    last equal and in order, the last one the start of the list name's word; else 0."""
+    return np.array(
+        [
+            cut_version_score(queries[q].tokens, index.keys[k].tokens)
+            for q, k in zip(q_rows.tolist(), k_ids.tolist(), strict=True)
+        ]
+    )
+
+
+def cut_version_score(query: tuple[str, ...], listed: tuple[str, ...]) -> float:
+    """How well a cut trade name matches the start of a list name (0 when it does not):
+    KONCERN RADIOELEKTRONNYE TEHNOLO is KONCERN RADIOELEKTRONNYE TEHNOLOGII ... cut. The words
+    before the last must agree in order (spelling aside), the last must begin the list word."""
+    n = len(query)
+    if not 1 <= n <= len(listed) or query == listed:
+        return 0.0
+    last, listed_word = fold_token(query[-1], force=True), listed[n - 1]
+    if not listed_word.startswith(last) and not listed_word.startswith(query[-1]):
+        return 0.0
+    if n == 1 and (len(last) < CUT_SINGLE_WORD_MIN or last == listed_word):
+        return 0.0  # one whole word is no evidence of a cut
+    word_agreement = [
+        OSA.normalized_similarity(ours, theirs)
+        for ours, theirs in zip(query[:-1], listed[: n - 1], strict=True)
+    ] or [1.0]
+    if min(word_agreement) < CUT_WORD_AGREEMENT:
+        return 0.0
+    at_word_boundary = listed_word in (last, query[-1])
+    if n == 1:
+        return 100.0 - TRUNCATION_PENALTY
+    return (
+        100.0
+        - TRUNCATION_PENALTY
+        - (WORD_BOUNDARY_CUT_PENALTY if at_word_boundary else 0.0)
+        - 10.0 * (n - 1 - sum(word_agreement))
+    )

@@ -1,0 +1,60 @@
+"""The ways a trade name is read before it is scored: as written, with typing slips repaired,
+and as cut short."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from screening.names.cut import TRUNCATION_MIN_LEN, possibly_cut
+from screening.names.index import NameIndex
+from screening.names.normalise import NormalisedName, normalise_name, normalise_names
+from screening.names.repair import repaired_reading
+
+
+@dataclass(frozen=True)
+class Readings:
+    """Every query as written, plus where they differ a reading with typing slips repaired from
+    the lists' words (EXODUSM ICROELECTRONICS -> EXODUS MICROELECTRONICS) and, for a long name,
+    a reading as cut short with its last word a fragment (... SCIENTIFIC INST[RUMENTS]). Each
+    pair is scored on every reading and keeps the best score, so a repair that makes things
+    worse (NUCEAR -> NU CEAR) costs nothing."""
+
+    names: list[NormalisedName]
+    origin: np.ndarray
+    """per reading, the row of the query it reads"""
+
+
+def read_queries(names: Sequence[str], index: NameIndex) -> Readings:
+    """Each name as written, then the repaired and as-cut readings that differ from it."""
+    plain = normalise_names(list(names))
+    readings = list(plain)
+    origin = list(range(len(plain)))
+    for i, name in enumerate(names):
+        reading = repaired_reading(name, index.known_words)
+        if reading is not None and reading.tokens != plain[i].tokens:
+            readings.append(reading)
+            origin.append(i)
+    for i, name in enumerate(names):
+        if plain[i].written_length >= TRUNCATION_MIN_LEN:
+            as_cut = normalise_name(name, literal_end=True)
+            if as_cut.tokens != plain[i].tokens and possibly_cut(as_cut):
+                readings.append(as_cut)
+                origin.append(i)
+    return Readings(names=readings, origin=np.array(origin, dtype=np.int64))
+
+
+def best_reading(
+    reading_rows: np.ndarray, k_ids: np.ndarray, scores: np.ndarray, origin: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(query row, key id, score, reading row): per query and key, the best-scoring reading
+    (the name as written wins ties)."""
+    q_rows = origin[reading_rows]
+    order = np.lexsort((reading_rows, -scores, k_ids, q_rows))
+    q_sorted, k_sorted = q_rows[order], k_ids[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (q_sorted[1:] != q_sorted[:-1]) | (k_sorted[1:] != k_sorted[:-1])
+    keep = order[first]
+    return q_rows[keep], k_ids[keep], scores[keep], reading_rows[keep]
