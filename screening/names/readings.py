@@ -38,7 +38,7 @@ def read_queries(names: Sequence[str], index: NameIndex) -> Readings:
             readings.append(reading)
             origin.append(i)
     for i, name in enumerate(names):
-        if plain[i].written_length >= TRUNCATION_MIN_LEN:
+        if plain[i].written_length >= TRUNCATION_MIN_LEN and not plain[i].ends_with_legal_form:
             as_cut = normalise_name(name, literal_end=True)
             if as_cut.tokens != plain[i].tokens and possibly_cut(as_cut):
                 readings.append(as_cut)

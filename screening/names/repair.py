@@ -49,7 +49,10 @@ MIN_RECUT_LONGER_PART = 4
 def _legal_form_words(*words: str) -> bool:
     """Every one of the words is a word of some legal form (C OLTD is CO LTD)."""
     vocab = load_vocabulary()
-    return all(w in vocab.legal_form_words for w in words)
+    return all(
+        all(part in vocab.legal_form_words for part in vocab.abbreviations.get(w, (w,)))
+        for w in words
+    )
 
 
 def _split_in_two(
@@ -77,11 +80,11 @@ def _split_in_two(
     if best is None and len(word) >= 2 * MIN_RECUT_LONGER_PART + 1:
         # the space typed as a letter: ENGINEERINGHLTD, LIABILITYPCO, STARDINTERNATIONAL
         letter_cuts = (
-            range(MIN_RECUT_LONGER_PART, len(word) - MIN_RECUT_LONGER_PART + 1)
+            range(MIN_RECUT_LONGER_PART, len(word) - MIN_RECUT_PART)
             if around is None
             else range(around - 1, around + 1)
         )
-        for at in letter_cuts:
+        for at in letter_cuts:  # LEFT + one letter + RIGHT
             left, right = word[:at], word[at + 1 :]
             if len(left) < MIN_RECUT_LONGER_PART or len(right) < MIN_RECUT_PART:
                 continue
@@ -248,7 +251,9 @@ def repair_words(words: list[str], known: KnownWords) -> tuple[list[str], list[s
             notes.append(f"{word} -> {' '.join(parts)}")
             continue
         at_edge = i in (0, last)
-        if len(word) <= MAX_GARBLED_FORM_LEN and (len(word) >= 3 or (at_edge and len(word) == 2)):
+        several_words = last > 0  # a one-word name is not only a legal form
+        short = len(word) <= MAX_GARBLED_FORM_LEN
+        if several_words and short and (len(word) >= 3 or (at_edge and len(word) == 2)):
             form = _garbled_legal_form(word, vocab)
             if form is not None:
                 if form:

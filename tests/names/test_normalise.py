@@ -27,6 +27,13 @@ SAME_KEY = [
     ("TSENTRALNY ZAVOD", "CENTRALNYY ZAVOD"),
     ("YAROSLAVSKIY RADIOZAVOD", "IAROSLAVSKIJ RADIOZAVOD"),
     ("ЁЛКИНСКИЙ ЗАВОД", "ЕЛКИНСКИЙ ЗАВОД"),
+    ("KUZEY LOJISTIK", "KUZEI LOJISTIK"),  # short words: Y/I
+    ("GAZPROM TRANSGAZ UKHTA", "GAZPROM TRANSGAZ UHTA"),  # short words: KH/H
+    ("UGOLNYE TEKHNOLOGII OOO", "UGOLNYE TEHNOLOGII OOO"),  # an abbreviation key, folded
+    # legal forms transliterated or half translated
+    ("BANK VTB PUBLICHNOE AKCIONERNOE OBSHCHESTVO", "BANK VTB PAO"),
+    ("OTKRYTOE JOINT STOCK COMPANY IRKUTSKGAZPROM", "OAO IRKUTSKGAZPROM"),
+    ("ERA METALURJI SAN VE TIC LIMITED STI", "ERA Metalurji San. Ve Tic. Ltd. Sti."),
     # quotes, punctuation, width
     ("«MILANDR»", '"Milandr"'),
     ("ＡＢＣＤ ＥＬＥＣＴＲＯ", "ABCD ELECTRO"),
@@ -36,6 +43,9 @@ DIFFERENT_KEY = [
     ("AVITS LLC", "AVIC"),  # short tokens are not folded into each other
     ("ALPHA TRADING", "ALPHA TRANSPORT"),
     ("SIBERIA", "SERBIA"),
+    ("M M E C", "MEC"),  # initials, not a doubled letter
+    ("CHECHEN REPUBLIC", "CHECHEN PUBLIC"),  # a word of the language is not two slips away
+    ("MINISTRY OF INTERNAL AFFAIRS", "MINISTRY OF INTERNATIONAL AFFAIRS"),
 ]
 
 
