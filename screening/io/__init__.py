@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from screening.io.columns import read_text_columns
 from screening.io.layouts import (
     MAPPABLE_FIELDS,
     SCREENING_FIELDS,
@@ -43,6 +44,7 @@ __all__ = [
     "parse_map_options",
     "parse_trade_date",
     "read_mapping_file",
+    "read_text_columns",
     "write_csv_atomic",
     "write_json_atomic",
     "write_parquet_atomic",
