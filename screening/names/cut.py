@@ -14,10 +14,8 @@ import numpy as np
 from rapidfuzz.distance import OSA
 
 from screening.names.index import NameIndex
-from screening.names.normalise import NormalisedName, fold_token
+from screening.names.normalise import TRUNCATION_MIN_LEN, NormalisedName, fold_token
 
-TRUNCATION_MIN_LEN = 25
-"""A trade name at least this long may have been cut by a vendor's field width (35 is common)."""
 TRUNCATION_MIN_CORE = 6
 TRUNCATION_PENALTY = 1.0
 """A cut name matched on the start of a list name: a little less certain than a whole one."""

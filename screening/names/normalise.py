@@ -267,7 +267,7 @@ ending in one is not taken for a cut legal form."""
 MIN_GENERIC_SPELLING_LEN = 7
 """Short generic words are not spelling targets: SPARS must not become SPARE."""
 TRUNCATION_MIN_LEN = 25
-"""Names at least this long may have been cut by a data vendor's field width."""
+"""Names at least this long may have been cut by a data vendor's field width (35 is common)."""
 
 
 @functools.lru_cache(maxsize=1 << 16)
