@@ -70,8 +70,8 @@ def truncated_scores(
 
 def cut_version_score(query: tuple[str, ...], listed: tuple[str, ...]) -> float:
     """How well a cut trade name matches the start of a list name (0 when it does not):
-    KONCERN RADIOELEKTRONNYE TEHNOLO is KONCERN RADIOELEKTRONNYE TEHNOLOGII ... cut. The words
-    before the last must agree in order (spelling aside), the last must begin the list word."""
+    AO SARATOVSKII RADIOPRIBORN is AO SARATOVSKII RADIOPRIBORNYI ZAVOD cut. The words before
+    the last must agree in order (spelling aside), the last must begin the list word."""
     n = len(query)
     if not 1 <= n <= len(listed) or query == listed:
         return 0.0
