@@ -11,7 +11,7 @@ nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from rapidfuzz.distance import OSA
@@ -66,17 +66,16 @@ def _split_in_two(
         cuts: Iterable[int] = range(MIN_RECUT_PART, len(word) - MIN_RECUT_PART + 1)
     else:
         cuts = [c for c in range(around - 2, around + 3) if c != around]
-    best: tuple[str, str] | None = None
-    for at in cuts:
-        left, right = word[:at], word[at:]
-        if min(len(left), len(right)) < MIN_RECUT_PART:
-            continue
-        short = max(len(left), len(right)) < MIN_RECUT_LONGER_PART
-        if (short and not _legal_form_words(left, right)) or left.isdigit() or right.isdigit():
-            continue
-        better = best is None or min(len(left), len(right)) > min(map(len, best))
-        if better and left in known.raw and right in known.raw:
-            best = (left, right)
+    best = _most_even(
+        (left, right)
+        for at in cuts
+        for left, right in [(word[:at], word[at:])]
+        if min(len(left), len(right)) >= MIN_RECUT_PART
+        and (max(len(left), len(right)) >= MIN_RECUT_LONGER_PART or _legal_form_words(left, right))
+        and not (left.isdigit() or right.isdigit())
+        and left in known.raw
+        and right in known.raw
+    )
     if best is None and len(word) >= 2 * MIN_RECUT_LONGER_PART + 1:
         # the space typed as a letter: ENGINEERINGHLTD, LIABILITYPCO, STARDINTERNATIONAL
         letter_cuts = (
@@ -84,14 +83,21 @@ def _split_in_two(
             if around is None
             else range(around - 1, around + 1)
         )
-        for at in letter_cuts:  # LEFT + one letter + RIGHT
-            left, right = word[:at], word[at + 1 :]
-            if len(left) < MIN_RECUT_LONGER_PART or len(right) < MIN_RECUT_PART:
-                continue
-            if left in known.raw and right in known.raw:
-                better = best is None or min(len(left), len(right)) > min(map(len, best))
-                best = (left, right) if better else best
+        best = _most_even(
+            (left, right)
+            for at in letter_cuts  # LEFT + one letter + RIGHT
+            for left, right in [(word[:at], word[at + 1 :])]
+            if len(left) >= MIN_RECUT_LONGER_PART
+            and len(right) >= MIN_RECUT_PART
+            and left in known.raw
+            and right in known.raw
+        )
     return best
+
+
+def _most_even(cuts: Iterable[tuple[str, str]]) -> tuple[str, str] | None:
+    """The cut whose shorter part is longest (the first of equals), or None."""
+    return max(cuts, key=lambda cut: min(map(len, cut)), default=None)
 
 
 def recut_words(words: list[str], known: KnownWords) -> tuple[list[str], list[str]]:
@@ -152,13 +158,15 @@ def _unswapped(word: str, known: KnownWords) -> str | None:
     SLOID, OPRTON); None when none or several are."""
     if len(word) < MIN_UNSWAPPED_LEN or not word.isalpha():
         return None
-    found = {
-        swapped
-        for at in range(len(word) - 1)
-        if (swapped := word[:at] + word[at + 1] + word[at] + word[at + 2 :]) != word
-        and swapped in known.raw
-    }
+    found = {swapped for swapped in _swaps(word) if swapped in known.raw}
     return found.pop() if len(found) == 1 else None
+
+
+def _swaps(word: str) -> Iterator[str]:
+    """``word`` with each pair of neighbouring (different) letters swapped."""
+    for at in range(len(word) - 1):
+        if word[at] != word[at + 1]:
+            yield word[:at] + word[at + 1] + word[at] + word[at + 2 :]
 
 
 MIN_REINSERTED_LEN = 4
@@ -208,11 +216,7 @@ _DIGITS_LETTERS = re.compile(r"(\d+)([a-z]{3,})|([a-z]{3,})(\d+)")
 
 def _swapped_legal_form(word: str, vocab: NameVocabulary) -> str | None:
     """The legal form ``word`` is with two neighbouring letters swapped (LDT, LCL, JCS)."""
-    for at in range(len(word) - 1):
-        swapped = word[:at] + word[at + 1] + word[at] + word[at + 2 :]
-        if swapped != word and swapped in vocab.short_legal_forms:
-            return swapped
-    return None
+    return next((swapped for swapped in _swaps(word) if swapped in vocab.short_legal_forms), None)
 
 
 def repair_words(words: list[str], known: KnownWords) -> tuple[list[str], list[str]]:
