@@ -39,6 +39,8 @@ GENERIC_WEIGHT_FACTOR = 0.15
 """Generic words keep this share of their IDF weight."""
 MAX_CANDIDATE_DF = 400
 """A token on more list names than this is too common to open candidates."""
+_AFTER_EVERY_CHAR = "\U0010ffff"
+"""Appended to a prefix: sorts after every string that begins with it."""
 MAX_PREFIX_CANDIDATES = 50
 """A cut name beginning more list names than this is ambiguous; the first ones are scored."""
 MAX_FUZZY_ALTERNATIVES = 4
@@ -347,18 +349,13 @@ class NameIndex:
     def exact_candidates(self, queries: Sequence[NormalisedName]) -> tuple[np.ndarray, np.ndarray]:
         """(query row, key id) pairs with the same words: a name of generic words only (WORLD
         EQUIPMENT TRADING) opens no candidate through rare words, but is still a listed name."""
-        strings, ids = self.sorted_keys
         q_rows: list[int] = []
         k_ids: list[int] = []
         for qi, query in enumerate(queries):
-            if not query.key:
-                continue
-            start = bisect.bisect_left(strings, query.key)
-            end = start
-            while end < len(strings) and strings[end] == query.key:
-                end += 1
-            q_rows.extend([qi] * (end - start))
-            k_ids.extend(ids[start:end].tolist())
+            if query.key:
+                found = self._key_ids_between(query.key, query.key)
+                q_rows.extend([qi] * len(found))
+                k_ids.extend(found)
         return np.array(q_rows, dtype=np.int64), np.array(k_ids, dtype=np.int64)
 
     def prefix_candidates(
@@ -367,7 +364,6 @@ class NameIndex:
         """(query row, key id) pairs where the list name begins with the query's words, the
         last one possibly cut (``LLC ZHEMCHUZH`` -> ``ZHEMCHUZHINA ...``): candidates for names
         a vendor's field width cut short, whose lost words the token index cannot see."""
-        strings, ids = self.sorted_keys
         q_rows: list[int] = []
         k_ids: list[int] = []
         for qi in rows:
@@ -377,18 +373,22 @@ class NameIndex:
             cut_last = fold_token(tokens[-1], force=True)
             found: set[int] = set()
             for prefix in dict.fromkeys((" ".join(tokens), " ".join((*tokens[:-1], cut_last)))):
-                start = bisect.bisect_left(strings, prefix)
-                end = start
-                while (
-                    end < len(strings)
-                    and end - start < MAX_PREFIX_CANDIDATES
-                    and strings[end].startswith(prefix)
-                ):
-                    end += 1
-                found.update(ids[start:end].tolist())
+                found.update(
+                    self._key_ids_between(prefix, prefix + _AFTER_EVERY_CHAR, MAX_PREFIX_CANDIDATES)
+                )
             q_rows.extend([qi] * len(found))
             k_ids.extend(sorted(found))
         return np.array(q_rows, dtype=np.int64), np.array(k_ids, dtype=np.int64)
+
+    def _key_ids_between(self, low: str, high: str, limit: int | None = None) -> list[int]:
+        """Ids of the keys whose string sorts from ``low`` to ``high`` inclusive, the first
+        ``limit`` of them."""
+        strings, ids = self.sorted_keys
+        start = bisect.bisect_left(strings, low)
+        end = bisect.bisect_right(strings, high)
+        if limit is not None:
+            end = min(end, start + limit)
+        return ids[start:end].tolist()
 
     def candidates(
         self, blocking: sparse.csr_matrix, *, max_candidates: int
@@ -458,13 +458,14 @@ def slip_similarity(token: str, listed: str, similarity: float) -> float:
     """Spelling similarity of a typo'd word: one slip (a letter left out, doubled, swapped or
     mistyped) in a long word counts half an edit, as clerks make them in long names (VETRIKAL
     for VERTIKAL is closer than 7/8 of its letters say); otherwise the plain similarity."""
-    longest = max(len(token), len(listed))
-    if (
-        min(len(token), len(listed)) >= MIN_SLIP_WORD_LEN
-        and OSA.distance(token, listed, score_cutoff=1) <= 1
-    ):
-        return 1.0 - 0.5 / longest
+    if one_slip_apart(token, listed):
+        return 1.0 - 0.5 / max(len(token), len(listed))
     return similarity
+
+
+def one_slip_apart(a: str, b: str) -> bool:
+    """Two long words one edit apart (a letter left out, doubled, swapped or mistyped)."""
+    return min(len(a), len(b)) >= MIN_SLIP_WORD_LEN and OSA.distance(a, b, score_cutoff=1) <= 1
 
 
 def index_key(name: NormalisedName) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -487,4 +488,11 @@ def describe_weight(weight: float) -> str:
     return "rare" if weight >= 6 else "common" if weight < 2 else "ordinary"
 
 
-__all__ = ["FuzzyMap", "NameIndex", "TokenMapping", "describe_weight", "token_idf"]
+__all__ = [
+    "FuzzyMap",
+    "NameIndex",
+    "TokenMapping",
+    "describe_weight",
+    "one_slip_apart",
+    "token_idf",
+]

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
 from scipy import sparse
 
 from screening.names.commonness import word_zipf
@@ -27,11 +26,11 @@ from screening.names.cut import (
     truncated_scores,
 )
 from screening.names.index import (
-    MIN_SLIP_WORD_LEN,
     FuzzyMap,
     NameIndex,
     describe_weight,
     index_key,
+    one_slip_apart,
     token_idf,
 )
 from screening.names.normalise import (
@@ -209,7 +208,7 @@ def _one_slip(query: NormalisedName, key: NormalisedName) -> bool:
     if len(ours) != 1 or len(theirs) != 1:
         return False
     (a,), (b,) = ours, theirs
-    return min(len(a), len(b)) >= MIN_SLIP_WORD_LEN and OSA.distance(a, b, score_cutoff=1) <= 1
+    return one_slip_apart(a, b)
 
 
 def _one_distinctive_word(name: NormalisedName) -> bool:
@@ -404,18 +403,17 @@ def score_name_pairs(
     readings = read_queries([a or "" for a in names_a], index)
     queries = readings.names
     targets = normalise_names([b or "" for b in names_b], may_be_cut=False)
-    pair_rows = [
-        r
-        for r, q in enumerate(queries)
-        if index_key(targets[readings.origin[r]]) in key_of and q.tokens
+    target_keys = [key_of.get(index_key(t)) for t in targets]
+    pairs = [
+        (r, target_keys[origin])
+        for r, (q, origin) in enumerate(zip(queries, readings.origin.tolist(), strict=True))
+        if target_keys[origin] is not None and q.tokens
     ]
-    r_rows = np.array(pair_rows, dtype=np.int64)
-    k_ids = np.array(
-        [key_of[index_key(targets[readings.origin[r]])] for r in pair_rows], dtype=np.int64
-    )
+    r_rows = np.array([r for r, _ in pairs], dtype=np.int64)
+    k_ids = np.array([k for _, k in pairs], dtype=np.int64)
     mapping = index.map_tokens(queries, workers=workers)
     _, weighted, total = index.query_matrices(queries, mapping)
-    compared = set(pair_rows)
+    compared = set(r_rows.tolist())
     id_hits = {qi: hits for qi, hits in _identifier_hits(queries, index).items() if qi in compared}
     scored_r, scored_k, scores = _score_given_pairs(
         queries,
