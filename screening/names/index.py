@@ -28,7 +28,6 @@ from screening.names.normalise import (
     fold_token,
     load_vocabulary,
     normalise_names,
-    raw_words,
 )
 from screening.names.repair import KnownWords
 
@@ -174,8 +173,11 @@ class NameIndex:
             frozenset(c for row in rows.tolist() for c in (countries_col[row] or []))
             for rows in key_rows
         ]
+        as_written = set(names)  # the short forms add no word the lists write
         known_words = KnownWords(
-            raw=frozenset(w for name in names if name for w in raw_words(name))
+            raw=frozenset(
+                w for norm in normalised if norm.original in as_written for w in norm.words
+            )
             | _vocabulary_words(),
             folded=frozenset(vocab),
         )

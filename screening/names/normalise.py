@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import yaml
@@ -96,6 +97,9 @@ class NormalisedName:
     """the name ends in a whole legal form (... CO., LTD): it was not cut short"""
     written_length: int = 0
     """characters of the name as written, identifiers aside: a long name may have been cut"""
+    words: tuple[str, ...] = field(default=(), compare=False)
+    """the words the name was read from (identifiers aside, before any expansion): other
+    readings of the same name start from them rather than tokenise it again"""
     recut: tuple[str, ...] = field(default=())
     """words repaired into list words (``nationalnuclear -> national nuclear``, ``lbc -> llc``),
     for explanations"""
@@ -354,21 +358,23 @@ def normalise_name(
     name: str | None,
     *,
     may_be_cut: bool = True,
-    repaired: tuple[list[str], list[str]] | None = None,
+    words: Sequence[str] | None = None,
+    repairs: Sequence[str] = (),
     literal_end: bool = False,
 ) -> NormalisedName:
     """Normalise one party name; call it over *unique* names only (see normalise_names).
 
     ``may_be_cut``: the name comes from a field a data vendor may have cut short (trade data),
     so a legal form broken off at its end is set aside; list names are taken as written.
-    ``repaired``: the name's words with typing slips repaired, and what was repaired
-    (screening.names.repair); by default the words as written.
+    ``words``: the name's words when already known (another reading's, or repaired ones, with
+    ``repairs`` saying what was repaired: screening.names.repair); by default tokenised here.
     ``literal_end``: read a long name as cut, its last word a fragment kept as written (INST
     may be INSTRUMENTS cut, not INSTITUTE; PR, PRODUCTS cut, not a broken-off legal form)."""
     original = name or ""
     identifiers, text = split_identifiers(original)
     vocab = load_vocabulary()
-    words, recut = (list(repaired[0]), repaired[1]) if repaired else (_raw_tokens(text), [])
+    read_from = tuple(words) if words is not None else tuple(_raw_tokens(text))
+    words = list(read_from)
     fragment = words.pop() if literal_end and len(words) > 1 else None
     tokens = _expand(words, vocab.abbreviations, vocab.folded_abbreviations)
     cut = None
@@ -399,7 +405,8 @@ def normalise_name(
         removed=tuple(removed),
         ends_with_legal_form=ends_with_legal_form,
         written_length=len(text.strip()),
-        recut=tuple(recut),
+        words=read_from,
+        recut=tuple(repairs),
     )
 
 

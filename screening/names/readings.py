@@ -32,15 +32,15 @@ def read_queries(names: Sequence[str], index: NameIndex) -> Readings:
     plain = normalise_names(list(names))
     readings = list(plain)
     origin = list(range(len(plain)))
-    for i, name in enumerate(names):
+    for i, name in enumerate(plain):
         reading = repaired_reading(name, index.known_words)
-        if reading is not None and reading.tokens != plain[i].tokens:
+        if reading is not None and reading.tokens != name.tokens:
             readings.append(reading)
             origin.append(i)
-    for i, name in enumerate(names):
-        if plain[i].written_length >= TRUNCATION_MIN_LEN and not plain[i].ends_with_legal_form:
-            as_cut = normalise_name(name, literal_end=True)
-            if as_cut.tokens != plain[i].tokens and possibly_cut(as_cut):
+    for i, name in enumerate(plain):
+        if name.written_length >= TRUNCATION_MIN_LEN and not name.ends_with_legal_form:
+            as_cut = normalise_name(name.original, words=name.words, literal_end=True)
+            if as_cut.tokens != name.tokens and possibly_cut(as_cut):
                 readings.append(as_cut)
                 origin.append(i)
     return Readings(names=readings, origin=np.array(origin, dtype=np.int64))

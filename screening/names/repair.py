@@ -23,8 +23,6 @@ from screening.names.normalise import (
     fold_token,
     load_vocabulary,
     normalise_name,
-    raw_words,
-    split_identifiers,
 )
 
 
@@ -268,9 +266,8 @@ def repair_words(words: list[str], known: KnownWords) -> tuple[list[str], list[s
     return out, notes
 
 
-def repaired_reading(name: str | None, known_words: KnownWords) -> NormalisedName | None:
-    """The name normalised with its typing slips repaired (repair_words), or None when there
+def repaired_reading(name: NormalisedName, known_words: KnownWords) -> NormalisedName | None:
+    """``name`` read again with its typing slips repaired (repair_words), or None when there
     is nothing to repair: most names are spared a second normalisation."""
-    _, text = split_identifiers(name)
-    words, notes = repair_words(raw_words(text), known_words)
-    return normalise_name(name, repaired=(words, notes)) if notes else None
+    words, notes = repair_words(list(name.words), known_words)
+    return normalise_name(name.original, words=words, repairs=notes) if notes else None
