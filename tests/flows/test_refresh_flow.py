@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,37 +11,15 @@ from prefect.artifacts import Artifact
 
 from flows.refresh_lists import refresh_lists_flow
 from screening.lists.snapshots import load_active_lists, read_active, verify_snapshot
-from tests.conftest import shared_path
 from tests.lists.list_server import (
     HTML_ERROR_PAGE,
-    SDN_SET_FILES,
     ListServer,
     Route,
-    make_newer_sdn_set,
-    running_list_server,
     sdn_ent_nums,
     write_local_catalogue,
 )
 
 LISTS = ["us_ofac_sdn", "us_trade_csl", "un_sc"]
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ListServer]:
-    with running_list_server() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def sdn_v1() -> dict[str, Path]:
-    folder = shared_path("sanctions", "us_ofac", "sdn_set_2023-12-28")
-    return {name: folder / name for name in SDN_SET_FILES}
-
-
-@pytest.fixture(scope="module")
-def sdn_v2(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    shared_path("sanctions", "us_ofac", "partial_2026-06", "alt.csv")
-    return make_newer_sdn_set(shared_path("sanctions"), tmp_path_factory.mktemp("sdn_v2"))
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,8 @@
 Serves real list files on 127.0.0.1 (ephemeral port) and can misbehave the ways real servers
 do: cut the body short of its Content-Length, answer 500 a few times first, send an HTML page
 with status 200, or say nothing at all. Used by the refresh tests and the flow test, so no test
-reaches the internet.
+reaches the internet; the fixtures at the end (a server, two SDN publications) serve both, as a
+plugin registered in tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from screening.lists.sources import DEFAULT_CATALOGUE
@@ -176,3 +178,27 @@ def make_newer_sdn_set(sanctions_dir: Path, target: Path) -> dict[str, Path]:
     comments.write_bytes((ofac / "sdn_set_2023-12-28" / "sdn_comments.csv").read_bytes())
     files["sdn_comments.csv"] = comments
     return files
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ListServer]:
+    with running_list_server() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def sdn_v1() -> dict[str, Path]:
+    """The real 2023-12-28 SDN publication."""
+    from tests.conftest import shared_path
+
+    folder = shared_path("sanctions", "us_ofac", "sdn_set_2023-12-28")
+    return {name: folder / name for name in SDN_SET_FILES}
+
+
+@pytest.fixture(scope="module")
+def sdn_v2(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A newer SDN publication made from real files (make_newer_sdn_set)."""
+    from tests.conftest import shared_path
+
+    shared_path("sanctions", "us_ofac", "partial_2026-06", "alt.csv")
+    return make_newer_sdn_set(shared_path("sanctions"), tmp_path_factory.mktemp("sdn_v2"))

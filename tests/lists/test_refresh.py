@@ -13,7 +13,7 @@ import hashlib
 import json
 import random
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -42,36 +42,14 @@ from screening.lists.sources import (
 from tests.conftest import shared_path
 from tests.lists.list_server import (
     HTML_ERROR_PAGE,
-    SDN_SET_FILES,
     ListServer,
     Route,
-    make_newer_sdn_set,
-    running_list_server,
     sdn_ent_nums,
     write_local_catalogue,
 )
 
 FAST = DownloadPolicy(attempts=2, backoff_seconds=0.01, trust_env=False)
 V1_LAST_MODIFIED = "Thu, 28 Dec 2023 15:00:00 GMT"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ListServer]:
-    with running_list_server() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def sdn_v1() -> dict[str, Path]:
-    folder = shared_path("sanctions", "us_ofac", "sdn_set_2023-12-28")
-    return {name: folder / name for name in SDN_SET_FILES}
-
-
-@pytest.fixture(scope="module")
-def sdn_v2(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    sanctions = shared_path("sanctions")
-    shared_path("sanctions", "us_ofac", "partial_2026-06", "alt.csv")
-    return make_newer_sdn_set(sanctions, tmp_path_factory.mktemp("sdn_v2"))
 
 
 @pytest.fixture(scope="module")
