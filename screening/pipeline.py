@@ -197,19 +197,14 @@ def _party_keys(trades: pa.Table, role: str) -> pa.Table:
     )
 
 
-def match_parties(trades: pa.Table, index: NameIndex, config: ScreeningConfig) -> pa.Table:
-    """Add ``<role>_match_*`` columns: the best list hit of the exporter and the importer.
+def distinct_parties(trades: pa.Table) -> pa.Table:
+    """The distinct (name, country) pairs of the exporters and importers: what gets matched."""
+    keys = [_party_keys(trades, role) for role in PARTY_ROLES]
+    return pa.concat_tables(keys).group_by(["name", "country"]).aggregate([])
 
-    Distinct (name, country) pairs are matched once; the best hit and the number of hits are
-    joined back onto every record."""
-    keys = {role: _party_keys(trades, role) for role in PARTY_ROLES}
-    distinct = pa.concat_tables(keys.values()).group_by(["name", "country"]).aggregate([])
-    hits = best_party_matches(
-        distinct["name"].to_pylist(),
-        [c or None for c in distinct["country"].to_pylist()],
-        index,
-        config,
-    )
+
+def party_match_summary(hits: pa.Table) -> pa.Table:
+    """Best hit and number of hits per matched (query, query_country); country "" for none."""
     hits = hits.set_column(
         hits.schema.get_field_index("query_country"),
         "query_country",
@@ -217,10 +212,28 @@ def match_parties(trades: pa.Table, index: NameIndex, config: ScreeningConfig) -
     )
     counts = hits.group_by(["query", "query_country"]).aggregate([("rank", "count")])
     best = hits.filter(pc.equal(hits["rank"], 1)).select(["query", "query_country", *MATCH_COLUMNS])
-    summary = best.join(counts, keys=["query", "query_country"])
+    return best.join(counts, keys=["query", "query_country"])
+
+
+def match_distinct_parties(
+    parties: pa.Table, index: NameIndex, config: ScreeningConfig
+) -> pa.Table:
+    """Match distinct (name, country) pairs (``distinct_parties``) once: party_match_summary."""
+    hits = best_party_matches(
+        parties["name"].to_pylist(),
+        [c or None for c in parties["country"].to_pylist()],
+        index,
+        config,
+    )
+    return party_match_summary(hits)
+
+
+def join_party_matches(trades: pa.Table, summary: pa.Table) -> pa.Table:
+    """Add ``<role>_match_*`` columns: each record's exporter/importer looked up in ``summary``."""
     out = trades
     for role in PARTY_ROLES:
-        rows = keys[role].append_column("row", pa.array(range(trades.num_rows), pa.int64()))
+        keys = _party_keys(trades, role)
+        rows = keys.append_column("row", pa.array(range(trades.num_rows), pa.int64()))
         joined = rows.join(
             summary,
             keys=["name", "country"],
@@ -233,6 +246,15 @@ def match_parties(trades: pa.Table, index: NameIndex, config: ScreeningConfig) -
             f"{role}_match_count", pc.fill_null(joined["rank_count"], 0).cast(pa.int32())
         )
     return out
+
+
+def match_parties(trades: pa.Table, index: NameIndex, config: ScreeningConfig) -> pa.Table:
+    """Add ``<role>_match_*`` columns: the best list hit of the exporter and the importer.
+
+    Distinct (name, country) pairs are matched once; the best hit and the number of hits are
+    joined back onto every record."""
+    summary = match_distinct_parties(distinct_parties(trades), index, config)
+    return join_party_matches(trades, summary)
 
 
 def describe_goods(trades: pa.Table) -> pa.Table:
