@@ -26,10 +26,9 @@ __all__ = ["expand_trade_paths", "publish_summary", "screen_trade"]
 def load_reference(run: ScreeningRun) -> None:
     reference = run.load_reference()
     get_run_logger().info(
-        "Loaded %d list names from %s; %d distinct names indexed",
+        "Loaded %d list names from %s",
         reference.lists.num_rows,
         ", ".join(f"{k} ({v})" for k, v in reference.list_versions.items()),
-        len(reference.index.keys),
     )
 
 

@@ -63,6 +63,7 @@ from screening.parallel import (
 from screening.paths import SAMPLE_TRADES
 from screening.pipeline import (
     ReferenceData,
+    cached_name_index,
     classify_destinations,
     classify_goods,
     describe_goods,
@@ -71,6 +72,7 @@ from screening.pipeline import (
     join_party_matches,
     load_reference_data,
     match_distinct_parties,
+    name_index_cache_file,
 )
 from screening.risk.red_flags import (
     SurgeTotals,
@@ -548,10 +550,9 @@ class ScreeningRun:
         worker_config = single_threaded(self.config) if remote else self.config
         self.context = RunContext(worker_config, key)
         logger.info(
-            "Loaded %d list names (%s); %d distinct names indexed; screening %s",
+            "Loaded %d list names (%s); screening %s",
             self.reference.lists.num_rows,
             ", ".join(f"{k} {v}" for k, v in self.reference.list_versions.items()),
-            len(self.reference.index.keys),
             self.executor.description,
         )
         return self.reference
@@ -643,6 +644,10 @@ class ScreeningRun:
         )
         for summary in self.prescreened:
             summary.parties = parties.slice(0, 0)  # free the per-batch copies
+        if isinstance(self.executor, DaskExecutor) and parties.num_rows:
+            assert self.reference is not None
+            if not name_index_cache_file(self.reference.lists).is_file():
+                cached_name_index(self.reference.lists)  # built once here, read by each worker
         count = max(1, 4 * self.executor.workers) if self.executor.workers > 1 else 1
         step = -(-parties.num_rows // count) if parties.num_rows else 1
         partitions = [parties.slice(i, step) for i in range(0, max(parties.num_rows, 1), step)]
