@@ -182,11 +182,17 @@ def group_cases(flagged: pa.Table) -> pa.Table:
 
 
 def round_numbers(table: pa.Table) -> pa.Table:
-    """Money and quantities to cents, match scores to one decimal: what a reader compares."""
+    """Money and quantities to cents, match scores to one decimal: what a reader compares.
+
+    Rounded values become decimals, so files show ``56.03`` rather than the nearest binary
+    float ``56.030000000000001``; NaN and infinities become empty cells."""
     for index, field in enumerate(table.schema):
         if pa.types.is_floating(field.type):
             decimals = SCORE_DECIMALS if field.name.endswith("_score") else MONEY_DECIMALS
-            table = table.set_column(index, field, pc.round(table[field.name], decimals))
+            values = table[field.name]
+            finite = pc.if_else(pc.is_finite(values), values, pa.scalar(None, field.type))
+            rounded = pc.round(finite, decimals).cast(pa.decimal128(38, decimals), safe=False)
+            table = table.set_column(index, pa.field(field.name, rounded.type), rounded)
     return table
 
 
@@ -237,12 +243,12 @@ def listed_entities(review: pa.Table) -> pa.Table:
                     "source_id": row[ident],
                     "matched_names": row.get(f"{role}_match_name"),
                     "link": row.get(f"{role}_match_link"),
-                    "best_score": row.get(f"{role}_match_score"),
+                    "best_score": _as_float(row.get(f"{role}_match_score")),
                     "role": role,
                     "party_as_written": row.get(role),
                     "risk_level": row.get("risk_level"),
                     "record_count": row.get("record_count") or 1,
-                    "value": row.get("value"),
+                    "value": _as_float(row.get("value")),
                     "hs6": row.get("hs6"),
                     "route": row.get("route"),
                     "date": row.get("date"),
@@ -275,6 +281,10 @@ def listed_entities(review: pa.Table) -> pa.Table:
     ).reset_index()
     out = out.sort_values(["records", "cases"], ascending=False, kind="stable")
     return pa.Table.from_pandas(out[columns], preserve_index=False)
+
+
+def _as_float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
 
 
 def _split_distinct(values: pd.Series) -> str | None:
