@@ -90,20 +90,10 @@ def publish_summary(result: RunResult) -> None:
             table=result.files_rejected,
             description="Input files that could not be screened (the others were)",
         )
-    import pandas as pd
-
-    top = pd.read_csv(
-        result.out_dir / "flagged.csv",
-        encoding="utf-8-sig",
-        dtype=str,
-        nrows=20,
-        usecols=lambda c: c in {"risk_level", "record_id", "risk_reasons"},
-        keep_default_na=False,
-    )
     lines = ["| risk | record | reasons |", "|---|---|---|"]
     lines += [
-        f"| {r.risk_level} | {r.record_id} | {r.risk_reasons.replace('|', '/')} |"
-        for r in top.itertuples()
+        f"| {r['risk_level']} | {r['record_id']} | {(r['risk_reasons'] or '').replace('|', '/')} |"
+        for r in result.top_flags
     ]
     rejected = [f"- `{f['path']}`: {f['reason']}" for f in result.files_rejected]
     create_markdown_artifact(
@@ -127,10 +117,14 @@ def screen_trade(
     batch_rows: int = 250_000,
     dask_address: str | None = None,
     dask_workers: int | None = None,
+    db: str | None = None,
+    only_new: bool = False,
 ) -> dict[str, Any]:
     """Screen trade files (or folders of them; none = the bundled sample) into ``out_dir``.
 
-    Returns the output folder, its files, the counts and the rejected files.
+    ``db`` is the review store (default: DUALUSE_DB, else SQLite in the data dir): its
+    decisions are carried into the run; ``only_new`` skips the records it has seen. Returns
+    the output folder, its files, the counts, the review summary and the rejected files.
     """
     config = ScreeningConfig.from_file(config_file) if config_file else ScreeningConfig()
     target = Path(out_dir)
@@ -146,6 +140,8 @@ def screen_trade(
         batch_rows=batch_rows,
         dask_address=dask_address,
         dask_workers=dask_workers,
+        db=db,
+        only_new=only_new,
     ) as run:
         load_reference(run)
         read_and_prescreen(run)
@@ -158,5 +154,6 @@ def screen_trade(
         "out_dir": str(result.out_dir),
         "outputs": {k: str(v) for k, v in result.outputs.items()},
         "counts": result.counts,
+        "review": result.manifest["review"],
         "files_rejected": result.files_rejected,
     }

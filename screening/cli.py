@@ -86,6 +86,10 @@ def cli(ctx: click.Context, debug: bool) -> None:
     help="Run the batch work on a local Dask cluster of N worker processes.",
 )
 @click.option(
+    "--db", "db_url", metavar="URL", help="Review store (default: $DUALUSE_DB, else SQLite)."
+)
+@click.option("--only-new", is_flag=True, help="Skip records an earlier run has screened.")
+@click.option(
     "--batch-rows",
     type=click.IntRange(min=1),
     default=250_000,
@@ -102,6 +106,8 @@ def run(
     trade_flow: str | None,
     dask_address: str | None,
     dask_workers: int | None,
+    db_url: str | None,
+    only_new: bool,
     batch_rows: int,
 ) -> None:
     """Screen TRADE_FILES (CSV, XLSX, Parquet, or folders; none = the bundled sample) and write
@@ -127,6 +133,8 @@ def run(
         batch_rows=batch_rows,
         dask_address=dask_address,
         dask_workers=dask_workers,
+        db=db_url,
+        only_new=only_new,
     ) as screening_run:
         screening_run.load_reference()
         screening_run.read_and_prescreen()
@@ -135,6 +143,12 @@ def run(
         screening_run.score_and_write()
         result = screening_run.finish()
     click.echo(result.summary())
+    review = result.manifest.get("review") or {}
+    if review.get("rows_skipped_seen") or review.get("suppressed_by_decision"):
+        click.echo(
+            f"skipped {review.get('rows_skipped_seen', 0)} records seen before; "
+            f"{review.get('suppressed_by_decision', 0)} records had a cleared match taken off"
+        )
     click.echo(f"outputs in {result.out_dir}")
     if result.exit_code:
         click.echo(
@@ -315,9 +329,11 @@ def serve(folder: str, out_dir: str, cron: str, timezone: str, config_file: str 
 def _register_commands() -> None:
     from screening.cli_hs import hs_command
     from screening.cli_lists import register as register_list_commands
+    from screening.cli_review import register as register_review_commands
 
     cli.add_command(hs_command)
     register_list_commands(lists)
+    register_review_commands(cli)
 
 
 _register_commands()

@@ -26,7 +26,6 @@ rejected files" (CLI exit status 3). When no file can be read, the run fails wit
 from __future__ import annotations
 
 import hashlib
-import itertools
 import logging
 import platform
 import time
@@ -47,10 +46,9 @@ import pyarrow.parquet as pq
 from screening.config import ScreeningConfig
 from screening.errors import ScreeningError
 from screening.geo.chains import ROUTE_CHAIN_COLUMNS, find_route_chains, party_keys
-from screening.io import TradeLoadResult, iter_trade_files, load_trade_file
-from screening.io.writers import escape_formulas_in_table, write_csv_atomic, write_json_atomic
-from screening.lists.bundled import sha256_of
-from screening.outputs import count_by, flagged_for_review
+from screening.io import TradeFileInfo, iter_trade_files, open_trade_file
+from screening.io.writers import escape_formulas_in_table, write_json_atomic
+from screening.outputs import count_by
 from screening.parallel import (
     DaskExecutor,
     Executor,
@@ -69,11 +67,16 @@ from screening.pipeline import (
     describe_goods,
     distinct_parties,
     flag_forwarders,
+    flagged_records,
     join_party_matches,
     load_reference_data,
     match_distinct_parties,
     name_index_cache_file,
 )
+from screening.report import write_review_files
+from screening.review.carry import DecisionCounts, apply_decisions, unflagged_by_decision
+from screening.review.run import RunReview
+from screening.review.store import open_store
 from screening.risk.red_flags import (
     SurgeTotals,
     apply_surge_verdicts,
@@ -83,7 +86,12 @@ from screening.risk.red_flags import (
 )
 from screening.risk.score import score_risk
 from screening.run_folder import RunFolder, check_output_folder
-from screening.schema import EXTRA_COLUMN_PREFIX, REJECT_SCHEMA, TRADE_SCHEMA
+from screening.schema import (
+    EXTRA_COLUMN_PREFIX,
+    REJECT_SCHEMA,
+    TRADE_SCHEMA,
+    check_stage_output,
+)
 
 logger = logging.getLogger("screening.run")
 
@@ -124,38 +132,27 @@ class ReadOptions:
 
 @dataclass
 class FileReport:
-    """What happened to one input file."""
+    """What happened to one input file: how it was read, or why it was rejected."""
 
     path: Path
-    layout: str | None = None
-    rows_in: int = 0
-    rows_rejected: int = 0
-    notes: list[str] = field(default_factory=list)
+    info: TradeFileInfo | None = None
     rejected_reason: str | None = None
+    rejects: list[pa.Table] = field(default_factory=list)
+    """Its rejected rows, held until the file is read to its end (then written)."""
 
+    @property
+    def rows_in(self) -> int:
+        return self.info.rows_in if self.info and not self.rejected_reason else 0
 
-def read_file_batches(
-    path: Path, options: ReadOptions, batch_rows: int, report: FileReport
-) -> Iterator[tuple[pa.Table, pa.Table]]:
-    """(records, rejected rows) in batches of at most ``batch_rows`` records.
+    @property
+    def rows_rejected(self) -> int:
+        return self.info.rejected if self.info and not self.rejected_reason else 0
 
-    The whole file goes through the loader, then is cut: the loader does not read in batches
-    yet. Only this function changes when it does; everything after it sees batches.
-    """
-    loaded: TradeLoadResult = load_trade_file(
-        path,
-        mapping=options.mapping,
-        reporter_country=options.reporter_country,
-        flow=options.trade_flow,
-    )
-    report.layout = loaded.layout
-    report.rows_in = loaded.rows_in
-    report.rows_rejected = loaded.rejects.num_rows
-    report.notes = list(loaded.notes)
-    table = loaded.table
-    yield table.slice(0, batch_rows), loaded.rejects
-    for start in range(batch_rows, table.num_rows, batch_rows):
-        yield table.slice(start, batch_rows), REJECT_SCHEMA.empty_table()
+    def to_manifest(self) -> dict[str, Any]:
+        entry: dict[str, Any] = self.info.to_manifest() if self.info else {"path": str(self.path)}
+        if self.rejected_reason:
+            entry["file_rejected"] = self.rejected_reason
+        return entry
 
 
 FILE_ERRORS: tuple[type[BaseException], ...] = (
@@ -214,6 +211,7 @@ class BatchTask:
     records: pa.Table
     first_row: int
     part_path: Path
+    file_number: int
 
 
 @dataclass
@@ -222,6 +220,7 @@ class PrescreenSummary:
 
     part_path: Path
     first_row: int
+    file_number: int
     rows: int
     schema: pa.Schema
     parties: pa.Table
@@ -280,7 +279,15 @@ def prescreen_batch(task: BatchTask, context: RunContext) -> PrescreenSummary:
     pq.write_table(table, task.part_path)
     seconds["spill"] = time.perf_counter() - start
     return PrescreenSummary(
-        task.part_path, task.first_row, table.num_rows, table.schema, parties, legs, surge, seconds
+        task.part_path,
+        task.first_row,
+        task.file_number,
+        table.num_rows,
+        table.schema,
+        parties,
+        legs,
+        surge,
+        seconds,
     )
 
 
@@ -300,6 +307,8 @@ class Links:
     surges: dict[str, tuple[str, str]]
     schema: pa.Schema
     """The unified schema of the pre-screened parts (src_ columns of every file)."""
+    decisions: dict[Any, Any] = field(default_factory=dict)
+    """The review store's current decisions, carried into the matches before scoring."""
 
 
 @dataclass(frozen=True)
@@ -317,6 +326,8 @@ class FinishedPart:
     flagged: pa.Table
     counts: dict[str, Counter[str]]
     seconds: dict[str, float]
+    decisions: DecisionCounts
+    unflagged_by_decision: int
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -370,7 +381,13 @@ def finish_part(task: FinishTask, context: RunContext, links: Links) -> Finished
     table = _conform(pq.read_table(task.part_path), links.schema)
     seconds["spill"] = time.perf_counter() - start
     table = _timed(seconds, "match_parties", join_party_matches, table, links.matches)
+    check_stage_output("match_parties", table)
+    decided = DecisionCounts()
+    if links.decisions:
+        lists = reference_for(config, context.reference_key).lists
+        table, decided = apply_decisions(table, links.decisions, lists)
     table = _timed(seconds, "link_records", _link_columns, table, task.first_row, links, config)
+    check_stage_output("link_records", table)
     table = _timed(seconds, "score_risk", score_risk, table, config.risk_weights)
     task.part_path.unlink(missing_ok=True)
     flagged = table.filter(pc.not_equal(table["risk_level"], "none"))
@@ -381,8 +398,16 @@ def finish_part(task: FinishTask, context: RunContext, links: Links) -> Finished
         start = time.perf_counter()
         pq.write_table(table, task.out_path)
         seconds["write_outputs"] = time.perf_counter() - start
-        return FinishedPart(None, task.out_path, flagged, counts, seconds)
-    return FinishedPart(table, None, flagged, counts, seconds)
+        table = None
+    return FinishedPart(
+        table,
+        task.out_path,
+        flagged,
+        counts,
+        seconds,
+        decided,
+        unflagged_by_decision(flagged if table is None else table),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -397,6 +422,8 @@ class RunResult:
     outputs: dict[str, Path]
     manifest: dict[str, Any]
     files_rejected: list[dict[str, str]]
+    top_flags: list[dict[str, Any]] = field(default_factory=list)
+    """The first flagged records in review order (risk, record, parties, reasons)."""
 
     @property
     def counts(self) -> dict[str, Any]:
@@ -479,6 +506,8 @@ class ScreeningRun:
         batch_rows: int = DEFAULT_BATCH_ROWS,
         dask_address: str | None = None,
         dask_workers: int | None = None,
+        db: str | None = None,
+        only_new: bool = False,
     ) -> None:
         if batch_rows < 1:
             raise ValueError(f"batch_rows must be positive, got {batch_rows}")
@@ -491,6 +520,10 @@ class ScreeningRun:
         self.options = ReadOptions(mapping, reporter_country, trade_flow)
         self.batch_rows = batch_rows
         self._dask = (dask_address, dask_workers)
+        self._review_options = (db, only_new)
+        self.review: RunReview | None = None
+        self._decided = DecisionCounts()
+        self._unflagged_by_decision = 0
         self.executor: Executor | None = None
         self.reference: ReferenceData | None = None
         self.context: RunContext | None = None
@@ -520,6 +553,8 @@ class ScreeningRun:
         try:
             if self._rejects is not None:
                 self._rejects.close()
+            if self.review is not None:
+                self.review.close()
             if self.executor is not None:
                 self.executor.close()
         finally:
@@ -549,6 +584,8 @@ class ScreeningRun:
         remote = isinstance(self.executor, DaskExecutor)
         worker_config = single_threaded(self.config) if remote else self.config
         self.context = RunContext(worker_config, key)
+        db, only_new = self._review_options
+        self.review = RunReview(open_store(db), {}, only_new=only_new)
         logger.info(
             "Loaded %d list names (%s); screening %s",
             self.reference.lists.num_rows,
@@ -558,46 +595,57 @@ class ScreeningRun:
         return self.reference
 
     def _batches(self) -> Iterator[BatchTask]:
-        assert self._rejects is not None
+        """Record batches of every file in turn. A file that cannot be opened, or fails part
+        way, is rejected as a whole (its batches already sent are dropped after pass one);
+        with one input file, its error is the run's error."""
+        assert self._rejects is not None and self.review is not None
         first_row = 0
         for number, path in enumerate(self.paths):
             report = FileReport(path)
             self.files.append(report)
             start = time.perf_counter()
             try:
-                batches = read_file_batches(path, self.options, self.batch_rows, report)
-                first, rejects = next(batches)
+                trade_file = open_trade_file(
+                    path,
+                    mapping=self.options.mapping,
+                    reporter_country=self.options.reporter_country,
+                    flow=self.options.trade_flow,
+                )
+                report.info = trade_file.info
+                for key in (str(path), path.name):
+                    self.review.hashes.setdefault(key, trade_file.info.sha256)
+                for part, batch in enumerate(trade_file.batches(self.batch_rows)):
+                    report.rejects.append(batch.rejects)
+                    records = self.review.select(batch.records)
+                    self._add_seconds({"load_trades": time.perf_counter() - start})
+                    part_path = self._work_dir / f"in-{number:05d}-{part:05d}.parquet"
+                    yield BatchTask(records, first_row, part_path, number)
+                    first_row += records.num_rows
+                    start = time.perf_counter()
             except FILE_ERRORS as exc:
                 if len(self.paths) == 1:
                     raise
                 self._reject_file(report, exc)
                 continue
-            finally:
-                self.timings["load_trades"] = (
-                    self.timings.get("load_trades", 0.0) + time.perf_counter() - start
-                )
-            self._rejects.write(rejects)
+            self._add_seconds({"load_trades": time.perf_counter() - start})
+            for rejects in report.rejects:
+                self._rejects.write(rejects)
+            report.rejects.clear()
+            assert report.info is not None
             logger.info(
                 "%s: %d rows, %d rejected, layout %s",
                 path.name,
-                report.rows_in,
-                report.rows_rejected,
-                report.layout,
+                report.info.rows_in,
+                report.info.rejected,
+                report.info.layout,
             )
-            for note in report.notes:
+            for note in report.info.notes:
                 logger.info("%s: %s", path.name, note)
-            part = 0
-            for records in itertools.chain([first], batches):
-                if records.num_rows == 0 and part > 0:
-                    continue
-                part_path = self._work_dir / f"in-{number:05d}-{part:05d}.parquet"
-                yield BatchTask(records, first_row, part_path)
-                first_row += records.num_rows
-                part += 1
 
     def _reject_file(self, report: FileReport, exc: BaseException) -> None:
         assert self._rejects is not None
         report.rejected_reason = describe_file_error(exc)
+        report.rejects.clear()
         logger.warning("file rejected: %s: %s", report.path, report.rejected_reason)
         self._rejects.write(
             pa.Table.from_pylist(
@@ -622,6 +670,11 @@ class ScreeningRun:
         for summary in self.executor.map(prescreen_batch, self._batches(), context=self.context):
             self.prescreened.append(summary)
             self._add_seconds(summary.seconds)
+        rejected = {n for n, f in enumerate(self.files) if f.rejected_reason}
+        for summary in self.prescreened:
+            if summary.file_number in rejected:
+                summary.part_path.unlink(missing_ok=True)
+        self.prescreened = [s for s in self.prescreened if s.file_number not in rejected]
         if all(f.rejected_reason for f in self.files):
             reasons = "; ".join(f"{f.path}: {f.rejected_reason}" for f in self.files)
             raise ScreeningError(f"no input file could be screened: {reasons}")
@@ -680,12 +733,15 @@ class ScreeningRun:
             .filter(pc.is_valid(chains["route_chain_role"]))
         )
         totals = combine_surge_totals([s.surge for s in self.prescreened])
-        verdicts = surge_verdicts(totals, cutoff=config.import_history_cutoff)
+        verdicts = surge_verdicts(
+            totals, cutoff=config.import_history_cutoff, **config.import_surge.model_dump()
+        )
         self.links = Links(
             matches=self._matches,
             chains=chains.sort_by(_ROW),
             surges=verdicts,
             schema=_unified_schema([s.schema for s in self.prescreened]),
+            decisions=dict(self.review.decisions) if self.review else {},
         )
         for summary in self.prescreened:
             summary.chain_legs = legs.slice(0, 0)
@@ -723,6 +779,8 @@ class ScreeningRun:
                     part.out_path.unlink(missing_ok=True)
                 self._rows_screened += table.num_rows
                 self._flagged.append(part.flagged)
+                self._decided = self._decided + part.decisions
+                self._unflagged_by_decision += part.unflagged_by_decision
                 for column, counter in part.counts.items():
                     self._counts.setdefault(column, Counter()).update(counter)
                 self.timings["write_outputs"] = (
@@ -736,90 +794,112 @@ class ScreeningRun:
         self.timings["pass_score_write"] = time.perf_counter() - start
 
     def finish(self) -> RunResult:
-        """flagged.csv and manifest.json, then the whole set swapped into the output folder."""
+        """The review files and the manifest, then the whole set swapped into the output
+        folder; then the review store records the run (only once its outputs are in place)."""
         assert self._rejects is not None and self.reference is not None
+        assert self.review is not None
         start = time.perf_counter()
         staging = self.folder.staging
         self._rejects.close()
+        screened_path = staging / "screened.parquet"
         flagged = (
-            pa.concat_tables(self._flagged, promote_options="permissive") if self._flagged else None
+            pa.concat_tables(self._flagged)
+            if self._flagged
+            else pq.read_schema(screened_path).empty_table()
         )
-        if flagged is None:
-            flagged = pq.read_schema(staging / "screened.parquet").empty_table()
-        flagged_table = flagged_for_review(flagged)
-        write_csv_atomic(flagged_table, staging / "flagged.csv")
+        flagged = flagged_records(flagged)
         work = staging / ".parts"
         if work.exists():
             for leftover in work.iterdir():
                 leftover.unlink()
             work.rmdir()
+        manifest = self._manifest(flagged.num_rows)
+        outputs = {
+            **write_review_files(staging, flagged=flagged, manifest=manifest),
+            "screened": screened_path,
+            "rejected": self._rejects.path,
+        }
+        outputs = {name: self.folder.target / path.name for name, path in outputs.items()}
         self.timings["write_outputs"] = (
             self.timings.get("write_outputs", 0.0) + time.perf_counter() - start
         )
         self.timings["total"] = time.perf_counter() - self._started
-        manifest = self._manifest(flagged_table.num_rows)
-        outputs = {
-            "flagged": self.folder.target / "flagged.csv",
-            "screened": self.folder.target / "screened.parquet",
-            "rejected": self.folder.target / "rejected.csv",
-            "manifest": self.folder.target / "manifest.json",
-        }
+        manifest["timings_seconds"] = {k: round(v, 3) for k, v in self.timings.items()}
         manifest["outputs"] = {
             name: {"path": str(path), "sha256": _sha256(staging / path.name)}
             for name, path in outputs.items()
-            if name != "manifest"
         }
+        outputs["manifest"] = self.folder.target / "manifest.json"
         write_json_atomic(manifest, staging / "manifest.json")
         target = self.folder.commit()
+        logger.info("Outputs in %s", target)
+        manifest["review"].update(self._record_review(outputs["screened"]))
         files_rejected = [
             {"path": str(f.path), "reason": f.rejected_reason}
             for f in self.files
             if f.rejected_reason
         ]
-        logger.info("Outputs in %s", target)
-        return RunResult(target, outputs, manifest, files_rejected)
+        top = flagged.slice(0, 20).select(
+            ["risk_level", "risk_points", "record_id", "exporter", "importer", "risk_reasons"]
+        )
+        return RunResult(target, outputs, manifest, files_rejected, top.to_pylist())
+
+    def _record_review(self, screened_path: Path) -> dict[str, int]:
+        """Mark the run's records seen and its parties screened, part by part."""
+        assert self.review is not None and self.reference is not None
+        totals: Counter[str] = Counter()
+        columns = [
+            "record_id",
+            "source_file",
+            "source_row",
+            "exporter",
+            "importer",
+            "origin_iso2",
+            "destination_iso2",
+        ]
+        parquet = pq.ParquetFile(screened_path)
+        for batch in parquet.iter_batches(batch_size=self.batch_rows, columns=columns):
+            totals.update(
+                self.review.record(pa.Table.from_batches([batch]), self.reference.list_versions)
+            )
+        return dict(totals)
 
     def _manifest(self, rows_flagged: int) -> dict[str, Any]:
-        assert self.reference is not None and self._rejects is not None
-        rows_in = sum(f.rows_in for f in self.files)
-        rows_rejected = sum(f.rows_rejected for f in self.files)
+        assert self.reference is not None and self.review is not None
+        review = self.review
+        review.counts = self._decided
+        review_summary = review.summary()
+        review_summary["unflagged_by_decision"] = self._unflagged_by_decision
         return {
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "inputs": [
-                {
-                    "path": str(f.path),
-                    "sha256": sha256_of(f.path),
-                    "layout": f.layout,
-                    "rows_in": f.rows_in,
-                    "rows_rejected": f.rows_rejected,
-                    **({"rejected": f.rejected_reason} if f.rejected_reason else {}),
-                }
-                for f in self.files
-            ],
+            "inputs": [f.to_manifest() for f in self.files],
             "files_rejected": [
                 {"path": str(f.path), "reason": f.rejected_reason}
                 for f in self.files
                 if f.rejected_reason
             ],
             "lists": dict(self.reference.list_versions),
-            "config": self.config.to_dict(),
+            "config": self.config.to_manifest(),
             "counts": {
-                "rows_in": rows_in,
+                "rows_in": sum(f.rows_in for f in self.files),
                 "rows_screened": self._rows_screened,
-                "rows_rejected": rows_rejected,
+                "rows_rejected": sum(f.rows_rejected for f in self.files),
+                "rows_skipped_seen": review.rows_skipped,
                 "rows_flagged": rows_flagged,
+                "suppressed_by_decision": self._decided.records_suppressed,
                 "files_rejected": sum(1 for f in self.files if f.rejected_reason),
                 "by_risk_level": dict(self._counts.get("risk_level", Counter())),
                 "by_route": dict(self._counts.get("route", Counter())),
                 "by_chpl_tier": dict(self._counts.get("chpl_tier", Counter())),
             },
+            "review": review_summary,
             "execution": {
                 "executor": self.executor.description if self.executor else None,
                 "batch_rows": self.batch_rows,
                 "batches": len(self.prescreened),
             },
             "notes": [*self.folder.notes],
-            "timings_seconds": {k: round(v, 3) for k, v in self.timings.items()},
+            "timings_seconds": {},
             "environment": {"python": platform.python_version(), "pyarrow": pa.__version__},
         }
 
@@ -835,6 +915,8 @@ def screen_files(
     batch_rows: int = DEFAULT_BATCH_ROWS,
     dask_address: str | None = None,
     dask_workers: int | None = None,
+    db: str | None = None,
+    only_new: bool = False,
 ) -> RunResult:
     """Screen trade files (or folders of them; none = the bundled sample) into ``out_dir``.
 
@@ -842,6 +924,8 @@ def screen_files(
     ``dask_address`` runs the batch work on an existing Dask cluster (its workers must see the
     input files and the output folder's parent), ``dask_workers`` on a LocalCluster of that
     many processes; by default everything runs in this process. The results are the same.
+    ``db`` is the review store (default: $DUALUSE_DB, else SQLite in the data folder): its
+    decisions are carried into the run; ``only_new`` skips records an earlier run screened.
     """
     with ScreeningRun(
         paths,
@@ -853,6 +937,8 @@ def screen_files(
         batch_rows=batch_rows,
         dask_address=dask_address,
         dask_workers=dask_workers,
+        db=db,
+        only_new=only_new,
     ) as run:
         run.load_reference()
         run.read_and_prescreen()
