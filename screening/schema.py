@@ -93,9 +93,13 @@ TRADE_SCHEMA = pa.schema(
         pa.field("quantity", pa.float64()),
         pa.field("source_file", pa.string(), nullable=False),
         pa.field("source_row", pa.int64(), nullable=False),
+        pa.field("date_issue", pa.string()),
+        pa.field("value_issue", pa.string()),
     ]
 )
-"""The leading columns of every loaded trade table; ``src_*`` columns follow."""
+"""The leading columns of every loaded trade table; ``src_*`` columns follow. ``date_issue`` and
+``value_issue`` say why a date, value or quantity cell could not be read (null when it could):
+the record is screened all the same."""
 
 EXTRA_COLUMN_PREFIX = "src_"
 
