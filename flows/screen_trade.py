@@ -188,7 +188,7 @@ def screen_trade(
         rejects=loaded.rejects,
         rows_in=loaded.rows_in,
         list_versions=reference.list_versions,
-        config=config.to_dict(),
+        config=config.to_manifest(),
         timings={
             "load_reference": t1 - t0,
             "load_trades": t2 - t1,

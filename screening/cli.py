@@ -85,6 +85,10 @@ def run(
     """Screen TRADE_FILES (CSV, XLSX, Parquet, or folders; none = the bundled sample) and write
     flagged.csv, screened.parquet, rejected.csv and manifest.json into --out."""
     _prefect_quiet_defaults()
+    if config_file:  # a bad config is refused in a second, before any list or flow starts
+        from screening.config import ScreeningConfig
+
+        ScreeningConfig.from_file(config_file)
     from flows.screen_trade import screen_trade
     from screening.io import read_mapping_file
 
