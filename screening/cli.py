@@ -209,20 +209,16 @@ def match_names_cmd(
     top: int,
 ) -> None:
     """Match the names in FILE's COLUMN against the lists: one row per (name, hit)."""
-    import pandas as pd
-
+    from screening.io import read_text_columns
     from screening.io.writers import write_csv_atomic
     from screening.lists import load_bundled_lists, parse_list_files
     from screening.names import DEFAULT_THRESHOLD, NameIndex, match_names
 
-    frame = (
-        pd.read_parquet(file, columns=[column])
-        if file.endswith(".parquet")
-        else pd.read_csv(file, usecols=[column], dtype=str, encoding="utf-8-sig")
-    )
+    # Read as the trade loader reads: encoding detected, XLSX and Parquet alike, header found.
+    (names,), _ = read_text_columns(file, [column])
     lists_table = parse_list_files(list(list_paths)) if list_paths else load_bundled_lists()
     hits = match_names(
-        frame[column].tolist(),
+        names.to_pylist(),
         NameIndex.build(lists_table),
         threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
         top=top,
