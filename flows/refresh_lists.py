@@ -2,7 +2,7 @@
 
 One download task per list, retried with exponential backoff only when the failure is
 transient (timeouts, cut connections, 5xx). Checking, snapshotting and diffing are one library
-call per list (:func:`screening.lists.refresh.activate_download`), so the flow, the CLI and a
+call per list (:func:`screening.lists.store.refresh.activate_download`), so the flow, the CLI and a
 notebook cannot disagree about what counts as a good download. The run's outcome per list and
 the changes found are published as artifacts.
 """
@@ -19,8 +19,8 @@ from prefect.cache_policies import NONE as NO_CACHE
 from prefect.client.schemas.objects import State, TaskRun
 from prefect.tasks import Task, exponential_backoff
 
-from screening.lists.download import DownloadError, DownloadPolicy
-from screening.lists.refresh import (
+from screening.lists.store.download import DownloadError, DownloadPolicy
+from screening.lists.store.refresh import (
     DEFAULT_MAX_SHRINK,
     RefreshResult,
     StagedDownload,
@@ -28,8 +28,8 @@ from screening.lists.refresh import (
     download_list,
     record_failure,
 )
-from screening.lists.snapshots import resolve_store
-from screening.lists.sources import (
+from screening.lists.store.snapshots import resolve_store
+from screening.lists.store.sources import (
     ListSource,
     load_list_sources,
     resolve_active_ids,

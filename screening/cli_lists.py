@@ -108,8 +108,8 @@ def import_files(
     a single file under another name stands for the list's main file.
     """
     from screening.errors import ScreeningError
-    from screening.lists.local_import import import_list_files
-    from screening.lists.sources import load_list_sources
+    from screening.lists.store.local_import import import_list_files
+    from screening.lists.store.sources import load_list_sources
 
     try:
         result = import_list_files(
@@ -134,7 +134,7 @@ def import_files(
 )
 def show(store: str | None, config_file: str | None) -> None:
     """Print the active lists: origin, version, date, entities, names, entities with an INN."""
-    from screening.lists.refresh import describe_active_lists
+    from screening.lists.store.refresh import describe_active_lists
 
     rows = describe_active_lists(store, config_file=config_file)
     header = ("list", "origin", "version", "date", "entities", "names", "with INN", "snapshot")
@@ -175,8 +175,8 @@ def show(store: str | None, config_file: str | None) -> None:
 def diff(old: str, new: str, out: str | None, top: int) -> None:
     """Compare two versions of a list: snapshot folders, or list files of any supported format."""
     from screening.io.writers import write_csv_atomic
-    from screening.lists.diff import diff_lists
-    from screening.lists.snapshots import load_list_path
+    from screening.lists.store.diff import diff_lists
+    from screening.lists.store.snapshots import load_list_path
 
     changes = diff_lists(load_list_path(old), load_list_path(new))
     summary = changes.group_by(["list_source", "change"]).aggregate([("source_id", "count")])

@@ -10,7 +10,7 @@ import pytest
 from prefect.artifacts import Artifact
 
 from flows.refresh_lists import refresh_lists_flow
-from screening.lists.snapshots import load_active_lists, read_active, verify_snapshot
+from screening.lists.store.snapshots import load_active_lists, read_active, verify_snapshot
 from tests.lists.list_server import (
     HTML_ERROR_PAGE,
     ListServer,

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from screening.lists.sources import DEFAULT_CATALOGUE
+from screening.lists.store.sources import DEFAULT_CATALOGUE
 
 HTML_ERROR_PAGE = (
     b"<!DOCTYPE html>\n<html><head><title>Service Unavailable</title></head>"

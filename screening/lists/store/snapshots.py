@@ -33,9 +33,9 @@ import pyarrow.compute as pc
 from screening import paths
 from screening.errors import ReferenceDataError
 from screening.io.writers import write_json_atomic
-from screening.lists.bundled import load_manifest, sha256_of
-from screening.lists.registry import FORMATS, detect_list_format, keep_newest_versions
-from screening.lists.sources import (
+from screening.lists.parsers.registry import FORMATS, detect_list_format, keep_newest_versions
+from screening.lists.store.bundled import load_manifest, sha256_of
+from screening.lists.store.sources import (
     ListSource,
     bundled_list_ids,
     check_active_ids,
@@ -222,7 +222,7 @@ def _cached(key: tuple[Any, ...], parse: Callable[[], pa.Table]) -> pa.Table:
 
 def load_list_path(path: str | Path) -> pa.Table:
     """A snapshot folder (checked against its snapshot.json) or any supported list file/folder."""
-    from screening.lists.registry import parse_list_files
+    from screening.lists.parsers.registry import parse_list_files
 
     path = Path(path)
     if path.is_dir() and (path / SNAPSHOT_NAME).is_file():
@@ -233,7 +233,7 @@ def load_list_path(path: str | Path) -> pa.Table:
 def load_bundled_list(list_id: str) -> pa.Table | None:
     """The bundled copy of ``list_id`` from reference_lists/ (hash-checked), or None."""
     from screening import paths
-    from screening.lists.bundled import verify_reference_files
+    from screening.lists.store.bundled import verify_reference_files
 
     dataset = next(
         (

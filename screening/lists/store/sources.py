@@ -208,7 +208,7 @@ def _source_file(entry: Any, where: str) -> SourceFile:
 
 def bundled_list_ids(*, active_only: bool = False) -> list[str]:
     """Ids of the lists in reference_lists/manifest.yml (only the active ones if asked)."""
-    from screening.lists.bundled import load_manifest
+    from screening.lists.store.bundled import load_manifest
 
     return [
         dataset["id"]

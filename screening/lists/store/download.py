@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from screening.errors import ScreeningError
-from screening.lists.sources import SourceFile, redact_url
+from screening.lists.store.sources import SourceFile, redact_url
 
 HEAD_BYTES = 64 * 1024
 """How much of a file the sniff reads."""

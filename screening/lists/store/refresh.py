@@ -25,9 +25,10 @@ import pyarrow.compute as pc
 
 from screening.errors import ReferenceDataError, ScreeningError
 from screening.io.writers import write_csv_atomic, write_json_atomic
-from screening.lists.bundled import load_manifest
-from screening.lists.diff import diff_counts, diff_lists
-from screening.lists.download import (
+from screening.lists.parsers.registry import FORMATS
+from screening.lists.store.bundled import load_manifest
+from screening.lists.store.diff import diff_counts, diff_lists
+from screening.lists.store.download import (
     DownloadedFile,
     DownloadError,
     DownloadPolicy,
@@ -35,8 +36,7 @@ from screening.lists.download import (
     download_file,
     sniff_problem,
 )
-from screening.lists.registry import FORMATS
-from screening.lists.snapshots import (
+from screening.lists.store.snapshots import (
     DIFF_DIR,
     SNAPSHOT_NAME,
     STAMP_FORMAT,
@@ -54,7 +54,7 @@ from screening.lists.snapshots import (
     update_active,
     utc_stamp,
 )
-from screening.lists.sources import ListSource, load_list_sources, resolve_active_ids
+from screening.lists.store.sources import ListSource, load_list_sources, resolve_active_ids
 from screening.schema import LIST_ENTRY_SCHEMA
 
 DEFAULT_MAX_SHRINK = 0.2
