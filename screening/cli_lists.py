@@ -43,16 +43,35 @@ def register(lists_group: click.Group) -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="Catalogue of sources instead of the official one (e.g. a mirror).",
 )
+@click.option(
+    "--deadline",
+    "deadline_seconds",
+    type=click.FloatRange(min=1.0),
+    default=600.0,
+    show_default=True,
+    help="Seconds for the whole refresh, retries included; what is not done by then fails.",
+)
+@click.option(
+    "--min-rate",
+    "min_bytes_per_second",
+    type=click.FloatRange(min=0.0),
+    default=10_000.0,
+    show_default=True,
+    help="Bytes per second below which a transfer is cut off (measured over 30 s).",
+)
 def refresh(
     list_ids: tuple[str, ...],
     store: str | None,
     max_shrink: float,
     config_file: str | None,
     sources_file: str | None,
+    deadline_seconds: float,
+    min_bytes_per_second: float,
 ) -> None:
     """Download the lists from their official URLs; activate each only if it checks out.
 
     Exits with 1 when a list could not be refreshed (its last good snapshot stays active).
+    SIGTERM or Ctrl-C stop the downloads within seconds without touching the active snapshots.
     """
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from flows.refresh_lists import refresh_lists_flow
@@ -63,6 +82,8 @@ def refresh(
         max_shrink=max_shrink,
         config_file=config_file,
         sources_file=sources_file,
+        deadline_seconds=deadline_seconds,
+        min_bytes_per_second=min_bytes_per_second,
     )
     for result in summary["results"]:
         click.echo(_result_line(result))

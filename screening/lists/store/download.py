@@ -5,19 +5,30 @@ pages with status 200. So: connect errors, timeouts, cut bodies and 5xx/408/429 
 with exponential backoff; the body streams to a ``.part`` file that only becomes the named file
 once complete; a size cap stops runaway downloads; and :func:`sniff_problem` looks at the bytes
 themselves, because a Content-Type header proves nothing.
+
+Nothing may hold a refresh for long: one deadline (``DownloadPolicy.deadline_at``) bounds every
+attempt, wait and retry of a refresh together, a transfer slower than ``min_bytes_per_second``
+is cut off, and :func:`request_stop` (SIGTERM, Ctrl-C) ends every download of the process
+within a second, its partial file removed. Redirects are followed only to the same host or to
+the hosts the catalogue names for the source (never to a cloud metadata address), and never to
+a non-HTTP URL.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import hashlib
 import os
+import socket
+import threading
 import time
 import zipfile
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -26,9 +37,15 @@ from screening.lists.store.sources import SourceFile, redact_url
 
 HEAD_BYTES = 64 * 1024
 """How much of a file the sniff reads."""
+MAX_REDIRECTS = 5
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+_REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
 _ALLOWED_CONTROLS = frozenset("\t\n\r\x0c\x1a")  # 0x1a: OFAC's DOS end-of-file byte
 _HTML_MARKERS = (b"<!doctype html", b"<html", b"<head>", b"<body")
+
+_STOP = threading.Event()
+_open_sockets: set[socket.socket] = set()
+_sockets_lock = threading.Lock()
 
 
 def _user_agent() -> str:
@@ -57,6 +74,33 @@ class DownloadError(ScreeningError):
         super().__init__(f"{url}: {reason}")
 
 
+class DownloadStopped(DownloadError):
+    """The download was stopped on request (SIGTERM, Ctrl-C); never retried."""
+
+
+def request_stop() -> None:
+    """Stop every download of this process now: each ends within a second, its files removed.
+
+    Blocked reads are woken by shutting their sockets down, so a server that stalls cannot
+    hold the process. Called from the refresh flow when it is interrupted.
+    """
+    _STOP.set()
+    with _sockets_lock:
+        sockets = list(_open_sockets)
+    for sock in sockets:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def clear_stop() -> None:
+    """Allow downloads again (at the start of a refresh)."""
+    _STOP.clear()
+
+
+def stop_requested() -> bool:
+    return _STOP.is_set()
+
+
 @dataclass(frozen=True)
 class DownloadPolicy:
     """How hard to try. Defaults suit official servers; tests shorten the waits."""
@@ -69,19 +113,36 @@ class DownloadPolicy:
     connect_timeout: float = 15.0
     read_timeout: float = 120.0
     """Seconds without a byte before giving up on a response."""
+    min_bytes_per_second: float = 10_000.0
+    """A transfer slower than this over ``rate_window_seconds`` is cut off (and retried)."""
+    rate_window_seconds: float = 30.0
+    deadline_at: float | None = None
+    """Wall-clock time (``time.time()``) after which no attempt, wait or retry goes on."""
     user_agent: str = USER_AGENT
     trust_env: bool = True
     """Honour HTTP(S)_PROXY / NO_PROXY / SSL_CERT_FILE, as corporate networks need."""
 
     def client(self) -> httpx.Client:
-        """An httpx client with this policy's timeouts, User-Agent and redirects followed."""
+        """An httpx client with this policy's timeouts and User-Agent; redirects are checked
+        and followed by :func:`download_file`, not by the client."""
         timeout = httpx.Timeout(self.read_timeout, connect=self.connect_timeout)
         return httpx.Client(
             timeout=timeout,
             headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"},
-            follow_redirects=True,
+            follow_redirects=False,
             trust_env=self.trust_env,
         )
+
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline (None: no deadline)."""
+        return None if self.deadline_at is None else self.deadline_at - time.time()
+
+    def timeout(self) -> httpx.Timeout:
+        """This attempt's timeouts: the policy's, cut to what is left of the deadline."""
+        left = self.remaining()
+        read = self.read_timeout if left is None else max(0.1, min(self.read_timeout, left))
+        connect = self.connect_timeout if left is None else min(self.connect_timeout, read)
+        return httpx.Timeout(read, connect=connect)
 
 
 @dataclass(frozen=True)
@@ -106,12 +167,20 @@ def download_file(
     *,
     file: SourceFile,
     policy: DownloadPolicy,
+    redirect_hosts: frozenset[str] = frozenset(),
 ) -> DownloadedFile:
-    """Fetch ``url`` into ``target`` (complete or not at all), retrying transient failures."""
+    """Fetch ``url`` into ``target`` (complete or not at all), retrying transient failures.
+
+    ``redirect_hosts``: hosts besides ``url``'s own that a redirect may lead to.
+    """
+    shown = redact_url(url)
     for attempt in range(1, policy.attempts + 1):
+        _check_go_on(policy, shown)
         try:
-            return _fetch_once(client, url, target, file=file)
+            return _fetch_once(client, url, target, file=file, policy=policy, hosts=redirect_hosts)
         except DownloadError as error:
+            if _STOP.is_set():
+                raise DownloadStopped("stopped on request", url=shown, transient=False) from error
             if not error.transient or attempt == policy.attempts:
                 if attempt == 1:
                     raise
@@ -120,8 +189,26 @@ def download_file(
                     url=error.url,
                     transient=error.transient,
                 ) from error
-            time.sleep(_backoff(policy, attempt, error.retry_after))
+            delay = _backoff(policy, attempt, error.retry_after)
+            left = policy.remaining()
+            if left is not None and left <= delay:
+                raise DownloadError(
+                    f"{error.reason}; the refresh deadline leaves no time for another attempt "
+                    f"(after {attempt})",
+                    url=error.url,
+                    transient=False,
+                ) from error
+            if _STOP.wait(delay):
+                raise DownloadStopped("stopped on request", url=shown, transient=False) from error
     raise AssertionError("unreachable: attempts >= 1")
+
+
+def _check_go_on(policy: DownloadPolicy, shown: str) -> None:
+    if _STOP.is_set():
+        raise DownloadStopped("stopped on request", url=shown, transient=False)
+    left = policy.remaining()
+    if left is not None and left <= 0:
+        raise DownloadError("the refresh deadline has passed", url=shown, transient=False)
 
 
 def _backoff(policy: DownloadPolicy, attempt: int, retry_after: float | None) -> float:
@@ -131,60 +218,175 @@ def _backoff(policy: DownloadPolicy, attempt: int, retry_after: float | None) ->
     return min(delay, policy.max_backoff_seconds)
 
 
+def redirect_target(location: str, current: str, origin: str, hosts: frozenset[str]) -> str:
+    """The URL a redirect leads to, if it may be followed; else a permanent DownloadError.
+
+    Followed: http(s) URLs on ``origin``'s host or one of ``hosts`` (the catalogue's).
+    """
+    target = urljoin(current, location)
+    parts = urlsplit(target)
+    shown = redact_url(origin)
+    if parts.scheme not in ("http", "https"):
+        raise DownloadError(
+            f"redirect to a non-HTTP URL {redact_url(target)!r} refused", url=shown, transient=False
+        )
+    host = (parts.hostname or "").lower()
+    if host != (urlsplit(origin).hostname or "").lower() and host not in hosts:
+        allowed = ", ".join(sorted({urlsplit(origin).hostname or "", *hosts}))
+        raise DownloadError(
+            f"redirect to another host {host!r} refused (allowed: {allowed}; a mirror's hosts "
+            "go in the catalogue's redirect_hosts)",
+            url=shown,
+            transient=False,
+        )
+    return target
+
+
 def _fetch_once(
-    client: httpx.Client, url: str, target: Path, *, file: SourceFile
+    client: httpx.Client,
+    url: str,
+    target: Path,
+    *,
+    file: SourceFile,
+    policy: DownloadPolicy,
+    hosts: frozenset[str],
 ) -> DownloadedFile:
     shown = redact_url(url)
     partial = target.with_name(f".{target.name}.part")
-    received = 0
+    current = url
     try:
-        with client.stream("GET", url) as response:
-            if response.status_code >= 400:
-                raise DownloadError(
-                    f"HTTP {response.status_code} {response.reason_phrase}",
-                    url=shown,
-                    transient=response.status_code in _RETRY_STATUS,
-                    retry_after=_retry_after(response),
-                )
-            declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > file.max_bytes:
-                raise DownloadError(
-                    f"server announces {int(declared):,} bytes, more than max_bytes "
-                    f"{file.max_bytes:,}",
-                    url=shown,
-                    transient=False,
-                )
-            digest = hashlib.sha256()
-            with open(partial, "wb") as handle:
-                for chunk in response.iter_bytes(1 << 16):
-                    received += len(chunk)
-                    if received > file.max_bytes:
-                        raise DownloadError(
-                            f"body exceeds max_bytes {file.max_bytes:,}; download stopped",
-                            url=shown,
-                            transient=False,
-                        )
-                    digest.update(chunk)
-                    handle.write(chunk)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(partial, target)
-            return DownloadedFile(
-                name=target.name,
-                path=target,
-                url=shown,
-                sha256=digest.hexdigest(),
-                size=received,
-                content_type=response.headers.get("content-type"),
-                last_modified=_iso_date(response.headers.get("last-modified")),
-            )
+        for _hop in range(MAX_REDIRECTS + 1):
+            with client.stream("GET", current, timeout=policy.timeout()) as response:
+                if response.status_code in _REDIRECT_STATUS and "location" in response.headers:
+                    current = redirect_target(response.headers["location"], current, url, hosts)
+                    continue
+                sock = _register(response)
+                try:
+                    return _receive(response, partial, target, file=file, policy=policy, url=url)
+                finally:
+                    _unregister(sock)
+        raise DownloadError(f"more than {MAX_REDIRECTS} redirects", url=shown, transient=False)
     except httpx.TransportError as exc:
-        got = f" after {received:,} bytes" if received else ""
-        raise DownloadError(f"{type(exc).__name__}{got}: {exc}", url=shown, transient=True) from exc
+        if _STOP.is_set():
+            raise DownloadStopped("stopped on request", url=shown, transient=False) from exc
+        raise DownloadError(f"{type(exc).__name__}: {exc}", url=shown, transient=True) from exc
     except httpx.InvalidURL as exc:
         raise DownloadError(f"invalid URL: {exc}", url=shown, transient=False) from exc
     finally:
         partial.unlink(missing_ok=True)
+
+
+def _receive(
+    response: httpx.Response,
+    partial: Path,
+    target: Path,
+    *,
+    file: SourceFile,
+    policy: DownloadPolicy,
+    url: str,
+) -> DownloadedFile:
+    """Stream the body of a final (non-redirect) response into ``partial``, then ``target``."""
+    shown = redact_url(url)
+    if response.status_code >= 400:
+        raise DownloadError(
+            f"HTTP {response.status_code} {response.reason_phrase}",
+            url=shown,
+            transient=response.status_code in _RETRY_STATUS,
+            retry_after=_retry_after(response),
+        )
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > file.max_bytes:
+        raise DownloadError(
+            f"server announces {int(declared):,} bytes, more than max_bytes {file.max_bytes:,}",
+            url=shown,
+            transient=False,
+        )
+    digest = hashlib.sha256()
+    received = 0
+    pace = _Pace(policy, shown)
+    try:
+        with open(partial, "wb") as handle:
+            for chunk in response.iter_bytes():
+                if _STOP.is_set():
+                    raise DownloadStopped("stopped on request", url=shown, transient=False)
+                received += len(chunk)
+                if received > file.max_bytes:
+                    raise DownloadError(
+                        f"body exceeds max_bytes {file.max_bytes:,}; download stopped",
+                        url=shown,
+                        transient=False,
+                    )
+                digest.update(chunk)
+                handle.write(chunk)
+                pace.check(len(chunk), received)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except httpx.TransportError as exc:
+        if _STOP.is_set():
+            raise DownloadStopped("stopped on request", url=shown, transient=False) from exc
+        raise DownloadError(
+            f"{type(exc).__name__} after {received:,} bytes: {exc}", url=shown, transient=True
+        ) from exc
+    os.replace(partial, target)
+    return DownloadedFile(
+        name=target.name,
+        path=target,
+        url=shown,
+        sha256=digest.hexdigest(),
+        size=received,
+        content_type=response.headers.get("content-type"),
+        last_modified=_iso_date(response.headers.get("last-modified")),
+    )
+
+
+class _Pace:
+    """Cuts off a transfer slower than the policy's minimum rate, or one past the deadline."""
+
+    def __init__(self, policy: DownloadPolicy, shown: str) -> None:
+        self.policy, self.shown = policy, shown
+        self.window_start, self.window_bytes = time.monotonic(), 0
+
+    def check(self, size: int, received: int) -> None:
+        self.window_bytes += size
+        now = time.monotonic()
+        elapsed = now - self.window_start
+        if elapsed >= self.policy.rate_window_seconds:
+            rate = self.window_bytes / elapsed
+            if rate < self.policy.min_bytes_per_second:
+                raise DownloadError(
+                    f"transfer too slow: {rate:,.0f} bytes/s over {elapsed:.0f} s after "
+                    f"{received:,} bytes, below the minimum "
+                    f"{self.policy.min_bytes_per_second:,.0f} bytes/s",
+                    url=self.shown,
+                    transient=True,
+                )
+            self.window_start, self.window_bytes = now, 0
+        left = self.policy.remaining()
+        if left is not None and left <= 0:
+            raise DownloadError(
+                f"the refresh deadline passed after {received:,} bytes",
+                url=self.shown,
+                transient=False,
+            )
+
+
+def _register(response: httpx.Response) -> socket.socket | None:
+    """Remember the response's socket so that :func:`request_stop` can wake a blocked read."""
+    stream = response.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if not isinstance(sock, socket.socket):
+        return None
+    with _sockets_lock:
+        _open_sockets.add(sock)
+    if _STOP.is_set():  # a stop that came while connecting
+        request_stop()
+    return sock
+
+
+def _unregister(sock: socket.socket | None) -> None:
+    if sock is not None:
+        with _sockets_lock:
+            _open_sockets.discard(sock)
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -32,6 +32,7 @@ from screening.lists.store.download import (
     DownloadedFile,
     DownloadError,
     DownloadPolicy,
+    clear_stop,
     content_type_problem,
     download_file,
     sniff_problem,
@@ -50,6 +51,7 @@ from screening.lists.store.snapshots import (
     parse_entry_file,
     read_active,
     read_snapshot_meta,
+    remove_orphaned_staging,
     resolve_store,
     update_active,
     utc_stamp,
@@ -149,7 +151,12 @@ def download_list(
     try:
         files = tuple(
             download_file(
-                http, source.resolved_url(file), folder / file.name, file=file, policy=policy
+                http,
+                source.resolved_url(file),
+                folder / file.name,
+                file=file,
+                policy=policy,
+                redirect_hosts=source.allowed_redirect_hosts(),
             )
             for file in source.files
         )
@@ -239,6 +246,8 @@ def refresh_lists(
 ) -> list[RefreshResult]:
     """Refresh ``list_ids`` (default: the active lists of the config), one after the other."""
     store = resolve_store(store)
+    clear_stop()
+    remove_orphaned_staging(store)
     sources = load_list_sources() if sources is None else sources
     ids = list_ids or resolve_active_ids(config_file=config_file, store=store, sources=sources)
     policy = policy or DownloadPolicy()
