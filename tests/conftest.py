@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ("tests.lists.list_server",)  # the local list server and SDN publications
+pytest_plugins = (
+    "tests.lists.list_server",  # the local list server and SDN publications
+    "tests.review.postgres",  # a throwaway PostgreSQL cluster, a fresh review store per test
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("DUALUSE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
