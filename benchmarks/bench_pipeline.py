@@ -4,7 +4,7 @@
     python benchmarks/bench_pipeline.py --rows 250000    # other sizes
     python benchmarks/bench_pipeline.py --quick --out /tmp/pipeline.json   # the smoke test
 
-For each size: generate rows with screening.sample, write them to Parquet, then in a fresh
+For each size: generate rows with dualuse_kit.sample, write them to Parquet, then in a fresh
 process (so peak RSS is the screening's own) time ``load_trade_files`` + ``screen_records``.
 The baseline, in this run on the same file: pandas reads the Parquet, ``Series.isin`` checks
 the CHPL on the first six digits, and each distinct party name goes through
@@ -35,10 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_names import BASELINE_CUTOFF, entity_names, list_summary, result_header
 
+from dualuse_kit.sample import TRADE_COLUMNS, generate_trade_records
 from screening.hs.chpl import CHPL_FILE
 from screening.io import write_json_atomic
 from screening.lists import load_bundled_lists
-from screening.sample import TRADE_COLUMNS, generate_trade_records
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DEFAULT_ROWS = (100_000, 1_000_000)
