@@ -18,6 +18,7 @@ from screening.lists.parsers.archives import is_list_archive, unpacked
 from screening.lists.parsers.bis_dpl import looks_like_bis_dpl, parse_bis_dpl
 from screening.lists.parsers.ca_sema_xml import looks_like_ca_sema_xml, parse_ca_sema_xml
 from screening.lists.parsers.eu_fsf_csv import looks_like_eu_fsf_csv, parse_eu_fsf_csv
+from screening.lists.parsers.eu_fsf_xml import looks_like_eu_fsf_xml, parse_eu_fsf_xml
 from screening.lists.parsers.eu_transcriptions import (
     looks_like_eu_transcription_csv,
     parse_eu_transcription_csv,
@@ -69,6 +70,7 @@ FORMATS: dict[str, ListFormat] = {
     "ca_sema_xml": ListFormat(looks_like_ca_sema_xml, parse_ca_sema_xml),
     "eu_transcription_csv": ListFormat(looks_like_eu_transcription_csv, parse_eu_transcription_csv),
     "eu_fsf_csv": ListFormat(looks_like_eu_fsf_csv, parse_eu_fsf_csv),
+    "eu_fsf_xml": ListFormat(looks_like_eu_fsf_xml, parse_eu_fsf_xml),
     "uk_fcdo_ods": ListFormat(looks_like_uk_fcdo_ods, parse_uk_fcdo_ods),
     "uk_ofsi_conlist_csv": ListFormat(looks_like_ofsi_conlist_csv, parse_ofsi_conlist_csv),
     "uk_sanctions_list_csv": ListFormat(
