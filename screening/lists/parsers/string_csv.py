@@ -114,8 +114,9 @@ def read_string_csv(
             separated = _SEPARATOR_WORDS.get(delimiter, "")
             if actual < expected and _ends_with(path, data, text):
                 raise ListParseError(
-                    f"truncated at row {row_number}: the last record has {actual} of the "
-                    f"{expected} {separated}columns (the file ends inside it; cut short?)",
+                    f"truncated at row {row_number}: the last record has {actual} of the expected "
+                    f"{expected} {separated}columns and no line end (the file stops inside "
+                    "it; cut short?)",
                     file=path,
                     row=row_number,
                     column=column,
@@ -155,7 +156,8 @@ def _drop_repeated_headers(frame: pd.DataFrame, path: Path, *, first_data_row: i
 
 
 def _ends_with(path: Path, data: bytes | None, text: str) -> bool:
-    """Whether the file's last record is ``text`` (so a short row is a cut-off end)."""
+    """Whether the file stops inside its last record, ``text``: a short last row with no line
+    end after it (a complete short row ends with one and is a plain column-count error)."""
     tail_text = text.encode("utf-8", errors="replace").rstrip(b"\r\n")
     if not tail_text:
         return False
@@ -166,7 +168,8 @@ def _ends_with(path: Path, data: bytes | None, text: str) -> bool:
             tail = handle.read()
     else:
         tail = data[-(len(tail_text) + 64) :]
-    return tail.rstrip(b"\r\n\x1a ").endswith(tail_text.rstrip(b"\x1a "))
+    tail = tail.rstrip(b"\x1a ")
+    return not tail.endswith((b"\n", b"\r")) and tail.endswith(tail_text.rstrip(b"\x1a "))
 
 
 def add_missing_columns(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
