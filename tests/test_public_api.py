@@ -32,6 +32,8 @@ def test_all_names_exist_and_are_public() -> None:
         "parallel",
         "run",
         "run_folder",
+        "review",
+        "report",
         "risk",
         "geo",
         "goods",
