@@ -22,7 +22,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from screening.errors import ScreeningError
+from screening.errors import ConfigError
 from screening.names.match import DEFAULT_THRESHOLD
 
 # Russia and Belarus: destinations that are themselves the concern.
@@ -64,12 +64,17 @@ COALITION_COUNTRIES: tuple[str, ...] = (
 
 INVASION_DATE = "2022-02-24"
 
-
-class ConfigError(ScreeningError):
-    """A config file or mapping is unreadable, has an unknown key or a value of the wrong type.
-
-    One line, naming the file (when there is one) and the key, so the CLI can print it as is.
-    """
+__all__ = [
+    "COALITION_COUNTRIES",
+    "DEFAULT_RISK_WEIGHTS",
+    "DEFAULT_TRANSSHIPMENT_COUNTRIES",
+    "DIRECT_DESTINATIONS",
+    "INVASION_DATE",
+    "ConfigError",
+    "ImportSurgeSettings",
+    "RiskWeights",
+    "ScreeningConfig",
+]
 
 
 class _Settings(BaseModel):

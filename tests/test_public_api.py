@@ -42,5 +42,7 @@ def test_all_names_exist_and_are_public() -> None:
         "cli",
         "cli_hs",
         "cli_lists",
+        "cli_config",
+        "cli_review",
     }
     assert public - modules == set(screening.__all__)
