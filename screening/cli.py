@@ -141,8 +141,22 @@ def lists_parse(paths: tuple[str, ...], out: str, fmt: str | None) -> None:
     type=click.Path(exists=True),
     help="List files (default: the bundled active lists).",
 )
-@click.option("--threshold", type=float, default=None, help="Score cut-off (default 88).")
+@click.option(
+    "--threshold", type=float, default=None, help="Score cut-off (default: the flag threshold)."
+)
 @click.option("--top", type=int, default=3, show_default=True)
+@click.option(
+    "--country-column",
+    default=None,
+    help="Column holding each party's ISO-2 country: agreeing countries corroborate a match, "
+    "conflicting ones count against it.",
+)
+@click.option(
+    "--show-held/--hide-held",
+    default=True,
+    show_default=True,
+    help="Also list matches held below the threshold because they need corroboration.",
+)
 def match_names_cmd(
     file: str,
     column: str,
@@ -150,27 +164,37 @@ def match_names_cmd(
     list_paths: tuple[str, ...],
     threshold: float | None,
     top: int,
+    country_column: str | None,
+    show_held: bool,
 ) -> None:
     """Match the names in FILE's COLUMN against the lists: one row per (name, hit)."""
     import pandas as pd
 
     from screening.io.writers import write_csv_atomic
     from screening.lists import load_bundled_lists, parse_list_files
-    from screening.names import DEFAULT_THRESHOLD, NameIndex, match_names
+    from screening.names import NameIndex, match_names
 
+    columns = [column] + ([country_column] if country_column else [])
     frame = (
-        pd.read_parquet(file, columns=[column])
+        pd.read_parquet(file, columns=columns)
         if file.endswith(".parquet")
-        else pd.read_csv(file, usecols=[column], dtype=str, encoding="utf-8-sig")
+        else pd.read_csv(file, usecols=columns, dtype=str, encoding="utf-8-sig")
     )
     lists_table = parse_list_files(list(list_paths)) if list_paths else load_bundled_lists()
+    countries = (
+        [c if isinstance(c, str) and c.strip() else None for c in frame[country_column]]
+        if country_column
+        else None
+    )
     hits = match_names(
         frame[column].tolist(),
         NameIndex.build(lists_table),
-        threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
+        countries=countries,
+        threshold=threshold,
         top=top,
+        show_held=show_held,
     )
-    write_csv_atomic(hits.drop_columns(["query_country"]), out)
+    write_csv_atomic(hits if country_column else hits.drop_columns(["query_country"]), out)
     click.echo(f"{hits.num_rows} matches for {len(set(hits['query'].to_pylist()))} names -> {out}")
 
 
