@@ -1,4 +1,5 @@
-"""A run's output folder: flagged.csv for review, screened.parquet, rejected.csv, manifest.json.
+"""A run's output folder: flagged.csv / flagged.xlsx for review, report.html, screened.parquet,
+rejected.csv, manifest.json.
 
 Every file is written atomically (temp file + rename), so a crashed run never leaves a
 half-written CSV that an analyst might open, and every CSV is formula-escaped.
@@ -18,55 +19,17 @@ import pyarrow.compute as pc
 from screening.io.writers import write_csv_atomic, write_json_atomic, write_parquet_atomic
 from screening.lists.bundled import sha256_of
 from screening.pipeline import flagged_records
+from screening.report import review_table, write_review_files
+from screening.report.review_layout import DECISION_COLUMNS
 
-FLAGGED_LEADING_COLUMNS = (
-    "risk_level",
-    "risk_points",
-    "risk_reasons",
-    "record_id",
-    "source_file",
-    "source_row",
-    "date",
-    "exporter",
-    "exporter_match_name",
-    "exporter_match_list_source",
-    "exporter_match_source_id",
-    "exporter_match_score",
-    "exporter_match_explanation",
-    "importer",
-    "importer_match_name",
-    "importer_match_list_source",
-    "importer_match_source_id",
-    "importer_match_score",
-    "importer_match_explanation",
-    "origin_country",
-    "destination_country",
-    "route",
-    "hs_code",
-    "hs6",
-    "chpl_tier",
-    "chpl_description",
-    "description",
-    "value",
-    "quantity",
-)
-REVIEW_COLUMNS = ("analyst_decision", "analyst_note")
-"""Left empty for the reviewer: confirmed / false_positive / escalated, and a note."""
+REVIEW_COLUMNS = DECISION_COLUMNS
+"""Left empty for the reviewer: cleared / confirmed / escalated, and a note."""
 
 
 def flagged_for_review(screened: pa.Table) -> pa.Table:
-    """Flagged records in review order, leading columns first, empty columns dropped."""
-    flagged = flagged_records(screened)
-    leading = [c for c in FLAGGED_LEADING_COLUMNS if c in flagged.column_names]
-    rest = [
-        c
-        for c in flagged.column_names
-        if c not in leading and flagged[c].null_count < flagged.num_rows
-    ]
-    table = flagged.select(leading + rest)
-    for column in REVIEW_COLUMNS:
-        table = table.append_column(column, pa.nulls(table.num_rows, pa.string()))
-    return table
+    """The review file's rows: flagged records grouped into cases, in reading order
+    (see :func:`screening.report.review_table`)."""
+    return review_table(flagged_records(screened))
 
 
 def count_by(table: pa.Table, column: str) -> dict[str, int]:
@@ -114,11 +77,11 @@ def build_manifest(
 def write_run_outputs(
     out_dir: str | Path, *, screened: pa.Table, rejects: pa.Table, manifest: Mapping[str, Any]
 ) -> dict[str, Path]:
-    """Write the four run files into ``out_dir`` (created if needed); returns their paths."""
+    """Write the run files into ``out_dir`` (created if needed); returns their paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {
-        "flagged": write_csv_atomic(flagged_for_review(screened), out / "flagged.csv"),
+        **write_review_files(out, flagged=flagged_records(screened), manifest=manifest),
         "screened": write_parquet_atomic(screened, out / "screened.parquet"),
         "rejected": write_csv_atomic(rejects, out / "rejected.csv"),
     }
