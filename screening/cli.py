@@ -225,10 +225,24 @@ def match_names_cmd(
     help="CSV or Parquet with columns name1,name2: score every row.",
 )
 @click.option("--out", type=click.Path(dir_okay=False), help="Output CSV for --pairs.")
-def compare(names: tuple[str, ...], pairs_file: str | None, out: str | None) -> None:
+@click.option(
+    "--lists-rarity",
+    is_flag=True,
+    help="Weigh words by their rarity on the bundled lists (slower): the score match-names "
+    "gives the first name against a list holding the second.",
+)
+def compare(
+    names: tuple[str, ...], pairs_file: str | None, out: str | None, lists_rarity: bool
+) -> None:
     """Score two names against each other and explain the score; or every row of --pairs
-    (adds score and is_match at the default threshold)."""
-    from screening.names import DEFAULT_THRESHOLD, compare_names, score_name_pairs
+    (adds score and is_match at the flag threshold)."""
+    from screening.names import DEFAULT_THRESHOLD, NameIndex, score_name_pairs
+
+    reference = None
+    if lists_rarity:
+        from screening.lists import load_bundled_lists
+
+        reference = NameIndex.build(load_bundled_lists())
 
     if pairs_file:
         if names or not out:
@@ -251,6 +265,7 @@ def compare(names: tuple[str, ...], pairs_file: str | None, out: str | None) -> 
         results = score_name_pairs(
             frame["name1"].fillna("").astype(str).tolist(),
             frame["name2"].fillna("").astype(str).tolist(),
+            reference=reference,
         )
         frame["score"] = [r.score for r in results]
         frame["is_match"] = frame["score"] >= DEFAULT_THRESHOLD
@@ -260,7 +275,7 @@ def compare(names: tuple[str, ...], pairs_file: str | None, out: str | None) -> 
         return
     if len(names) != 2:
         raise click.UsageError("give exactly two names, or --pairs FILE --out OUT")
-    result = compare_names(names[0], names[1])
+    (result,) = score_name_pairs([names[0]], [names[1]], reference=reference, workers=1)
     click.echo(f"score {result.score:.1f}")
     click.echo(result.explanation)
 

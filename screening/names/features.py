@@ -78,15 +78,17 @@ def distinctive(name: NormalisedName) -> frozenset[str]:
 
 def query_distinctive(pair: Pair) -> frozenset[str]:
     """The trade name's distinctive words, each abbreviation read as the list word it stands
-    for (SHPG as SHIPPING: generic, so not distinctive)."""
+    for (SHPG as SHIPPING: generic, so not distinctive), and a misspelt generic word as that
+    word (GRUOP as GROUP)."""
     key_tokens = set(pair.key.tokens)
+    generic = pair.key.generic_tokens
     words = set()
     for token in pair.query.tokens:
         alt = next(
             (
                 a
                 for a, _ in pair.fuzzy.get(token, [])
-                if a in key_tokens and is_abbreviation(token, a)
+                if a in key_tokens and (a in generic or is_abbreviation(token, a))
             ),
             token,
         )
@@ -103,9 +105,9 @@ def one_distinctive_word(pair: Pair) -> bool:
 
 
 def spelt_differently(pair: Pair) -> bool:
-    """The names' distinctive words differ; for a cut name of several words matched on the
-    start of the list name, the words before the cut were already found to agree."""
-    if pair.cut and len(pair.query.tokens) > 1:
+    """The names' distinctive words differ; for a cut name matched on the start of the list
+    name, the words before the cut were already found to agree and the rest was cut off."""
+    if pair.cut:
         return False
     return query_distinctive(pair) != distinctive(pair.key)
 

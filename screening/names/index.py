@@ -27,7 +27,6 @@ from screening.names.normalise import (
     NormalisedName,
     fold_token,
     load_vocabulary,
-    normalise_name,
     normalise_names,
 )
 from screening.names.repair import KnownWords
@@ -100,6 +99,8 @@ class NameIndex:
     sorted_keys: tuple[list[str], np.ndarray]
     """key strings in sorted order with their key ids: the list names a cut name begins"""
     _buckets: dict[str, tuple[list[str], np.ndarray]]
+    unseen_weight: float | None = None
+    """the weight of an unknown word, when learnt from other lists (with_word_rarity_of)"""
     distinctive_keys: list[str] = dataclasses.field(default_factory=list)
     """per key: its distinctive words (generic ones set aside), sorted, as one string"""
     abbreviation_targets: AbbreviationTargets = dataclasses.field(
@@ -238,11 +239,15 @@ class NameIndex:
             weights=weights,
             key_weight=np.asarray(self.key_matrix @ weights).ravel(),
             known_words=known,
+            abbreviation_targets=reference.abbreviation_targets,
+            unseen_weight=reference.unseen_token_weight,
         )
 
     @property
     def unseen_token_weight(self) -> float:
         """Weight of a query word absent from every list name: as rare as the rarest."""
+        if self.unseen_weight is not None:
+            return self.unseen_weight
         return float(self.weights.max()) if len(self.weights) else 1.0
 
     def map_tokens(self, queries: Sequence[NormalisedName], *, workers: int = -1) -> TokenMapping:
@@ -289,15 +294,17 @@ class NameIndex:
                 ),
                 key=lambda ts: ts[0],
             )[:MAX_FUZZY_ALTERNATIVES]
-        short_unseen = sorted(
+        maybe_abbreviated = sorted(
             {
                 t
                 for q in queries
                 for t in q.tokens
-                if t not in self.vocab and t not in fuzzy and t.isalpha()
+                if t.isalpha()
+                and t not in fuzzy
+                and (t not in self.vocab or _skeleton_like(t))  # SHPG may be a list word too
             }
         )
-        for token in short_unseen:
+        for token in maybe_abbreviated:
             found_words = self.abbreviation_targets.expansions(token)
             if found_words:
                 fuzzy[token] = [(w, settings.abbreviation_similarity) for w in found_words]
@@ -312,7 +319,12 @@ class NameIndex:
                 if t in self.vocab:
                     ids.append(self.vocab[t])
                     ss.append(1.0)
-                    total += float(self.weights[self.vocab[t]])
+                    weight = float(self.weights[self.vocab[t]])
+                    for alt, score in fuzzy.get(t, []):  # a listed abbreviation (SHPG)
+                        ids.append(self.vocab[alt])
+                        ss.append(score)
+                        weight = min(weight, float(self.weights[self.vocab[alt]]))
+                    total += weight
                 elif t in fuzzy:
                     alt_ids = [self.vocab[alt] for alt, _ in fuzzy[t]]
                     ids.extend(alt_ids)
@@ -442,7 +454,16 @@ class NameIndex:
 
 MIN_ABBREVIATION_TARGET_DF = 2
 """A word on fewer list names is not what customs abbreviations stand for."""
-MAX_ABBREVIATION_EXPANSIONS = 2
+MAX_ABBREVIATION_EXPANSIONS = 1
+
+
+MAX_SKELETON_LEN = 5
+
+
+def _skeleton_like(word: str) -> bool:
+    """A short word of consonants (SHPG, HLDG, TRDG): an abbreviation, even if some list
+    name writes it so."""
+    return 3 <= len(word) <= MAX_SKELETON_LEN and sum(c in "aeiou" for c in word) == 0
 
 
 def is_abbreviation(short: str, word: str) -> bool:
@@ -485,7 +506,8 @@ class AbbreviationTargets:
         return cls({letter: "\n".join(words) for letter, words in by_letter.items()})
 
     def expansions(self, short: str) -> list[str]:
-        """The (at most two) most used list words ``short`` may abbreviate."""
+        """The most used list word ``short`` may abbreviate (one: a second reading would
+        weigh as a rare word of its own)."""
         if not settings.min_abbreviation_len <= len(short) <= MAX_ABBREVIATION_LEN:
             return []
         words = self.by_letter.get(short[0])
@@ -520,10 +542,8 @@ def _with_short_forms(rows: list[int], names: list[str | None]) -> tuple[list[in
         out_rows.append(row)
         out_names.append(name)
         for alternative in parenthetical_alternatives(name):
-            reading = normalise_name(alternative, may_be_cut=False)
-            if set(reading.tokens) - reading.generic_tokens:  # not "(Russia)", "(branch)"
-                out_rows.append(row)
-                out_names.append(alternative)
+            out_rows.append(row)
+            out_names.append(alternative)
         if _MANGLED_APOSTROPHE.search(name):
             out_rows.append(row)
             out_names.append(_MANGLED_APOSTROPHE.sub("", name))
@@ -537,8 +557,9 @@ MIN_PARENTHETICAL_LEN = 3
 def parenthetical_alternatives(name: str) -> list[str]:
     """Other names a name gives in parentheses, read on both sides of a match: the name without
     them ("Huawei Technologies Co., Ltd. (Huawei)" is traded as HUAWEI TECHNOLOGIES CO LTD),
-    and each part that is itself a name (an acronym, the original-script name: "Kalashnikov
-    Concern (Концерн Калашников)"; "f.k.a." and the like set aside)."""
+    and each part that is itself a name: an acronym (CSSC) or the original-script name
+    ("Kalashnikov Concern (Концерн Калашников)"); "f.k.a." and the like set aside. Other parts
+    ("(Hong Kong)") are qualifiers many unrelated names share."""
     if "(" not in name:
         return []
     out = []
@@ -547,9 +568,27 @@ def parenthetical_alternatives(name: str) -> list[str]:
         out.append(short)
     for part in re.findall(r"\(([^()]*)\)", name):
         part = _ALIAS_MARKERS.sub("", part).strip()
-        if len(part) >= MIN_PARENTHETICAL_LEN and any(c.isalpha() for c in part):
+        if len(part) >= MIN_PARENTHETICAL_LEN and (_is_acronym(part) or _non_latin(part)):
             out.append(part)
     return out
+
+
+MAX_ACRONYM_LEN = 8
+
+
+def _is_acronym(part: str) -> bool:
+    """One word in capitals (CSSC, KRET, IRGC) in a name written otherwise: an acronym, not a
+    place or a qualifier such as (Hong Kong) that many unrelated names carry."""
+    letters = part.replace(".", "").replace("-", "")
+    return (
+        letters.isalpha() and letters.isupper() and len(letters) <= MAX_ACRONYM_LEN
+    ) and " " not in part
+
+
+def _non_latin(part: str) -> bool:
+    """Written in another script: the original name (Концерн Калашников)."""
+    letters = [c for c in part if c.isalpha()]
+    return bool(letters) and not any(c.isascii() for c in letters)
 
 
 def _sorted_keys(keys: Sequence[NormalisedName]) -> tuple[list[str], np.ndarray]:

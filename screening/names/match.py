@@ -394,10 +394,11 @@ def score_name_pairs(
         config=config,
     )
     best_q, best_k, best_s, best_r = best_reading(scored_r, scored_k, scores, readings.origin)
-    by_row = {
-        int(q): (int(k), float(s), int(r))
-        for q, k, s, r in zip(best_q, best_k, best_s, best_r, strict=True)
-    }
+    by_row: dict[int, tuple[int, float, int]] = {}
+    for q, k, s, r in zip(*(a.tolist() for a in (best_q, best_k, best_s, best_r)), strict=True):
+        # the list name read every way it is read (its parenthetical parts too): the best
+        if q not in by_row or s > by_row[q][1]:
+            by_row[q] = (k, s, r)
     flags = {
         (int(r), int(k)): (bool(h), bool(c))
         for r, k, h, c in zip(scored_r, scored_k, held, cut, strict=True)

@@ -55,6 +55,7 @@ _FOLD_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), repl)
     for pattern, repl in (
         (r"ies$", "y"),  # TECHNOLOGIES ~ TECHNOLOGY, whatever the spelling
+        (r"dzh", "j"),  # DZHOINT ~ JOINT (English written in Cyrillic)
         (r"tech", "teh"),  # TECHNO ~ TEKHNO (the English and the transliterated Russian)
         (r"tre[iy]d|trade", "trad"),  # SPETSTEHNOTREYD ~ SPETSTECHNOTRADE
         (r"c(?![eiyhkz])", "k"),  # ENICS ~ ENIKS: a c sounding k
@@ -72,7 +73,7 @@ _FOLD_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"ie", "e"),
         (r"(?<=[^s])s$", ""),  # plural (SHIPYARDS ~ SHIPYARD); not -ss (BUSINESS)
         (r"(.)\1+", r"\1"),
-        (r"(?<=...)sk(i|ai|aia|oe|oi|ogo)$", "sk"),  # VOTKINSKIY ~ VOTKINSK (adjective ending)
+        (r"(?<=..)([sc])k(i|ai|aia|oe|oi|ogo)$", r"\1k"),  # VOTKINSKIY, LIPETSKII ~ -SK
     )
 )
 
@@ -103,6 +104,8 @@ class NameVocabulary:
     translations: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     """folded Russian/Ukrainian organisation phrase -> its English words (ZAVOD -> plant)"""
     max_translation_len: int = 1
+    translation_stems: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(folded Russian stem, English words), longest stem first (ИНЖЕНЕРН -> engineering)"""
     neutral_legal_forms: frozenset[str] = frozenset()
     """legal forms that say nothing about the form ("company")"""
     compatible_legal_forms: frozenset[frozenset[str]] = frozenset()
@@ -230,12 +233,14 @@ _LIGHT_FOLD_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), repl)
     for pattern, repl in (
         (r"(iy|yy|yi|ii)$", "i"),
+        (r"dzh", "j"),
         (r"kh", "h"),  # UKHTA ~ UHTA
         (r"y", "i"),  # KUZEY ~ KUZEI, SVYAZ ~ SVIAZ, YANG ~ IANG
         (r"c(?![eiyhkz])", "k"),  # ENICS ~ ENIKS
+        (r"^tre[iy]d$", "trade"),  # TREID ~ TRADE
     )
 )
-FOLD_VERSION = 4
+FOLD_VERSION = 5
 """Bumped whenever the fold changes: caches of folded words carry it in their names."""
 
 
@@ -316,7 +321,15 @@ def load_vocabulary() -> NameVocabulary:
     compatible = frozenset(
         frozenset((a, b)) for family in families for a in family for b in family if a != b
     )
+    stems = sorted(
+        (
+            (fold_token("".join(_raw_tokens(str(k))), force=True), tuple(_raw_tokens(str(v))))
+            for k, v in (vocab.get("translation_stems") or {}).items()
+        ),
+        key=lambda sv: (-len(sv[0]), sv[0]),
+    )
     return NameVocabulary(
+        translation_stems=tuple(stems),
         neutral_legal_forms=frozenset(vocab.get("neutral_legal_forms") or ()),
         compatible_legal_forms=compatible,
         translations=translations,
@@ -512,7 +525,7 @@ def normalise_name(
 def _translate(core: list[str], vocab: NameVocabulary) -> tuple[list[str], dict[str, str]]:
     """Russian/Ukrainian organisation words in English (ZAVOD -> plant, NPO -> scientific
     production association), longest phrase first, on folded words; also returns each English
-    word's source phrase as written (for explanations)."""
+    word's source phrase as written (English word -> source, for explanations)."""
     if not vocab.translations:
         return core, {}
     folded = [fold_token(t) for t in core]
@@ -525,13 +538,37 @@ def _translate(core: list[str], vocab: NameVocabulary) -> tuple[list[str], dict[
             if english is not None:
                 out.extend(english)
                 for word in english:
-                    sources.setdefault(fold_token(word), " ".join(core[i : i + size]))
+                    sources.setdefault(word, " ".join(core[i : i + size]))
                 i += size
                 break
         else:
-            out.append(core[i])
+            english = _stem_translation(folded[i], vocab)
+            if english is None:
+                out.append(core[i])
+            else:
+                out.extend(english)
+                for word in english:
+                    sources.setdefault(word, core[i])
             i += 1
     return out, sources
+
+
+MIN_STEM_TOKEN_LEN = 5
+
+
+def _stem_translation(folded: str, vocab: NameVocabulary) -> tuple[str, ...] | None:
+    """The English words of a Russian word beginning with a known stem (any ending)."""
+    if len(folded) < MIN_STEM_TOKEN_LEN or not folded.isalpha():
+        return None
+    return _stem_lookup(folded)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _stem_lookup(folded: str) -> tuple[str, ...] | None:
+    for stem, english in load_vocabulary().translation_stems:
+        if folded.startswith(stem):
+            return english
+    return None
 
 
 def _written_words(
@@ -543,19 +580,45 @@ def _written_words(
     for word in words:
         for token in _expand([word], vocab.abbreviations, vocab.folded_abbreviations):
             found.setdefault(fold_token(token), word)
-    for key, source in translated.items():
-        found[key] = source if fold_token(source) == key else f"{source} (as {key})"
+    for english, source in translated.items():
+        key = fold_token(english)
+        found[key] = source if fold_token(source) == key else f"{source} (as {english})"
     return tuple(found.items())
 
 
+_LABELLED_RU_IDS = re.compile(
+    r"[\s,;(]*\b(?P<scheme>INN|ИНН|OGRN|ОГРН|KPP|КПП)\b[\s:№#.]*(?P<value>\d{9,15})\b[\s,;)]*",
+    re.IGNORECASE,
+)
+_SCHEMES = {"инн": "INN", "огрн": "OGRN", "кпп": "KPP"}
+_ID_LENGTHS = {"INN": (10, 12), "OGRN": (13, 15), "KPP": (9,)}
+
+
 def split_identifiers(name: str | None) -> tuple[list[tuple[str, str]], str]:
-    """Russian INN/KPP digits customs systems glue before a name, and the name after them."""
+    """Russian INN/KPP digits customs systems glue before a name, and labelled INN, OGRN or
+    KPP numbers anywhere in it (``INN 7718852163 ROSOBORONEKSPORT OAO``, ``... OOO INN
+    5042118606``); the identifiers and the name without them."""
     text = name or ""
+    identifiers: list[tuple[str, str]] = []
     found = _LEADING_RU_IDS.match(text)
-    if not found:
-        return [], text
-    identifiers = [("INN", found["inn"])] + ([("KPP", found["kpp"])] if found["kpp"] else [])
-    return identifiers, text[found.end() :]
+    if found:
+        identifiers = [("INN", found["inn"])] + ([("KPP", found["kpp"])] if found["kpp"] else [])
+        text = text[found.end() :]
+    if any(c.isdigit() for c in text):
+        kept: list[tuple[str, str]] = []
+
+        def take(match: re.Match[str]) -> str:
+            scheme = _SCHEMES.get(match["scheme"].casefold(), match["scheme"].upper())
+            if len(match["value"]) not in _ID_LENGTHS[scheme]:
+                return match.group()
+            kept.append((scheme, match["value"]))
+            return " "
+
+        rest = _LABELLED_RU_IDS.sub(take, text)
+        if kept and rest.strip():
+            identifiers += kept
+            text = rest.strip()
+    return identifiers, text
 
 
 def normalise_company_name(name: str | None) -> str:

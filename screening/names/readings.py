@@ -37,7 +37,7 @@ def read_queries(names: Sequence[str], index: NameIndex) -> Readings:
     for i, name in enumerate(plain):
         for alternative in parenthetical_alternatives(name.original):
             reading = normalise_name(alternative)
-            if reading.tokens and reading.tokens != name.tokens and _has_distinctive(reading):
+            if reading.tokens and reading.tokens != name.tokens:
                 readings.append(reading)
                 origin.append(i)
     for i, name in enumerate(plain):
