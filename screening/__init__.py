@@ -1,6 +1,7 @@
 """Dual-use export screening: CHPL HS codes, listed parties and Russia-bound routes in trade data.
 
-The public API: load lists and trade files, screen them, write the run's outputs. The Prefect
+The public API: ``screen_files`` screens trade files into a run folder (what ``dualuse run``,
+the Prefect flow and notebooks call); the steps it chains are public too. The Prefect
 flow in ``flows/`` and the ``dualuse`` CLI are thin callers of these same functions.
 """
 
@@ -27,14 +28,17 @@ from screening.pipeline import (
     screen_records,
 )
 from screening.risk.score import score_risk
+from screening.run import RunResult, ScreeningRun, screen_files
 
 __all__ = [
     "ListParseError",
     "NameIndex",
     "ReferenceData",
     "ReferenceDataError",
+    "RunResult",
     "ScreeningConfig",
     "ScreeningError",
+    "ScreeningRun",
     "TradeLayoutError",
     "TradeLoadResult",
     "TradeReadError",
@@ -56,6 +60,7 @@ __all__ = [
     "normalise_name",
     "parse_list_files",
     "score_risk",
+    "screen_files",
     "screen_records",
     "write_run_outputs",
 ]

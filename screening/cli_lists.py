@@ -1,4 +1,4 @@
-"""``dualuse lists refresh | show | diff``: the snapshot store from the command line.
+"""``dualuse lists refresh | import | show | diff``: the snapshot store from the command line.
 
 Attach with :func:`register` to the ``lists`` group of screening.cli. ``refresh`` runs the
 Prefect flow (imported lazily, as ``run`` does); ``show`` and ``diff`` need no Prefect.
@@ -19,6 +19,7 @@ _CONFIG_HELP = "Lists config YAML (active: [ids]); default: lists.yml in the sto
 def register(lists_group: click.Group) -> None:
     """Add the refresh, show and diff commands to the ``dualuse lists`` group."""
     lists_group.add_command(refresh)
+    lists_group.add_command(import_files)
     lists_group.add_command(show)
     lists_group.add_command(diff)
 
@@ -42,16 +43,35 @@ def register(lists_group: click.Group) -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="Catalogue of sources instead of the official one (e.g. a mirror).",
 )
+@click.option(
+    "--deadline",
+    "deadline_seconds",
+    type=click.FloatRange(min=1.0),
+    default=600.0,
+    show_default=True,
+    help="Seconds for the whole refresh, retries included; what is not done by then fails.",
+)
+@click.option(
+    "--min-rate",
+    "min_bytes_per_second",
+    type=click.FloatRange(min=0.0),
+    default=10_000.0,
+    show_default=True,
+    help="Bytes per second below which a transfer is cut off (measured over 30 s).",
+)
 def refresh(
     list_ids: tuple[str, ...],
     store: str | None,
     max_shrink: float,
     config_file: str | None,
     sources_file: str | None,
+    deadline_seconds: float,
+    min_bytes_per_second: float,
 ) -> None:
     """Download the lists from their official URLs; activate each only if it checks out.
 
     Exits with 1 when a list could not be refreshed (its last good snapshot stays active).
+    SIGTERM or Ctrl-C stop the downloads within seconds without touching the active snapshots.
     """
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from flows.refresh_lists import refresh_lists_flow
@@ -62,11 +82,69 @@ def refresh(
         max_shrink=max_shrink,
         config_file=config_file,
         sources_file=sources_file,
+        deadline_seconds=deadline_seconds,
+        min_bytes_per_second=min_bytes_per_second,
     )
     for result in summary["results"]:
         click.echo(_result_line(result))
     click.echo(f"store: {summary['store']}")
     if summary["rejected"] or summary["failed"]:
+        sys.exit(1)
+
+
+@click.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--list", "list_id", required=True, metavar="ID", help="List id in the catalogue.")
+@click.option("--store", type=click.Path(file_okay=False), help=_STORE_HELP)
+@click.option(
+    "--max-shrink",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.2,
+    show_default=True,
+    help="Refuse a version with this much fewer entities than the active one.",
+)
+@click.option(
+    "--list-version",
+    metavar="VERSION",
+    help="Version (e.g. 2024-05-03) when the file does not say; default: its modification date.",
+)
+@click.option(
+    "--sources",
+    "sources_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Catalogue of sources instead of the official one.",
+)
+def import_files(
+    files: tuple[str, ...],
+    list_id: str,
+    store: str | None,
+    max_shrink: float,
+    list_version: str | None,
+    sources_file: str | None,
+) -> None:
+    """Activate local copies of a list's files (air-gapped sites, mirrors) as a new snapshot.
+
+    The files go through the checks of `lists refresh`; a refused import leaves the active
+    snapshot as it is and exits with 1. Name the files as published (sdn.csv, alt.csv, ...);
+    a single file under another name stands for the list's main file.
+    """
+    from screening.errors import ScreeningError
+    from screening.lists.store.local_import import import_list_files
+    from screening.lists.store.sources import load_list_sources
+
+    try:
+        result = import_list_files(
+            list_id,
+            files,
+            store=store,
+            sources=load_list_sources(sources_file),
+            max_shrink=max_shrink,
+            list_version=list_version,
+        )
+    except ScreeningError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(_result_line(result.to_dict()))
+    if result.status not in ("updated", "unchanged"):
         sys.exit(1)
 
 
@@ -77,7 +155,7 @@ def refresh(
 )
 def show(store: str | None, config_file: str | None) -> None:
     """Print the active lists: origin, version, date, entities, names, entities with an INN."""
-    from screening.lists.refresh import describe_active_lists
+    from screening.lists.store.refresh import describe_active_lists
 
     rows = describe_active_lists(store, config_file=config_file)
     header = ("list", "origin", "version", "date", "entities", "names", "with INN", "snapshot")
@@ -118,8 +196,8 @@ def show(store: str | None, config_file: str | None) -> None:
 def diff(old: str, new: str, out: str | None, top: int) -> None:
     """Compare two versions of a list: snapshot folders, or list files of any supported format."""
     from screening.io.writers import write_csv_atomic
-    from screening.lists.diff import diff_lists
-    from screening.lists.snapshots import load_list_path
+    from screening.lists.store.diff import diff_lists
+    from screening.lists.store.snapshots import load_list_path
 
     changes = diff_lists(load_list_path(old), load_list_path(new))
     summary = changes.group_by(["list_source", "change"]).aggregate([("source_id", "count")])

@@ -61,7 +61,7 @@ def party_identifiers(name: str | None) -> frozenset[str]:
 def entry_hashes(lists: pa.Table, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """sha256 of each listed entity's content, for the given (list_source, source_id) keys.
 
-    Covers what screening.lists.diff compares (names with their kind, entity type,
+    Covers what screening.lists.store.diff compares (names with their kind, entity type,
     programmes, countries, identifiers), so an entry is "unchanged" exactly when the list diff
     would not report it; the publication date alone does not change it."""
     wanted = sorted(set(keys))
@@ -170,15 +170,15 @@ def reopen_reason(
     """Why a cleared match must be looked at again, or None when the clearance still holds."""
     if decision.entry_hash and entry_hash and decision.entry_hash != entry_hash:
         return "list entry changed"
+    newly_shared = shared_now - set(filter(None, decision.party_identifiers.split(";")))
+    if newly_shared:
+        return "identifier now shared"
     if (
         score is not None
         and decision.score is not None
         and score > decision.score + SCORE_TOLERANCE
     ):
         return "higher score"
-    newly_shared = shared_now - set(filter(None, decision.party_identifiers.split(";")))
-    if newly_shared:
-        return "identifier now shared"
     if other_hits:
         return "other list entries also match"
     return None
