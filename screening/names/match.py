@@ -17,6 +17,7 @@ import pyarrow as pa
 from rapidfuzz import fuzz, process
 from scipy import sparse
 
+from screening.names.bulk import match_in_processes, process_count
 from screening.names.commonness import word_zipf
 from screening.names.cut import (
     cut_version_score,
@@ -484,6 +485,11 @@ def match_names(
     unique = [n for n, _ in distinct]
     if not unique or not index.keys:
         return empty_table(NAME_MATCH_SCHEMA)
+    if (processes := process_count(len(distinct), workers)) > 1:
+        return match_in_processes(
+            match_names, distinct, index, processes=processes, use_countries=use_countries,
+            threshold=threshold, top=top,
+        )  # fmt: skip
     table_sources = index.list_table["list_source"].to_pylist()
     table_ids = index.list_table["source_id"].to_pylist()
     table_names = index.list_table["name"].to_pylist()
