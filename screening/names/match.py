@@ -17,7 +17,6 @@ import pyarrow as pa
 from rapidfuzz import fuzz, process
 from scipy import sparse
 
-from screening.names.bulk import match_in_processes, process_count
 from screening.names.commonness import word_zipf
 from screening.names.cut import (
     cut_version_score,
@@ -485,6 +484,8 @@ def match_names(
     unique = [n for n, _ in distinct]
     if not unique or not index.keys:
         return empty_table(NAME_MATCH_SCHEMA)
+    from screening.names.bulk import match_in_processes, process_count
+
     if (processes := process_count(len(distinct), workers)) > 1:
         return match_in_processes(
             match_names, distinct, index, processes=processes, use_countries=use_countries,
