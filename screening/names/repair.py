@@ -54,6 +54,7 @@ def _legal_form_words(*words: str) -> bool:
     )
 
 
+@lru_cache(maxsize=1 << 18)  # bulk traffic repeats its words: each cut is searched once
 def _split_in_two(
     word: str, known: KnownWords, *, around: int | None = None
 ) -> tuple[str, str] | None:
