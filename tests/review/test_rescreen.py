@@ -29,6 +29,8 @@ from screening.review.store import ReviewStore
 from tests.conftest import shared_path
 from tests.lists.list_server import sdn_ent_nums
 
+SAMPLE_RECORDS = 1500
+"""Records of the bundled sample whose parties the store sees (about 800 distinct parties)."""
 SET_FILES = ("sdn.csv", "alt.csv", "add.csv", "sdn_comments.csv")
 
 
@@ -81,7 +83,7 @@ def test_rescreen_reports_seen_parties_matching_added_entries_and_nothing_else(
     planted = _planted(parse_list_files(publications["new"]), added, old_ids)
     trades_csv = tmp_path / "trades.csv"
     with open(SAMPLE_TRADES, encoding="utf-8", newline="") as source:
-        rows = list(csv.reader(source))
+        rows = list(csv.reader(source))[: SAMPLE_RECORDS + 1]  # header + records
     for n, name in enumerate(planted["added"] + planted["known"]):
         rows.append([f"PLANT-{n}", "2024-06-01", "ACME GMBH", name, "GERMANY", "",
                      "854231", "INTEGRATED CIRCUITS", "1000", "10", "PCS"])  # fmt: skip
@@ -102,7 +104,7 @@ def test_rescreen_reports_seen_parties_matching_added_entries_and_nothing_else(
 
     with open(tmp_path / "out" / "new_hits.csv", encoding="utf-8-sig", newline="") as handle:
         hits = list(csv.DictReader(handle))
-    assert result.parties == result.parties_rescreened == len(seen) > 2000
+    assert result.parties == result.parties_rescreened == len(seen) > 500
     assert result.hits == len(hits)
     assert result.list_versions == {"us_ofac_sdn": "2024-05-03"}
     reported = {(h["party"], h["source_id"]) for h in hits}
