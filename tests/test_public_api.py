@@ -40,6 +40,5 @@ def test_all_names_exist_and_are_public() -> None:
         "cli",
         "cli_hs",
         "cli_lists",
-        "sample",
     }
     assert public - modules == set(screening.__all__)
