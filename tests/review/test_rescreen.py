@@ -18,8 +18,8 @@ import pytest
 
 from screening.config import ScreeningConfig
 from screening.io import load_trade_files
-from screening.lists.local_import import import_list_files
-from screening.lists.snapshots import load_active_lists
+from screening.lists.store.local_import import import_list_files
+from screening.lists.store.snapshots import load_active_lists
 from screening.names import NameIndex, match_names
 from screening.paths import SAMPLE_TRADES
 from screening.pipeline import classify_destinations
