@@ -2,7 +2,7 @@
 
 Every run records its distinct parties and the list versions they were screened against
 (``parties_seen``). After a list update, :func:`rescreen` finds, per list and per version a
-party was last screened against, the entities added or changed since (screening.lists.diff on
+party was last screened against, the entities added or changed since (screening.lists.store.diff on
 the old and the current version), indexes only their new names, and matches the parties
 against that small index. A hit is a party that did not match this entry before: the
 ``new_hits.csv`` an analyst reviews. The parties are then recorded as screened against the
@@ -26,8 +26,8 @@ import pyarrow.compute as pc
 from screening.config import ScreeningConfig
 from screening.io.writers import write_csv_atomic, write_json_atomic
 from screening.lists import load_bundled_lists, parse_list_files
-from screening.lists.diff import diff_lists
-from screening.lists.snapshots import (
+from screening.lists.store.diff import diff_lists
+from screening.lists.store.snapshots import (
     SNAPSHOT_NAME,
     load_active_lists,
     load_snapshot,
@@ -81,23 +81,19 @@ def list_versions(lists: pa.Table) -> dict[str, str]:
 def find_list_version(
     list_source: str, version: str, *, store: str | Path | None = None
 ) -> pa.Table | None:
-    """The rows of ``list_source`` at ``version`` from the bundled lists or any snapshot kept
-    in the list store; None when that version is no longer available."""
-    bundled = load_bundled_lists()
-    part = _version_rows(bundled, list_source, version)
-    if part.num_rows:
-        return part
+    """The rows of ``list_source`` at ``version`` from a snapshot kept in the list store or
+    the bundled lists; None when that version is no longer available."""
     root = resolve_store(store)
-    if not root.is_dir():
-        return None
-    for meta_path in sorted(root.glob(f"*/*/{SNAPSHOT_NAME}"), reverse=True):
-        meta = read_snapshot_meta(meta_path.parent)
-        if meta.get("list_version") != version:
-            continue
-        part = _version_rows(load_snapshot(meta_path.parent), list_source, version)
-        if part.num_rows:
-            return part
-    return None
+    if root.is_dir():
+        for meta_path in sorted(root.glob(f"*/*/{SNAPSHOT_NAME}"), reverse=True):
+            meta = read_snapshot_meta(meta_path.parent)
+            if meta.get("list_version") != version:
+                continue
+            part = _version_rows(load_snapshot(meta_path.parent), list_source, version)
+            if part.num_rows:
+                return part
+    part = _version_rows(load_bundled_lists(), list_source, version)
+    return part if part.num_rows else None
 
 
 def _version_rows(table: pa.Table, list_source: str, version: str) -> pa.Table:
