@@ -94,3 +94,31 @@ def test_fuzz_family(family, tmp_path, small_reference):
 
 def test_suite_size():
     assert sum(count for _, count in FAMILIES.values()) >= 500
+
+
+def test_fuzz_folder_through_screen_files(tmp_path, small_reference):
+    """A folder of every 12th case through the entry point the CLI, flow and notebook use:
+    the bad files are rejected one by one with their reason, the others screened, and rows in
+    = screened + rejected over the whole run."""
+    from screening.run import screen_files
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    cases = [case for make, count in FAMILIES.values() for case in make(count)][::12]
+    refused = set()
+    for case in cases:
+        case.write(folder / case.name)
+        try:
+            load_trade_file(folder / case.name)
+        except ScreeningError:
+            refused.add(case.name)
+    _, config = small_reference
+    started = time.perf_counter()
+    result = screen_files([str(folder)], config, tmp_path / "out")
+    counts = result.counts
+    assert counts["rows_in"] == counts["rows_screened"] + counts["rows_rejected"]
+    assert {Path(r["path"]).name for r in result.files_rejected} == refused
+    assert all(Path(r["path"]).name in r["reason"] for r in result.files_rejected)
+    assert 0 < len(refused) < len(cases)
+    assert time.perf_counter() - started < 120
+    print(f"folder run: {len(cases)} files, {len(refused)} rejected, {counts}")
