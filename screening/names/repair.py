@@ -118,7 +118,9 @@ def recut_words(words: list[str], known: KnownWords) -> tuple[list[str], list[st
                 notes.append(f"{word} {nxt} -> {joined}")
                 i += 2
                 continue
-            split = _split_in_two(joined, known, around=len(word))
+            # AGORA SA is not AGOR ASA: a space before a whole legal form is where it belongs
+            before_form = (nxt,) in load_vocabulary().legal_forms and len(word) >= 3
+            split = None if before_form else _split_in_two(joined, known, around=len(word))
             if split is not None and split[0] != word:
                 out.extend(split)
                 notes.append(f"{word} {nxt} -> {' '.join(split)}")
