@@ -198,8 +198,22 @@ def lists_parse(paths: tuple[str, ...], out: str, fmt: str | None) -> None:
     type=click.Path(exists=True),
     help="List files (default: the bundled active lists).",
 )
-@click.option("--threshold", type=float, default=None, help="Score cut-off (default 88).")
+@click.option(
+    "--threshold", type=float, default=None, help="Score cut-off (default: the flag threshold)."
+)
 @click.option("--top", type=int, default=3, show_default=True)
+@click.option(
+    "--country-column",
+    default=None,
+    help="Column holding each party's ISO-2 country: agreeing countries corroborate a match, "
+    "conflicting ones count against it.",
+)
+@click.option(
+    "--show-held/--hide-held",
+    default=True,
+    show_default=True,
+    help="Also list matches held below the threshold because they need corroboration.",
+)
 def match_names_cmd(
     file: str,
     column: str,
@@ -207,23 +221,32 @@ def match_names_cmd(
     list_paths: tuple[str, ...],
     threshold: float | None,
     top: int,
+    country_column: str | None,
+    show_held: bool,
 ) -> None:
     """Match the names in FILE's COLUMN against the lists: one row per (name, hit)."""
     from screening.io import read_text_columns
     from screening.io.writers import write_csv_atomic
     from screening.lists import load_bundled_lists, parse_list_files
-    from screening.names import DEFAULT_THRESHOLD, NameIndex, match_names
+    from screening.names import NameIndex, match_names
 
     # Read as the trade loader reads: encoding detected, XLSX and Parquet alike, header found.
-    (names,), _ = read_text_columns(file, [column])
+    wanted = [column] + ([country_column] if country_column else [])
+    read, _ = read_text_columns(file, wanted)
+    names = read[0]
     lists_table = parse_list_files(list(list_paths)) if list_paths else load_bundled_lists()
+    countries = (
+        [c if c and c.strip() else None for c in read[1].to_pylist()] if country_column else None
+    )
     hits = match_names(
         names.to_pylist(),
         NameIndex.build(lists_table),
-        threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
+        countries=countries,
+        threshold=threshold,
         top=top,
+        show_held=show_held,
     )
-    write_csv_atomic(hits.drop_columns(["query_country"]), out)
+    write_csv_atomic(hits if country_column else hits.drop_columns(["query_country"]), out)
     click.echo(f"{hits.num_rows} matches for {len(set(hits['query'].to_pylist()))} names -> {out}")
 
 
@@ -236,10 +259,24 @@ def match_names_cmd(
     help="CSV or Parquet with columns name1,name2: score every row.",
 )
 @click.option("--out", type=click.Path(dir_okay=False), help="Output CSV for --pairs.")
-def compare(names: tuple[str, ...], pairs_file: str | None, out: str | None) -> None:
+@click.option(
+    "--lists-rarity",
+    is_flag=True,
+    help="Weigh words by their rarity on the bundled lists (slower): the score match-names "
+    "gives the first name against a list holding the second.",
+)
+def compare(
+    names: tuple[str, ...], pairs_file: str | None, out: str | None, lists_rarity: bool
+) -> None:
     """Score two names against each other and explain the score; or every row of --pairs
-    (adds score and is_match at the default threshold)."""
-    from screening.names import DEFAULT_THRESHOLD, compare_names, score_name_pairs
+    (adds score and is_match at the flag threshold)."""
+    from screening.names import DEFAULT_THRESHOLD, NameIndex, score_name_pairs
+
+    reference = None
+    if lists_rarity:
+        from screening.lists import load_bundled_lists
+
+        reference = NameIndex.build(load_bundled_lists())
 
     if pairs_file:
         if names or not out:
@@ -262,6 +299,7 @@ def compare(names: tuple[str, ...], pairs_file: str | None, out: str | None) -> 
         results = score_name_pairs(
             frame["name1"].fillna("").astype(str).tolist(),
             frame["name2"].fillna("").astype(str).tolist(),
+            reference=reference,
         )
         frame["score"] = [r.score for r in results]
         frame["is_match"] = frame["score"] >= DEFAULT_THRESHOLD
@@ -271,7 +309,7 @@ def compare(names: tuple[str, ...], pairs_file: str | None, out: str | None) -> 
         return
     if len(names) != 2:
         raise click.UsageError("give exactly two names, or --pairs FILE --out OUT")
-    result = compare_names(names[0], names[1])
+    (result,) = score_name_pairs([names[0]], [names[1]], reference=reference, workers=1)
     click.echo(f"score {result.score:.1f}")
     click.echo(result.explanation)
 
@@ -341,10 +379,12 @@ def serve(
 
 
 def _register_commands() -> None:
+    from screening.cli_config import config_command
     from screening.cli_hs import hs_command
     from screening.cli_lists import register as register_list_commands
     from screening.cli_review import register as register_review_commands
 
+    cli.add_command(config_command)
     cli.add_command(hs_command)
     register_list_commands(lists)
     register_review_commands(cli)
