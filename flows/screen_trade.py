@@ -28,6 +28,7 @@ from screening.pipeline import (
     load_reference_data,
     screen_chunk,
 )
+from screening.review.run import RunReview
 
 
 def expand_trade_paths(paths: list[str] | None) -> list[Path]:
@@ -147,11 +148,15 @@ def screen_trade(
     trade_flow: str | None = None,
     dated_subfolder: bool = False,
     chunk_rows: int = 250_000,
+    db: str | None = None,
+    only_new: bool = False,
 ) -> dict[str, Any]:
     """Screen trade files (or folders of them; none = the bundled sample) into ``out_dir``.
 
     Records are screened in chunks of ``chunk_rows`` as concurrent tasks; run the flow with
     ``screen_trade.with_options(task_runner=DaskTaskRunner(...))`` to spread them on a cluster.
+    ``db`` is the review store (default: DUALUSE_DB, else SQLite in the data dir): its
+    decisions are carried into the run; ``only_new`` skips the records it has seen.
     """
     started = time.perf_counter()
     config = ScreeningConfig.from_file(config_file) if config_file else ScreeningConfig()
@@ -163,14 +168,17 @@ def screen_trade(
     reference = load_reference(config)
     t1 = time.perf_counter()
     loaded = load_trades(paths, mapping, reporter_country, trade_flow)
+    review = RunReview.open(db, paths, only_new=only_new)
+    trades = review.select(loaded.table)
     t2 = time.perf_counter()
     # fan out over chunks of records (never rows); ReferenceData and Arrow tables are opaque
     # to Prefect's argument walking, so they are handed over as they are
     futures = [
-        screen.submit(chunk, reference, config) for chunk in split_records(loaded.table, chunk_rows)
+        screen.submit(chunk, reference, config) for chunk in split_records(trades, chunk_rows)
     ]
     results = [future.result() for future in futures]
-    screened, assess_timings = assess(pa.concat_tables([table for table, _ in results]), config)
+    matched = review.apply(pa.concat_tables([table for table, _ in results]), reference.lists)
+    screened, assess_timings = assess(matched, config)
     stage_timings = {
         stage: sum(timings[stage] for _, timings in results) for stage in results[0][1]
     } | assess_timings
@@ -180,7 +188,7 @@ def screen_trade(
         rejects=loaded.rejects,
         rows_in=loaded.rows_in,
         list_versions=reference.list_versions,
-        config=config.to_dict(),
+        config=config.to_manifest(),
         timings={
             "load_reference": t1 - t0,
             "load_trades": t2 - t1,
@@ -192,6 +200,16 @@ def screen_trade(
             for part_path, part in zip(paths, loaded.parts or (loaded,), strict=True)
         },
     )
+    manifest["counts"]["rows_skipped_seen"] = review.rows_skipped
+    manifest["counts"]["suppressed_by_decision"] = review.counts.records_suppressed
+    manifest["review"] = review.summary(screened)
     outputs = write_outputs(target, screened, loaded.rejects, manifest)
+    recorded = review.record(screened, reference.list_versions)
+    review.close()
     publish_summary(manifest, screened)
-    return {"out_dir": str(target), "outputs": outputs, "counts": manifest["counts"]}
+    return {
+        "out_dir": str(target),
+        "outputs": outputs,
+        "counts": manifest["counts"],
+        "review": {**manifest["review"], **recorded},
+    }

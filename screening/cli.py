@@ -67,6 +67,10 @@ def cli() -> None:
     type=click.Choice(["import", "export"]),
     help="Whether the file records imports or exports of the reporter country.",
 )
+@click.option(
+    "--db", "db_url", metavar="URL", help="Review store (default: $DUALUSE_DB, else SQLite)."
+)
+@click.option("--only-new", is_flag=True, help="Skip records an earlier run has screened.")
 def run(
     trade_files: tuple[str, ...],
     out_dir: str,
@@ -75,10 +79,16 @@ def run(
     mapping_file: str | None,
     reporter_country: str | None,
     trade_flow: str | None,
+    db_url: str | None,
+    only_new: bool,
 ) -> None:
     """Screen TRADE_FILES (CSV, XLSX, Parquet, or folders; none = the bundled sample) and write
     flagged.csv, screened.parquet, rejected.csv and manifest.json into --out."""
     _prefect_quiet_defaults()
+    if config_file:  # a bad config is refused in a second, before any list or flow starts
+        from screening.config import ScreeningConfig
+
+        ScreeningConfig.from_file(config_file)
     from flows.screen_trade import screen_trade
     from screening.io import read_mapping_file
 
@@ -92,6 +102,8 @@ def run(
         mapping=_mapping_options(map_items, mapping_file),
         reporter_country=reporter_country,
         trade_flow=trade_flow,
+        db=db_url,
+        only_new=only_new,
     )
     counts = result["counts"]
     click.echo(
@@ -99,6 +111,12 @@ def run(
         f"rejected {counts['rows_rejected']}, flagged {counts['rows_flagged']} "
         f"({', '.join(f'{k} {v}' for k, v in counts['by_risk_level'].items())})"
     )
+    review = result.get("review") or {}
+    if review.get("rows_skipped_seen") or review.get("suppressed_by_decision"):
+        click.echo(
+            f"skipped {review['rows_skipped_seen']} records seen before; "
+            f"{review['suppressed_by_decision']} records had a cleared match taken off"
+        )
     click.echo(f"outputs in {result['out_dir']}")
 
 
@@ -272,9 +290,11 @@ def serve(folder: str, out_dir: str, cron: str, timezone: str, config_file: str 
 def _register_commands() -> None:
     from screening.cli_hs import hs_command
     from screening.cli_lists import register as register_list_commands
+    from screening.cli_review import register as register_review_commands
 
     cli.add_command(hs_command)
     register_list_commands(lists)
+    register_review_commands(cli)
 
 
 _register_commands()

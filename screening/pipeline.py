@@ -25,6 +25,7 @@ from screening.names.index import NameIndex
 from screening.names.match import match_names
 from screening.risk.red_flags import chpl_import_surge_flags, freight_forwarder_flags
 from screening.risk.score import RISK_LEVELS, score_risk
+from screening.schema import check_stage_output
 
 T = TypeVar("T")
 PARTY_ROLES = ("exporter", "importer")
@@ -125,7 +126,7 @@ def classify_goods(trades: pa.Table, categories: pa.Table, config: ScreeningConf
     out = trades
     for name, column in columns.items():
         out = out.append_column(name, column)
-    return out
+    return check_stage_output("classify_goods", out)
 
 
 def classify_destinations(trades: pa.Table, config: ScreeningConfig) -> pa.Table:
@@ -140,7 +141,7 @@ def classify_destinations(trades: pa.Table, config: ScreeningConfig) -> pa.Table
         direct=config.direct_destinations,
         transshipment=config.transshipment_countries,
     )
-    return (
+    out = (
         trades.append_column("origin_iso2", origin["country_iso2"])
         .append_column("origin_status", origin["country_status"])
         .append_column("destination_iso2", destination["country_iso2"])
@@ -148,6 +149,7 @@ def classify_destinations(trades: pa.Table, config: ScreeningConfig) -> pa.Table
         .append_column("route", routes["route"])
         .append_column("route_reason", routes["route_reason"])
     )
+    return check_stage_output("classify_destinations", out)
 
 
 PARTY_COUNTRY_COLUMNS = {"exporter": "origin_iso2", "importer": "destination_iso2"}
@@ -232,7 +234,7 @@ def match_parties(trades: pa.Table, index: NameIndex, config: ScreeningConfig) -
         out = out.append_column(
             f"{role}_match_count", pc.fill_null(joined["rank_count"], 0).cast(pa.int32())
         )
-    return out
+    return check_stage_output("match_parties", out)
 
 
 def describe_goods(trades: pa.Table) -> pa.Table:
@@ -241,18 +243,16 @@ def describe_goods(trades: pa.Table) -> pa.Table:
     described = classify_descriptions(
         trades["description"], trades["hs6"], hs_status=trades["hs_status"]
     )
-    return _append_all(trades, described)
+    return check_stage_output("describe_goods", _append_all(trades, described))
 
 
 def flag_forwarders(trades: pa.Table) -> pa.Table:
     """Add ``importer_forwarder*``: consignees that are forwarders or logistics firms."""
     flags = freight_forwarder_flags(trades["importer"], role="importer")
-    return _append_all(
-        trades,
-        flags.rename_columns(
-            [c.replace("freight_forwarder", "importer_forwarder") for c in flags.column_names]
-        ),
+    renamed = flags.rename_columns(
+        [c.replace("freight_forwarder", "importer_forwarder") for c in flags.column_names]
     )
+    return check_stage_output("flag_forwarders", _append_all(trades, renamed))
 
 
 def link_records(table: pa.Table, config: ScreeningConfig) -> pa.Table:
@@ -266,8 +266,10 @@ def link_records(table: pa.Table, config: ScreeningConfig) -> pa.Table:
         direct=config.direct_destinations,
         window_days=config.chain_window_days,
     )
-    surges = chpl_import_surge_flags(table, cutoff=config.import_history_cutoff)
-    return _append_all(_append_all(table, chains), surges)
+    surges = chpl_import_surge_flags(
+        table, cutoff=config.import_history_cutoff, **config.import_surge.model_dump()
+    )
+    return check_stage_output("link_records", _append_all(_append_all(table, chains), surges))
 
 
 def _append_all(table: pa.Table, columns: pa.Table) -> pa.Table:

@@ -25,11 +25,21 @@ TRADE_FIELDS
 
 REJECT_SCHEMA
     Rows that could not be read: file, row, column (when one column is to blame) and reason.
+
+STAGE_OUTPUTS
+    The columns each screening stage adds to the trade table, in order, with their Arrow types.
+    Later stages and the risk score read these columns by name; :func:`check_stage_output` runs
+    when a stage finishes and :func:`require_columns` when a reader starts, so a renamed or
+    retyped column stops the run with its name instead of silently scoring nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pyarrow as pa
+
+from screening.errors import ScreeningError
 
 ENTITY_TYPES = ("entity", "individual", "vessel", "aircraft")
 NAME_KINDS = ("primary", "alias", "weak_alias", "former")
@@ -83,9 +93,13 @@ TRADE_SCHEMA = pa.schema(
         pa.field("quantity", pa.float64()),
         pa.field("source_file", pa.string(), nullable=False),
         pa.field("source_row", pa.int64(), nullable=False),
+        pa.field("date_issue", pa.string()),
+        pa.field("value_issue", pa.string()),
     ]
 )
-"""The leading columns of every loaded trade table; ``src_*`` columns follow."""
+"""The leading columns of every loaded trade table; ``src_*`` columns follow. ``date_issue`` and
+``value_issue`` say why a date, value or quantity cell could not be read (null when it could):
+the record is screened all the same."""
 
 EXTRA_COLUMN_PREFIX = "src_"
 
@@ -118,3 +132,147 @@ NAME_MATCH_SCHEMA = pa.schema(
 def empty_table(schema: pa.Schema) -> pa.Table:
     """An empty table of ``schema``: stages return this rather than None so callers never branch."""
     return schema.empty_table()
+
+
+# --------------------------------------------------------------------------------------------
+# Stage outputs: the screened table's columns, declared once
+
+
+def _string_fields(*names: str) -> list[pa.Field]:
+    return [pa.field(name, pa.string()) for name in names]
+
+
+PARTY_ROLES = ("exporter", "importer")
+
+
+def _match_fields(role: str) -> list[pa.Field]:
+    return [
+        pa.field(f"{role}_match_score", pa.float64()),
+        pa.field(f"{role}_match_name", pa.string()),
+        pa.field(f"{role}_match_list_source", pa.string()),
+        pa.field(f"{role}_match_source_id", pa.string()),
+        pa.field(f"{role}_match_explanation", pa.string()),
+        pa.field(f"{role}_match_count", pa.int32(), nullable=False),
+    ]
+
+
+STAGE_OUTPUTS: dict[str, pa.Schema] = {
+    "load_trades": TRADE_SCHEMA,
+    "classify_goods": pa.schema(
+        [
+            *_string_fields("hs_code_normalised", "hs6", "hs_status", "hs_issue"),
+            *_string_fields("goods_category", "goods_tier", "goods_description", "goods_status"),
+            pa.field("goods_candidates", pa.list_(pa.string())),
+            *_string_fields("chpl_tier", "chpl_description", "chpl_possible_tier"),
+        ]
+    ),
+    "describe_goods": pa.schema(
+        _string_fields(
+            "description_rule",
+            "description_phrase",
+            "description_tier",
+            "description_hs",
+            "description_signal",
+            "description_reason",
+        )
+    ),
+    "classify_destinations": pa.schema(
+        _string_fields(
+            "origin_iso2",
+            "origin_status",
+            "destination_iso2",
+            "destination_status",
+            "route",
+            "route_reason",
+        )
+    ),
+    "match_parties": pa.schema([f for role in PARTY_ROLES for f in _match_fields(role)]),
+    "flag_forwarders": pa.schema(
+        [
+            pa.field("importer_forwarder", pa.bool_(), nullable=False),
+            *_string_fields("importer_forwarder_term", "importer_forwarder_reason"),
+        ]
+    ),
+    "link_records": pa.schema(
+        [
+            *_string_fields("route_chain_role", "route_chain_partner"),
+            pa.field("route_chain_count", pa.int32(), nullable=False),
+            *_string_fields("route_chain_reason", "red_flag", "red_flag_reason"),
+        ]
+    ),
+    "score_risk": pa.schema(
+        [
+            pa.field("risk_points", pa.float64(), nullable=False),
+            pa.field("risk_level", pa.string(), nullable=False),
+            pa.field("risk_reasons", pa.string()),
+        ]
+    ),
+}
+"""stage -> the columns it adds, in the order the stages run (``load_trades`` gives the trade
+columns every stage starts from; its ``src_*`` columns are not declared). The Arrow nullability
+says which columns are never null."""
+
+SCREENED_FIELDS: dict[str, tuple[str, pa.Field]] = {
+    field.name: (stage, field) for stage, schema in STAGE_OUTPUTS.items() for field in schema
+}
+"""column -> (the stage that adds it, its field): who to blame when a column is missing."""
+
+SCREENING_STAGES = tuple(STAGE_OUTPUTS)
+
+
+class StageOutputError(ScreeningError):
+    """A stage's output, or a reader's input, lacks a declared column or has it mistyped."""
+
+
+def _same_type(actual: pa.DataType, declared: pa.DataType) -> bool:
+    """Equal types; list element names (``item`` / ``element`` after Parquet) do not matter."""
+    if pa.types.is_list(declared) or pa.types.is_large_list(declared):
+        return (pa.types.is_list(actual) or pa.types.is_large_list(actual)) and _same_type(
+            actual.value_type, declared.value_type
+        )
+    if pa.types.is_string(declared):
+        return pa.types.is_string(actual) or pa.types.is_large_string(actual)
+    return actual.equals(declared)
+
+
+def _problems(table: pa.Table | pa.Schema, fields: Iterable[pa.Field]) -> list[str]:
+    schema = table if isinstance(table, pa.Schema) else table.schema
+    problems = []
+    for field in fields:
+        index = schema.get_field_index(field.name)
+        if index < 0:
+            problems.append(f"missing column '{field.name}'")
+        elif not _same_type(schema.field(index).type, field.type):
+            problems.append(
+                f"column '{field.name}' is {schema.field(index).type}, declared {field.type}"
+            )
+    return problems
+
+
+def check_stage_output(stage: str, table: pa.Table) -> pa.Table:
+    """Raise StageOutputError unless ``table`` has every column ``stage`` declares, with its
+    declared type; returns ``table`` so a stage can end with ``return check_stage_output(...)``."""
+    if stage not in STAGE_OUTPUTS:
+        raise KeyError(f"no declared output for stage {stage!r}; stages: {SCREENING_STAGES}")
+    problems = _problems(table, STAGE_OUTPUTS[stage])
+    if problems:
+        raise StageOutputError(f"stage {stage} finished with {'; '.join(problems)}")
+    return table
+
+
+def require_columns(table: pa.Table | pa.Schema, columns: Iterable[str], *, reader: str) -> None:
+    """Raise StageOutputError unless ``table`` has ``columns`` with their declared types, naming
+    each missing column and the stage that should have added it."""
+    wanted = list(dict.fromkeys(columns))
+    undeclared = [c for c in wanted if c not in SCREENED_FIELDS]
+    if undeclared:
+        raise KeyError(f"{reader} reads undeclared column(s): {', '.join(undeclared)}")
+    problems = _problems(table, [SCREENED_FIELDS[c][1] for c in wanted])
+    if problems:
+        schema = table if isinstance(table, pa.Schema) else table.schema
+        stages = sorted(
+            {SCREENED_FIELDS[c][0] for c in wanted if c not in schema.names},
+            key=SCREENING_STAGES.index,
+        )
+        hint = f" (added by stage {', '.join(stages)}: did it run?)" if stages else ""
+        raise StageOutputError(f"{reader} needs {'; '.join(problems)}{hint}")

@@ -9,6 +9,7 @@ rejects for rows that cannot be split.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -16,14 +17,15 @@ import pyarrow.parquet as pq
 
 from screening.errors import TradeReadError
 from screening.io.layouts import load_trade_mappings, normalise_header
-from screening.io.trade import (
+from screening.io.readers import (
     CSV_SUFFIXES,
+    DEFAULT_BATCH_ROWS,
     PARQUET_SUFFIXES,
     XLSX_SUFFIXES,
-    _as_text,
-    _read_csv,
-    _read_xlsx,
+    as_text,
+    open_source,
 )
+from screening.io.readers.base import BlankRowCounter, RawBatch
 
 
 def _find_column(headers: list[str], column: str, path: Path) -> int:
@@ -48,7 +50,7 @@ def _read_parquet_columns(path: Path, columns: list[str]) -> list[pa.Array]:
         table = pq.read_table(path, columns=names)
     except (pa.ArrowException, OSError) as exc:
         raise TradeReadError(f"cannot read as Parquet: {exc}", file=path) from exc
-    text = [_as_text(table[name].combine_chunks()) for name in names]
+    text = [as_text(table[name].combine_chunks()) for name in names]
     return [pc.if_else(pc.equal(c, ""), None, c) for c in text]
 
 
@@ -69,15 +71,31 @@ def read_text_columns(
     suffix = path.suffix.lower()
     if suffix in PARQUET_SUFFIXES:
         return _read_parquet_columns(path, columns), None
-    if suffix in XLSX_SUFFIXES:
-        raw = _read_xlsx(path, mappings, header_row=None, sheet=None, extra=columns)
-    elif suffix in CSV_SUFFIXES:
-        raw = _read_csv(path, mappings, header_row=None, extra=columns)
-    else:
+    if suffix not in XLSX_SUFFIXES | CSV_SUFFIXES:
         raise TradeReadError(
             f"unsupported file type {suffix or '(none)'}: use CSV, XLSX or Parquet", file=path
         )
-    selected = [raw.columns[_find_column(raw.headers, c, path)] for c in columns]
+    source = open_source(path, mappings, extra=columns)
+    try:
+        indexes = [_find_column(source.headers, c, path) for c in columns]
+        blanks = BlankRowCounter()
+        parts: list[list[pa.Array]] = [[] for _ in columns]
+        numbers: list[pa.Array] = []
+        rejects: list[dict[str, Any]] = []
+        for batch in source.batches(DEFAULT_BATCH_ROWS):
+            batch = blanks.drop(batch)
+            for part, index in zip(parts, indexes, strict=True):
+                part.append(batch.columns[index])
+            numbers.append(batch.source_rows)
+            rejects.extend(batch.rejects)
+    finally:
+        source.close()
+    raw = RawBatch(
+        columns=[pa.concat_arrays(p) if p else pa.array([], pa.string()) for p in parts],
+        source_rows=pa.concat_arrays(numbers) if numbers else pa.array([], pa.int64()),
+        rejects=rejects,
+    )
+    selected = list(raw.columns)
     problems = None
     if raw.rejects:
         rows = pa.concat_arrays(

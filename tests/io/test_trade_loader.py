@@ -160,7 +160,7 @@ SPOT_CHECKS = [
             "importer": "KADIMA KABONGO ERIC",
             "origin_country": "IN",
             "destination_country": "TANZANIA, UNITED REPUBLIC OF",
-            "date": "2025-04-25",
+            "date": "2025-04-26",  # "2025-04-25T18:30:00.000Z": midnight in India (UTC+05:30)
             "value": 9373.108972845337,
             "hs_code": "69072100",
         },

@@ -1,0 +1,300 @@
+"""Re-screen the parties already seen against only what the lists added or changed since.
+
+Every run records its distinct parties and the list versions they were screened against
+(``parties_seen``). After a list update, :func:`rescreen` finds, per list and per version a
+party was last screened against, the entities added or changed since (screening.lists.diff on
+the old and the current version), indexes only their new names, and matches the parties
+against that small index. A hit is a party that did not match this entry before: the
+``new_hits.csv`` an analyst reviews. The parties are then recorded as screened against the
+current versions, so the next rescreen starts from there.
+
+The old version of a list is found among the snapshots of the list store and the bundled
+lists. When it is no longer kept, the parties are screened against the whole current list and
+the hits say so (``change`` = ``unknown_baseline``) rather than being silently missed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from screening.config import ScreeningConfig
+from screening.io.writers import write_csv_atomic, write_json_atomic
+from screening.lists import load_bundled_lists, parse_list_files
+from screening.lists.diff import diff_lists
+from screening.lists.snapshots import (
+    SNAPSHOT_NAME,
+    load_active_lists,
+    load_snapshot,
+    read_snapshot_meta,
+    resolve_store,
+    store_has_active_lists,
+)
+from screening.names.index import NameIndex
+from screening.names.match import match_names
+from screening.review.carry import entry_hashes
+from screening.review.store import ReviewStore
+
+NEW_HITS_COLUMNS = (
+    "party",
+    "country",
+    "role",
+    "seen_in_file",
+    "seen_in_record",
+    "last_seen_file",
+    "records",
+    "list_source",
+    "source_id",
+    "matched_name",
+    "score",
+    "explanation",
+    "change",
+    "list_version",
+    "previous_list_version",
+)
+
+
+def current_lists(config: ScreeningConfig) -> pa.Table:
+    """The lists a run with ``config`` screens against (same choice as the pipeline)."""
+    if config.list_files:
+        return parse_list_files(list(config.list_files))
+    if store_has_active_lists(config.list_store):
+        return load_active_lists(config.list_store)
+    return load_bundled_lists()
+
+
+def list_versions(lists: pa.Table) -> dict[str, str]:
+    """list_source -> the version its rows carry (the first one seen, as the pipeline does)."""
+    versions: dict[str, str] = {}
+    for source, version in zip(
+        lists["list_source"].to_pylist(), lists["list_version"].to_pylist(), strict=True
+    ):
+        versions.setdefault(source, version or "unknown")
+    return dict(sorted(versions.items()))
+
+
+def find_list_version(
+    list_source: str, version: str, *, store: str | Path | None = None
+) -> pa.Table | None:
+    """The rows of ``list_source`` at ``version`` from the bundled lists or any snapshot kept
+    in the list store; None when that version is no longer available."""
+    bundled = load_bundled_lists()
+    part = _version_rows(bundled, list_source, version)
+    if part.num_rows:
+        return part
+    root = resolve_store(store)
+    if not root.is_dir():
+        return None
+    for meta_path in sorted(root.glob(f"*/*/{SNAPSHOT_NAME}"), reverse=True):
+        meta = read_snapshot_meta(meta_path.parent)
+        if meta.get("list_version") != version:
+            continue
+        part = _version_rows(load_snapshot(meta_path.parent), list_source, version)
+        if part.num_rows:
+            return part
+    return None
+
+
+def _version_rows(table: pa.Table, list_source: str, version: str) -> pa.Table:
+    return table.filter(
+        pc.and_(
+            pc.equal(table["list_source"], list_source),
+            pc.equal(pc.fill_null(table["list_version"], "unknown"), version),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Delta:
+    """The current rows of one list_source worth re-screening against, and why."""
+
+    list_source: str
+    previous_version: str | None
+    rows: pa.Table
+    change: dict[str, str] = field(default_factory=dict)
+    """source_id -> added / changed / unknown_baseline"""
+
+
+def list_delta(
+    current: pa.Table, list_source: str, previous_version: str | None, *, store: str | Path | None
+) -> Delta:
+    """Rows of ``list_source`` added or given new names since ``previous_version``."""
+    now = current.filter(pc.equal(current["list_source"], list_source))
+    old = (
+        None
+        if previous_version is None
+        else find_list_version(list_source, previous_version, store=store)
+    )
+    if old is None:
+        ids = pc.unique(now["source_id"]).to_pylist()
+        return Delta(list_source, previous_version, now, dict.fromkeys(ids, "unknown_baseline"))
+    diff = diff_lists(old, now)
+    diff = diff.filter(pc.is_in(diff["change"], pa.array(["added", "changed"])))
+    change: dict[str, str] = {}
+    wanted: list[tuple[str, str]] = []
+    for row in diff.select(["source_id", "change", "names_added"]).to_pylist():
+        if row["change"] == "added":
+            change[row["source_id"]] = "added"
+            wanted.append((row["source_id"], ""))
+        elif row["names_added"]:
+            # a changed entry is re-screened on the names it gained: its other names were
+            # screened before, against the same entry
+            change[row["source_id"]] = "changed"
+            wanted.extend((row["source_id"], name) for name in row["names_added"])
+    if not wanted:
+        return Delta(list_source, previous_version, now.slice(0, 0), {})
+    added_ids = [i for i, n in wanted if not n]
+    changed_pairs = [f"{i}\x1f{n.strip()}" for i, n in wanted if n]
+    keys = pc.binary_join_element_wise(
+        now["source_id"], pc.utf8_trim_whitespace(now["name"]), "\x1f"
+    )
+    keep = pc.or_(
+        pc.is_in(now["source_id"], pa.array(added_ids, pa.string())),
+        pc.is_in(keys, pa.array(changed_pairs, pa.string())),
+    )
+    return Delta(list_source, previous_version, now.filter(keep), change)
+
+
+@dataclass
+class RescreenResult:
+    out_dir: Path
+    parties: int
+    parties_rescreened: int
+    hits: int
+    entries_checked: dict[str, int]
+    list_versions: dict[str, str]
+    outputs: dict[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**vars(self), "out_dir": str(self.out_dir)}
+
+
+def rescreen(
+    store: ReviewStore,
+    out_dir: str | Path,
+    *,
+    config: ScreeningConfig | None = None,
+    lists: pa.Table | None = None,
+) -> RescreenResult:
+    """Re-screen every party in ``store`` against the list entries added or changed since it
+    was last screened; write ``new_hits.csv`` and ``rescreen.json`` into ``out_dir``."""
+    config = config or ScreeningConfig()
+    current = lists if lists is not None else current_lists(config)
+    versions = list_versions(current)
+    parties = store.parties()
+    deltas: dict[tuple[str, str | None], Delta] = {}
+    groups: dict[tuple[tuple[str, str | None], ...], list[dict[str, Any]]] = {}
+    for party in parties:
+        stale = tuple(
+            (source, party["list_versions"].get(source))
+            for source, version in versions.items()
+            if party["list_versions"].get(source) != version
+        )
+        if stale:
+            groups.setdefault(stale, []).append(party)
+            for key in stale:
+                if key not in deltas:
+                    deltas[key] = list_delta(current, key[0], key[1], store=config.list_store)
+    hits: list[dict[str, Any]] = []
+    for stale, members in groups.items():
+        parts = [deltas[key] for key in stale if deltas[key].rows.num_rows]
+        if not parts:
+            continue
+        rows = pa.concat_tables([d.rows for d in parts])
+        index = NameIndex.build(rows)
+        matched = match_names(
+            [p["party_name"] for p in members],
+            index,
+            countries=[p["country"] or None for p in members],
+            threshold=config.name_threshold,
+            top=config.max_matches_per_name,
+            workers=config.workers,
+        )
+        by_key = {(p["party_name"], p["country"]): p for p in members}
+        change = {(d.list_source, i): c for d in parts for i, c in d.change.items()}
+        previous = {d.list_source: d.previous_version for d in parts}
+        for hit in matched.to_pylist():
+            party = by_key[(hit["query"], hit["query_country"] or "")]
+            hits.append(
+                {
+                    "party": party["party_name"],
+                    "country": party["country"] or None,
+                    "role": party["role"],
+                    "seen_in_file": party["first_seen_file"],
+                    "seen_in_record": party["first_seen_record"],
+                    "last_seen_file": party["last_seen_file"],
+                    "records": party["records"],
+                    "list_source": hit["list_source"],
+                    "source_id": hit["source_id"],
+                    "matched_name": hit["matched_name"],
+                    "score": round(hit["score"], 1),
+                    "explanation": hit["explanation"],
+                    "change": change.get((hit["list_source"], hit["source_id"])),
+                    "list_version": versions.get(hit["list_source"]),
+                    "previous_list_version": previous.get(hit["list_source"]),
+                }
+            )
+    hits = _drop_cleared(hits, store, current)
+    hits.sort(key=lambda h: (-h["score"], h["party"], h["list_source"], h["source_id"]))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    table = pa.Table.from_pylist(hits, schema=_HITS_SCHEMA)
+    outputs = {"new_hits": str(write_csv_atomic(table, out / "new_hits.csv"))}
+    rescreened = [(p["party_name"], p["country"]) for members in groups.values() for p in members]
+    result = RescreenResult(
+        out_dir=out,
+        parties=len(parties),
+        parties_rescreened=len(rescreened),
+        hits=len(hits),
+        entries_checked={
+            f"{d.list_source} since {d.previous_version or 'never'}": len(d.change)
+            for d in deltas.values()
+        },
+        list_versions=versions,
+        outputs=outputs,
+    )
+    outputs["summary"] = str(write_json_atomic(result.to_dict(), out / "rescreen.json"))
+    # only once the hits are safely written: the next rescreen starts from these versions
+    store.mark_rescreened(rescreened, versions)
+    return result
+
+
+_HITS_SCHEMA = pa.schema(
+    [
+        pa.field(
+            name,
+            pa.float64() if name == "score" else pa.int64() if name == "records" else pa.string(),
+        )
+        for name in NEW_HITS_COLUMNS
+    ]
+)
+
+
+def _drop_cleared(
+    hits: Sequence[Mapping[str, Any]], store: ReviewStore, lists: pa.Table
+) -> list[dict[str, Any]]:
+    """Leave out hits an analyst already cleared on the same entry content (a changed entry
+    that was cleared under an earlier rescreen, say)."""
+    from screening.review.carry import party_key
+
+    decisions = store.current_decisions()
+    if not decisions or not hits:
+        return [dict(h) for h in hits]
+    hashes = entry_hashes(lists, [(h["list_source"], h["source_id"]) for h in hits])
+    kept = []
+    for hit in hits:
+        entry = (hit["list_source"], hit["source_id"])
+        decision = decisions.get((party_key(hit["party"]), *entry))
+        if (
+            decision is not None
+            and decision.decision == "cleared"
+            and decision.entry_hash == hashes.get(entry)
+        ):
+            continue
+        kept.append(dict(hit))
+    return kept
