@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import typing
 
 import click
 
@@ -31,7 +32,28 @@ def _prefect_quiet_defaults() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyCommands(click.Group):
+    """A group whose heavier sub-commands are imported only when called (or listed by --help),
+    so that a quick command such as ``check`` does not pay for the others' imports."""
+
+    lazy: typing.ClassVar[dict[str, str]] = {
+        "hs": "screening.cli_hs:hs_command",
+        "check": "screening.cli_check:check_command",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            import importlib
+
+            module, attribute = self.lazy[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyCommands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="dualuse-screening")
 def cli() -> None:
     """Screen trade records for dual-use goods bound for Russia: CHPL HS codes, listed
@@ -288,11 +310,9 @@ def serve(folder: str, out_dir: str, cron: str, timezone: str, config_file: str 
 
 
 def _register_commands() -> None:
-    from screening.cli_hs import hs_command
     from screening.cli_lists import register as register_list_commands
     from screening.cli_review import register as register_review_commands
 
-    cli.add_command(hs_command)
     register_list_commands(lists)
     register_review_commands(cli)
 
