@@ -38,5 +38,9 @@ def test_all_names_exist_and_are_public() -> None:
         "cli_hs",
         "cli_lists",
         "sample",
+        "report",
+        "check",
+        "cli_check",
+        "index_cache",
     }
     assert public - modules == set(screening.__all__)
