@@ -13,6 +13,7 @@ import typing
 import click
 
 from screening.errors import ScreeningError
+from screening.progress import show_progress, verbose_option
 
 
 def _mapping_options(map_items: tuple[str, ...], mapping_file: str | None) -> dict[str, str] | None:
@@ -93,6 +94,7 @@ def cli() -> None:
     "--db", "db_url", metavar="URL", help="Review store (default: $DUALUSE_DB, else SQLite)."
 )
 @click.option("--only-new", is_flag=True, help="Skip records an earlier run has screened.")
+@verbose_option
 def run(
     trade_files: tuple[str, ...],
     out_dir: str,
@@ -117,16 +119,17 @@ def run(
     file_options = read_mapping_file(mapping_file) if mapping_file else {}
     reporter_country = reporter_country or file_options.get("reporter_country")
     trade_flow = trade_flow or file_options.get("flow")
-    result = screen_trade(
-        trade_files=list(trade_files) or None,
-        out_dir=out_dir,
-        config_file=config_file,
-        mapping=_mapping_options(map_items, mapping_file),
-        reporter_country=reporter_country,
-        trade_flow=trade_flow,
-        db=db_url,
-        only_new=only_new,
-    )
+    with show_progress():
+        result = screen_trade(
+            trade_files=list(trade_files) or None,
+            out_dir=out_dir,
+            config_file=config_file,
+            mapping=_mapping_options(map_items, mapping_file),
+            reporter_country=reporter_country,
+            trade_flow=trade_flow,
+            db=db_url,
+            only_new=only_new,
+        )
     counts = result["counts"]
     click.echo(
         f"rows in {counts['rows_in']}, screened {counts['rows_screened']}, "
@@ -295,6 +298,7 @@ def sample(rows: int, seed: int, out: str, truth: bool) -> None:
 @click.option("--cron", default="0 2 * * *", show_default=True, help="Schedule (cron).")
 @click.option("--timezone", default="UTC", show_default=True)
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False))
+@verbose_option
 def serve(folder: str, out_dir: str, cron: str, timezone: str, config_file: str | None) -> None:
     """Serve the nightly screening deployment (needs a Prefect server: `prefect server start`)."""
     _prefect_quiet_defaults()

@@ -8,6 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from screening import progress
 from screening.io.writers import write_csv_atomic
 from screening.report.html import write_report
 from screening.report.review_layout import listed_entities, review_table
@@ -23,11 +24,14 @@ def write_review_files(
     ``flagged`` is the flagged records in review order (``pipeline.flagged_records``): the
     only per-record data the files need, so a streamed run passes what it kept of them."""
     out = Path(out_dir)
+    advance = progress.counter("Writing the review files", total=3)
     review = review_table(flagged)
-    return {
-        "flagged": write_csv_atomic(review, out / "flagged.csv"),
-        "flagged_xlsx": write_workbook(
-            {"flagged": review, "by party": listed_entities(review)}, out / "flagged.xlsx"
-        ),
-        "report": write_report(summarise_run(manifest, flagged, review), out / "report.html"),
-    }
+    written = {"flagged": write_csv_atomic(review, out / "flagged.csv")}
+    advance(1)
+    written["flagged_xlsx"] = write_workbook(
+        {"flagged": review, "by party": listed_entities(review)}, out / "flagged.xlsx"
+    )
+    advance(1)
+    written["report"] = write_report(summarise_run(manifest, flagged, review), out / "report.html")
+    advance(1)
+    return written
