@@ -1,22 +1,26 @@
-"""End-to-end screening throughput (records/s, stage timings, peak RSS) against a naive baseline.
+"""End-to-end screening: `dualuse run` timed as a user runs it, with peak memory, on Dask too.
 
-    python benchmarks/bench_pipeline.py                  # 100k and 1M rows -> results/pipeline.json
-    python benchmarks/bench_pipeline.py --rows 250000    # other sizes
+    python benchmarks/bench_pipeline.py                       # 1M rows -> results/pipeline.json
+    python benchmarks/bench_pipeline.py --rows 10000000 --files 10 --no-baseline
     python benchmarks/bench_pipeline.py --quick --out /tmp/pipeline.json   # the smoke test
 
-For each size: generate rows with screening.sample, write them to Parquet, then in a fresh
-process (so peak RSS is the screening's own) time ``load_trade_files`` + ``screen_records``.
-The baseline, in this run on the same file: pandas reads the Parquet, ``Series.isin`` checks
-the CHPL on the first six digits, and each distinct party name goes through
-``rapidfuzz.process.extractOne(name, list_names, scorer=WRatio, score_cutoff=85)``. That last
-step is timed on a random subsample of distinct names and scaled linearly (each name costs the
-same scan of every list name); the output says so.
+Input: ``screening.sample`` records (seeded) with about ``--distinct-share`` (20 %) as many
+distinct party names as rows, as in real customs data: the sample's own names (clean companies
+and customs-style variants of listed names) plus clean names given a distinguishing word. They
+are written once into ``--data-dir`` (default /tmp, never the repository) and reused.
+
+Each measurement starts ``python -m screening run FILES --out OUT`` in a fresh process (the
+same as ``dualuse run``) and samples the resident memory of its whole process tree (Dask
+workers included) from /proc every 0.1 s. Variants: in process; ``--dask-workers 1`` and
+``--dask-workers 2``; the flagged records of all variants must be identical (sha256 of
+flagged.csv from each manifest). Peer in the same run: a naive pandas + rapidfuzz
+``extractOne`` screen of the same file (its name loop timed on a subsample and scaled).
 """
 
 from __future__ import annotations
 
 import json
-import resource
+import os
 import subprocess
 import sys
 import tempfile
@@ -27,7 +31,9 @@ from typing import Any
 import click
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from rapidfuzz import fuzz, process, utils
 
@@ -38,10 +44,11 @@ from bench_names import BASELINE_CUTOFF, entity_names, list_summary, result_head
 from screening.hs.chpl import CHPL_FILE
 from screening.io import write_json_atomic
 from screening.lists import load_bundled_lists
-from screening.sample import TRADE_COLUMNS, generate_trade_records
+from screening.sample import TRADE_COLUMNS, generate_trade_records, load_sample_vocabulary
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-DEFAULT_ROWS = (100_000, 1_000_000)
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_ROWS = (1_000_000,)
 
 
 def _round(value: float, digits: int = 3) -> float:
@@ -49,59 +56,166 @@ def _round(value: float, digits: int = 3) -> float:
 
 
 # --------------------------------------------------------------------------------------------
-# ours, measured in a child process
+# input: sample records with a realistic share of distinct party names
 
 
-def measure_ours(path: Path, workers: int) -> dict[str, Any]:
-    """Load the reference data, then load and screen ``path``; timings and peak RSS."""
-    from screening.config import ScreeningConfig
-    from screening.io import load_trade_files
-    from screening.pipeline import load_reference_data, screen_records
+def _tags(seed: int) -> list[str]:
+    """Two-word distinguishing prefixes ("ASTRA HUAXIN") from the sample's own word pools."""
+    pools = load_sample_vocabulary()["word_pools"]
+    first = [w for w in pools["en_word"] + pools["ru_stem"] if " " not in w]
+    second = [a + b for a in pools["cn_syl"] for b in pools["cn_syl"] if a != b]
+    rng = np.random.default_rng(seed)
+    tags = [f"{a} {b}" for a in first for b in second]
+    rng.shuffle(tags)
+    return tags
 
-    config = ScreeningConfig(workers=workers)
-    start = time.perf_counter()
-    reference = load_reference_data(config)
-    reference_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    loaded = load_trade_files([path])
-    load_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    screened, stages = screen_records(loaded.table, reference, config)
-    screen_seconds = time.perf_counter() - start
-    levels = screened.group_by("risk_level").aggregate([("risk_level", "count")]).to_pylist()
-    party_hits = sum(
-        int(pc.sum(pc.is_valid(screened[f"{role}_match_score"])).as_py() or 0)
-        for role in ("exporter", "importer")
+
+def diversify_names(table: pa.Table, distinct_share: float, seed: int) -> pa.Table:
+    """Give clean (non-listed) party slots a distinguishing word until about
+    ``distinct_share * rows`` distinct names remain; listed-name variants stay as generated."""
+    rows = table.num_rows
+    names = pa.concat_arrays(
+        [table["EXPORTER_NAME"].combine_chunks(), table["IMPORTER_NAME"].combine_chunks()]
     )
-    chpl_rows = int(pc.sum(pc.is_valid(screened["chpl_tier"])).as_py() or 0)
-    rows = screened.num_rows
-    return {
+    base = len(pc.unique(names))
+    wanted = max(0, int(distinct_share * rows) - base)
+    if wanted == 0:
+        return table
+    listed = np.concatenate(
+        [
+            table[f"truth_{role}_list_source"].is_valid().to_numpy(zero_copy_only=False)
+            for role in ("exporter", "importer")
+        ]
+    )
+    rng = np.random.default_rng(seed)
+    candidates = np.flatnonzero(~listed)
+    chosen = rng.choice(candidates, size=min(wanted, candidates.size), replace=False)
+    tags = _tags(seed)
+    tag = pa.array([tags[i % len(tags)] for i in rng.integers(0, 10**9, chosen.size)])
+    renamed = pc.binary_join_element_wise(tag, names.take(pa.array(chosen)), " ")
+    values = np.asarray(names.to_pylist(), dtype=object)
+    values[chosen] = renamed.to_pylist()
+    out = table.set_column(
+        table.schema.get_field_index("EXPORTER_NAME"),
+        "EXPORTER_NAME",
+        pa.array(values[:rows].tolist(), pa.string()),
+    )
+    return out.set_column(
+        out.schema.get_field_index("IMPORTER_NAME"),
+        "IMPORTER_NAME",
+        pa.array(values[rows:].tolist(), pa.string()),
+    )
+
+
+def make_input(
+    rows: int, *, files: int, fmt: str, distinct_share: float, seed: int, data_dir: Path
+) -> tuple[Path, dict[str, Any]]:
+    """A folder of ``files`` trade files holding ``rows`` records in all (reused when present)."""
+    folder = data_dir / f"trade_{rows}_{files}f_{fmt}_d{int(distinct_share * 100)}_s{seed}"
+    described = folder / "input.json"
+    if described.exists():
+        return folder, json.loads(described.read_text())
+    folder.mkdir(parents=True, exist_ok=True)
+    list_table = load_bundled_lists()
+    per_file = -(-rows // files)
+    distinct: set[str] = set()
+    listed_slots = 0
+    start = time.perf_counter()
+    for number in range(files):
+        n = min(per_file, rows - number * per_file)
+        table = generate_trade_records(
+            n, seed=seed + number, list_table=list_table, include_truth=True
+        )
+        table = diversify_names(table, distinct_share, seed + number)
+        for role in ("EXPORTER_NAME", "IMPORTER_NAME"):
+            distinct.update(pc.unique(table[role]).to_pylist())
+        listed_slots += sum(
+            int(pc.sum(table[f"truth_{r}_list_source"].is_valid()).as_py())
+            for r in ("exporter", "importer")
+        )
+        trade = table.select(list(TRADE_COLUMNS))
+        path = folder / f"trade_{number:02d}.{fmt}"
+        if fmt == "csv":
+            pa_csv.write_csv(trade, path, pa_csv.WriteOptions(quoting_style="needed"))
+        else:
+            pq.write_table(trade, path, row_group_size=250_000)
+    info = {
         "rows": rows,
-        "rejects": loaded.rejects.num_rows,
-        "reference_seconds": _round(reference_seconds),
-        "load_seconds": _round(load_seconds),
-        "stages": {k: _round(v) for k, v in stages.items()},
-        "screen_seconds": _round(screen_seconds),
-        "total_seconds": _round(load_seconds + screen_seconds),
-        "records_per_second": round(rows / (load_seconds + screen_seconds)),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "risk_levels": {r["risk_level"]: r["risk_level_count"] for r in levels},
-        "party_slots_with_hit": party_hits,
-        "chpl_rows": chpl_rows,
+        "files": files,
+        "format": fmt,
+        "distinct_party_names": len(distinct),
+        "distinct_share": _round(len(distinct) / rows),
+        "listed_party_slots": listed_slots,
+        "seed": seed,
+        "generate_seconds": _round(time.perf_counter() - start, 1),
+        "megabytes": _round(sum(p.stat().st_size for p in folder.iterdir()) / 2**20, 1),
     }
+    described.write_text(json.dumps(info, indent=2))
+    return folder, info
 
 
-def run_ours_in_child(path: Path, workers: int) -> dict[str, Any]:
-    """A fresh interpreter per size, so peak RSS is not inflated by generation or other sizes."""
-    done = subprocess.run(
-        [sys.executable, __file__, "--measure", str(path), "--workers", str(workers)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"measuring {path} failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+# --------------------------------------------------------------------------------------------
+# ours: `dualuse run` in a fresh process, memory of its process tree sampled from /proc
+
+
+def _tree_rss_kb(pid: int) -> int:
+    """Resident memory of ``pid`` and all its descendants (Linux /proc), in kB."""
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            with open(f"/proc/{current}/status", encoding="ascii") as fh:
+                for line in fh:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+                        break
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as fh:
+                    stack.extend(int(c) for c in fh.read().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
+def measure_run(inputs: Path, *extra: str) -> dict[str, Any]:
+    """Wall time, peak RSS of the process tree and the manifest of one ``dualuse run``."""
+    with tempfile.TemporaryDirectory(prefix="bench_run_") as tmp:
+        out = Path(tmp) / "out"
+        command = [sys.executable, "-m", "screening", "run", str(inputs), "--out", str(out)]
+        command += list(extra)
+        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+        start = time.perf_counter()
+        log = Path(tmp) / "log.txt"
+        with open(log, "w", encoding="utf-8") as sink:
+            proc = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=env)
+            peak = 0
+            while proc.poll() is None:
+                peak = max(peak, _tree_rss_kb(proc.pid))
+                time.sleep(0.1)
+        wall = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise RuntimeError(
+                f"{' '.join(command)} failed ({proc.returncode}):\n{log.read_text()[-4000:]}"
+            )
+        manifest = json.loads((out / "manifest.json").read_text())
+    counts = manifest["counts"]
+    stages = manifest["timings_seconds"]
+    return {
+        "command": "dualuse run " + " ".join(["INPUT", "--out", "OUT", *extra]),
+        "rows": counts["rows_screened"],
+        "rejects": counts["rows_rejected"],
+        "wall_seconds": _round(wall, 1),
+        "total_seconds": _round(wall, 1),
+        "peak_rss_mb": round(peak / 1024),
+        "records_per_second": round(counts["rows_in"] / wall),
+        "stages": stages,
+        "load_seconds": stages.get("load_trades", 0.0),
+        "reference_seconds": stages.get("load_reference", 0.0),
+        "risk_levels": counts["by_risk_level"],
+        "rows_flagged": counts["rows_flagged"],
+        "flagged_sha256": manifest["outputs"]["flagged"]["sha256"],
+        "executor": manifest["execution"]["executor"],
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -111,7 +225,14 @@ def run_ours_in_child(path: Path, workers: int) -> dict[str, Any]:
 def naive_baseline(path: Path, list_names: list[str], *, sample: int, seed: int) -> dict[str, Any]:
     """pandas + isin + extractOne per distinct name (scaled from a subsample)."""
     start = time.perf_counter()
-    frame = pd.read_parquet(path)
+    files = sorted(p for p in Path(path).iterdir() if p.suffix in (".csv", ".parquet"))
+    frame = pd.concat(
+        [
+            pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p, dtype=str)
+            for p in files
+        ],
+        ignore_index=True,
+    )
     load_seconds = time.perf_counter() - start
 
     chpl = pd.read_csv(CHPL_FILE, dtype=str)["hs6"]
@@ -169,35 +290,46 @@ def naive_baseline(path: Path, list_names: list[str], *, sample: int, seed: int)
 
 def markdown(result: dict[str, Any]) -> str:
     lines = [
-        "### End-to-end screening",
+        "### End-to-end screening (`dualuse run`)",
         "",
-        "| Rows | distinct names | load (s) | screen (s) | of which party matching (s) | "
-        "records/s | peak RSS (MB) | naive baseline (s) | × faster |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| Rows (files) | distinct names | variant | wall (s) | of which party matching (s) | "
+        "records/s | peak RSS (MB) | same flags |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for run in result["runs"]:
-        ours, base = run["ours"], run["baseline"]
-        est = f"{base['total_seconds']:g}" + (
-            f" (est. from {base['names_measured']} names)" if base["extrapolated"] else ""
-        )
-        lines.append(
-            f"| {run['rows']:,} | {base['distinct_names']:,} | {ours['load_seconds']:g} | "
-            f"{ours['screen_seconds']:g} | {ours['stages']['match_parties']:g} | "
-            f"{ours['records_per_second']:,} | {ours['peak_rss_mb']:,} | {est} | "
-            f"{run['ratio_baseline_over_ours']:g} |"
-        )
-    first = result["runs"][0]["ours"] if result["runs"] else None
-    if first:
-        lines += [
-            "",
-            f"Reference data (lists parsed, name index built, CHPL loaded) takes "
-            f"{first['reference_seconds']:g} s once per run and is not in the columns above.",
-        ]
+        data = run["input"]
+        variants = [("in process", run["ours"]), *run.get("dask", {}).items()]
+        for label, measured in variants:
+            same = measured["flagged_sha256"] == run["ours"]["flagged_sha256"]
+            lines.append(
+                f"| {run['rows']:,} ({data['files']} {data['format']}) | "
+                f"{data['distinct_party_names']:,} | {label} | {measured['wall_seconds']:g} | "
+                f"{measured['stages'].get('match_parties', 0):g} | "
+                f"{measured['records_per_second']:,} | {measured['peak_rss_mb']:,} | "
+                f"{'yes' if same else 'NO'} |"
+            )
+        if run.get("dask_speedup_2_over_1"):
+            lines.append(
+                f"| | | Dask 2 workers vs 1 | {run['dask_speedup_2_over_1']:g}× faster | | | | |"
+            )
+        base = run.get("baseline")
+        if base:
+            est = " (est.)" if base["extrapolated"] else ""
+            lines.append(
+                f"| | | naive pandas + extractOne{est} | {base['total_seconds']:g} "
+                f"({run['ratio_baseline_over_ours']:g}× ours) | {base['name_seconds']:g} | "
+                f"{base['records_per_second'] or 0:,} | | |"
+            )
     return "\n".join(lines)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--rows", type=int, multiple=True, help="Row counts to run (default 100k, 1M).")
+@click.option("--rows", type=int, multiple=True, help="Row counts to run (default 1M).")
+@click.option("--files", type=int, default=1, show_default=True, help="Input files per size.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True
+)
+@click.option("--distinct-share", type=float, default=0.2, show_default=True)
 @click.option("--quick", is_flag=True, help="Tiny size for the smoke test.")
 @click.option(
     "--out",
@@ -206,67 +338,76 @@ def markdown(result: dict[str, Any]) -> str:
     show_default=True,
 )
 @click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(tempfile.gettempdir()) / "dualuse-bench",
+    show_default=True,
+    help="Where generated inputs are kept between runs (not the repository).",
+)
+@click.option(
     "--baseline-sample",
     type=int,
     default=300,
     show_default=True,
     help="Distinct names the extractOne baseline is timed on (then scaled).",
 )
-@click.option("--seed", type=int, default=7, show_default=True)
-@click.option("--workers", type=int, default=-1, show_default=True)
+@click.option("--baseline/--no-baseline", default=True, help="Run the naive peer too.")
 @click.option(
-    "--measure",
-    type=click.Path(exists=True, path_type=Path),
-    hidden=True,
-    help="Internal: screen this file and print the measurement as JSON.",
+    "--dask/--no-dask", default=True, help="Also time --dask-workers 1 and --dask-workers 2."
 )
+@click.option("--seed", type=int, default=7, show_default=True)
 def main(
     rows: tuple[int, ...],
+    files: int,
+    fmt: str,
+    distinct_share: float,
     quick: bool,
     out: Path,
+    data_dir: Path,
     baseline_sample: int,
+    baseline: bool,
+    dask: bool,
     seed: int,
-    workers: int,
-    measure: Path | None,
 ) -> None:
-    """Time load + screen on generated Parquet files; print markdown and write JSON."""
-    if measure is not None:
-        click.echo(json.dumps(measure_ours(measure, workers)))
-        return
+    """Time `dualuse run` on generated trade files; print markdown and write JSON."""
     began = time.perf_counter()
     if quick:
-        rows, baseline_sample = (2_000,), 5
+        rows, baseline_sample, dask = (2_000,), 5, False
+        data_dir = Path(tempfile.mkdtemp(prefix="bench_pipeline_"))
     rows = rows or DEFAULT_ROWS
     list_table = load_bundled_lists()
     list_names = sorted(entity_names(list_table)["name"].unique())
-    result = result_header("pipeline", quick, workers)
+    result = result_header("pipeline", quick, -1)
     result["lists"] = list_summary(list_table) | {"baseline_list_names": len(list_names)}
     result["runs"] = []
-    with tempfile.TemporaryDirectory(prefix="bench_pipeline_") as tmp:
-        for n in rows:
-            click.echo(f"{n} rows: generating ...", err=True)
-            start = time.perf_counter()
-            table = generate_trade_records(n, seed=seed, list_table=list_table)
-            path = Path(tmp) / f"trade_{n}.parquet"
-            pq.write_table(table.select(list(TRADE_COLUMNS)), path)
-            generate_seconds = time.perf_counter() - start
-            del table
-            click.echo(f"{n} rows: screening ...", err=True)
-            ours = run_ours_in_child(path, workers)
-            click.echo(f"{n} rows: naive baseline ...", err=True)
-            base = naive_baseline(path, list_names, sample=baseline_sample, seed=seed)
-            result["runs"].append(
-                {
-                    "rows": n,
-                    "generate_seconds": _round(generate_seconds, 1),
-                    "parquet_mb": _round(path.stat().st_size / 2**20, 1),
-                    "ours": ours,
-                    "baseline": base,
-                    "ratio_baseline_over_ours": _round(
-                        base["total_seconds"] / ours["total_seconds"], 1
-                    ),
-                }
+    for n in rows:
+        click.echo(f"{n} rows: input ...", err=True)
+        folder, info = make_input(
+            n, files=files, fmt=fmt, distinct_share=distinct_share, seed=seed, data_dir=data_dir
+        )
+        click.echo(f"{n} rows: dualuse run ...", err=True)
+        ours = measure_run(folder)
+        run: dict[str, Any] = {"rows": n, "input": info, "ours": ours}
+        if dask:
+            run["dask"] = {}
+            for workers in (1, 2):
+                click.echo(f"{n} rows: dualuse run --dask-workers {workers} ...", err=True)
+                run["dask"][f"Dask {workers} worker(s)"] = measure_run(
+                    folder, "--dask-workers", str(workers)
+                )
+            one, two = run["dask"]["Dask 1 worker(s)"], run["dask"]["Dask 2 worker(s)"]
+            run["dask_speedup_2_over_1"] = _round(one["wall_seconds"] / two["wall_seconds"], 2)
+            run["same_flags"] = (
+                len({ours["flagged_sha256"], one["flagged_sha256"], two["flagged_sha256"]}) == 1
             )
+        if baseline:
+            click.echo(f"{n} rows: naive baseline ...", err=True)
+            base = naive_baseline(folder, list_names, sample=baseline_sample, seed=seed)
+            run["baseline"] = base
+            run["ratio_baseline_over_ours"] = _round(
+                base["total_seconds"] / ours["wall_seconds"], 1
+            )
+        result["runs"].append(run)
     result["total_seconds"] = _round(time.perf_counter() - began, 1)
     write_json_atomic(result, out)
     click.echo(markdown(result))

@@ -1,6 +1,7 @@
 """Dual-use export screening: CHPL HS codes, listed parties and Russia-bound routes in trade data.
 
-The public API: load lists and trade files, screen them, write the run's outputs. The Prefect
+The public API: ``screen_files`` screens trade files into a run folder (what ``dualuse run``,
+the Prefect flow and notebooks call); the steps it chains are public too. The Prefect
 flow in ``flows/`` and the ``dualuse`` CLI are thin callers of these same functions.
 """
 
@@ -31,6 +32,7 @@ if _typing.TYPE_CHECKING:
         screen_records,
     )
     from screening.risk.score import score_risk
+    from screening.run import RunResult, ScreeningRun, screen_files
 
 _EXPORTS = {
     "ScreeningConfig": "screening.config",
@@ -62,6 +64,9 @@ _EXPORTS = {
     "match_parties": "screening.pipeline",
     "screen_records": "screening.pipeline",
     "score_risk": "screening.risk.score",
+    "RunResult": "screening.run",
+    "ScreeningRun": "screening.run",
+    "screen_files": "screening.run",
 }
 """Public name -> the module defining it, imported on first use (PEP 562): a command such as
 `dualuse check` then loads only what it needs and answers quickly."""
@@ -72,8 +77,10 @@ __all__ = [
     "NameIndex",
     "ReferenceData",
     "ReferenceDataError",
+    "RunResult",
     "ScreeningConfig",
     "ScreeningError",
+    "ScreeningRun",
     "TradeLayoutError",
     "TradeLoadResult",
     "TradeReadError",
@@ -95,6 +102,7 @@ __all__ = [
     "normalise_name",
     "parse_list_files",
     "score_risk",
+    "screen_files",
     "screen_records",
     "write_run_outputs",
 ]

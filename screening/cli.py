@@ -13,7 +13,7 @@ import typing
 import click
 
 from screening.errors import ScreeningError
-from screening.progress import show_progress, verbose_option
+from screening.progress import log_level, show_progress, verbose_option
 
 
 def _mapping_options(map_items: tuple[str, ...], mapping_file: str | None) -> dict[str, str] | None:
@@ -56,9 +56,17 @@ class LazyCommands(click.Group):
 
 @click.group(cls=LazyCommands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="dualuse-screening")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="On an error, print the full traceback too.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
     """Screen trade records for dual-use goods bound for Russia: CHPL HS codes, listed
-    parties, transshipment routes."""
+    parties, transshipment routes.
+
+    Exit status: 0 done; 1 unexpected failure; 2 bad input, configuration or usage (nothing
+    written); 3 done, but some input files were rejected (listed in rejected.csv and the
+    manifest); 4 the output folder is in use by another run."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
 
 
 @cli.command()
@@ -91,9 +99,26 @@ def cli() -> None:
     help="Whether the file records imports or exports of the reporter country.",
 )
 @click.option(
+    "--dask-address",
+    metavar="tcp://HOST:PORT",
+    help="Run the batch work on this Dask scheduler (workers must see the files and --out).",
+)
+@click.option(
+    "--dask-workers",
+    type=click.IntRange(min=1),
+    help="Run the batch work on a local Dask cluster of N worker processes.",
+)
+@click.option(
     "--db", "db_url", metavar="URL", help="Review store (default: $DUALUSE_DB, else SQLite)."
 )
 @click.option("--only-new", is_flag=True, help="Skip records an earlier run has screened.")
+@click.option(
+    "--batch-rows",
+    type=click.IntRange(min=1),
+    default=250_000,
+    show_default=True,
+    help="Records per batch: bounds memory.",
+)
 @verbose_option
 def run(
     trade_files: tuple[str, ...],
@@ -103,46 +128,62 @@ def run(
     mapping_file: str | None,
     reporter_country: str | None,
     trade_flow: str | None,
+    dask_address: str | None,
+    dask_workers: int | None,
     db_url: str | None,
     only_new: bool,
+    batch_rows: int,
 ) -> None:
     """Screen TRADE_FILES (CSV, XLSX, Parquet, or folders; none = the bundled sample) and write
-    flagged.csv, screened.parquet, rejected.csv and manifest.json into --out."""
-    _prefect_quiet_defaults()
-    if config_file:  # a bad config is refused in a second, before any list or flow starts
-        from screening.config import ScreeningConfig
+    flagged.csv, screened.parquet, rejected.csv and manifest.json into --out, as one set."""
+    import logging
 
-        ScreeningConfig.from_file(config_file)
-    from flows.screen_trade import screen_trade
+    from screening.config import ScreeningConfig
     from screening.io import read_mapping_file
+    from screening.run import ScreeningRun
 
+    if dask_address and dask_workers:
+        raise click.UsageError("give --dask-address or --dask-workers, not both")
+    logging.basicConfig(level=log_level(), format="%(levelname)s %(message)s")
+    config = ScreeningConfig.from_file(config_file) if config_file else ScreeningConfig()
     file_options = read_mapping_file(mapping_file) if mapping_file else {}
-    reporter_country = reporter_country or file_options.get("reporter_country")
-    trade_flow = trade_flow or file_options.get("flow")
-    with show_progress():
-        result = screen_trade(
-            trade_files=list(trade_files) or None,
-            out_dir=out_dir,
-            config_file=config_file,
+    with (
+        ScreeningRun(
+            list(trade_files) or None,
+            config,
+            out_dir,
             mapping=_mapping_options(map_items, mapping_file),
-            reporter_country=reporter_country,
-            trade_flow=trade_flow,
+            reporter_country=reporter_country or file_options.get("reporter_country"),
+            trade_flow=trade_flow or file_options.get("flow"),
+            batch_rows=batch_rows,
+            dask_address=dask_address,
+            dask_workers=dask_workers,
             db=db_url,
             only_new=only_new,
-        )
-    counts = result["counts"]
-    click.echo(
-        f"rows in {counts['rows_in']}, screened {counts['rows_screened']}, "
-        f"rejected {counts['rows_rejected']}, flagged {counts['rows_flagged']} "
-        f"({', '.join(f'{k} {v}' for k, v in counts['by_risk_level'].items())})"
-    )
-    review = result.get("review") or {}
+        ) as screening_run,
+        show_progress(),
+    ):
+        screening_run.load_reference()
+        screening_run.read_and_prescreen()
+        screening_run.match_parties()
+        screening_run.link_records()
+        screening_run.score_and_write()
+        result = screening_run.finish()
+    click.echo(result.summary())
+    review = result.manifest.get("review") or {}
     if review.get("rows_skipped_seen") or review.get("suppressed_by_decision"):
         click.echo(
-            f"skipped {review['rows_skipped_seen']} records seen before; "
-            f"{review['suppressed_by_decision']} records had a cleared match taken off"
+            f"skipped {review.get('rows_skipped_seen', 0)} records seen before; "
+            f"{review.get('suppressed_by_decision', 0)} records had a cleared match taken off"
         )
-    click.echo(f"outputs in {result['out_dir']}")
+    click.echo(f"outputs in {result.out_dir}")
+    if result.exit_code:
+        click.echo(
+            f"completed with {len(result.files_rejected)} rejected file(s) "
+            f"(exit status {result.exit_code})",
+            err=True,
+        )
+        sys.exit(result.exit_code)
 
 
 @cli.group()
@@ -195,20 +236,16 @@ def match_names_cmd(
     top: int,
 ) -> None:
     """Match the names in FILE's COLUMN against the lists: one row per (name, hit)."""
-    import pandas as pd
-
+    from screening.io import read_text_columns
     from screening.io.writers import write_csv_atomic
     from screening.lists import load_bundled_lists, parse_list_files
     from screening.names import DEFAULT_THRESHOLD, NameIndex, match_names
 
-    frame = (
-        pd.read_parquet(file, columns=[column])
-        if file.endswith(".parquet")
-        else pd.read_csv(file, usecols=[column], dtype=str, encoding="utf-8-sig")
-    )
+    # Read as the trade loader reads: encoding detected, XLSX and Parquet alike, header found.
+    (names,), _ = read_text_columns(file, [column])
     lists_table = parse_list_files(list(list_paths)) if list_paths else load_bundled_lists()
     hits = match_names(
-        frame[column].tolist(),
+        names.to_pylist(),
         NameIndex.build(lists_table),
         threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
         top=top,
@@ -302,7 +339,7 @@ def sample(rows: int, seed: int, out: str, truth: bool) -> None:
 def serve(folder: str, out_dir: str, cron: str, timezone: str, config_file: str | None) -> None:
     """Serve the nightly screening deployment (needs a Prefect server: `prefect server start`)."""
     _prefect_quiet_defaults()
-    from prefect import serve as prefect_serve
+    from prefect import serve as prefect_serve  # flow-only command: Prefect and flows/ here
 
     from flows.deployments import nightly_deployment
 
@@ -314,9 +351,11 @@ def serve(folder: str, out_dir: str, cron: str, timezone: str, config_file: str 
 
 
 def _register_commands() -> None:
+    from screening.cli_hs import hs_command
     from screening.cli_lists import register as register_list_commands
     from screening.cli_review import register as register_review_commands
 
+    cli.add_command(hs_command)
     register_list_commands(lists)
     register_review_commands(cli)
 
@@ -324,15 +363,52 @@ def _register_commands() -> None:
 _register_commands()
 
 
-def main() -> None:
-    """Console entry point: library errors become one clear line and exit code 2."""
+EXIT_FAILURE = 1
+EXIT_ERROR = 2
+EXIT_BUSY = 4
+
+
+def _error_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: every error is one line on stderr and a non-zero exit status
+    (see ``dualuse --help``); ``--debug`` adds the traceback."""
+    import traceback
+
+    from screening.run_folder import OutputFolderBusy
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args[: args.index("--")] if "--" in args else "--debug" in args
+
+    def fail(message: str, code: int) -> None:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"error: {message}", err=True)
+        sys.exit(code)
+
     try:
-        cli(standalone_mode=False)
-    except ScreeningError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        cli.main(args=args, standalone_mode=False)
     except click.exceptions.Abort:
-        sys.exit(1)
+        click.echo("aborted", err=True)
+        sys.exit(EXIT_FAILURE)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    except OutputFolderBusy as exc:
+        fail(_error_line(exc), EXIT_BUSY)
+    except (ScreeningError, ValueError) as exc:
+        fail(_error_line(exc), EXIT_ERROR)
+    except OSError as exc:
+        fail(_error_line(exc), EXIT_ERROR)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:
+        fail(
+            f"unexpected {type(exc).__name__}: {_error_line(exc)} (run with --debug for the "
+            "traceback)",
+            EXIT_FAILURE,
+        )

@@ -1,4 +1,4 @@
-"""``dualuse lists refresh | show | diff``: the snapshot store from the command line.
+"""``dualuse lists refresh | import | show | diff``: the snapshot store from the command line.
 
 Attach with :func:`register` to the ``lists`` group of screening.cli. ``refresh`` runs the
 Prefect flow (imported lazily, as ``run`` does); ``show`` and ``diff`` need no Prefect.
@@ -19,6 +19,7 @@ _CONFIG_HELP = "Lists config YAML (active: [ids]); default: lists.yml in the sto
 def register(lists_group: click.Group) -> None:
     """Add the refresh, show and diff commands to the ``dualuse lists`` group."""
     lists_group.add_command(refresh)
+    lists_group.add_command(import_files)
     lists_group.add_command(show)
     lists_group.add_command(diff)
 
@@ -67,6 +68,62 @@ def refresh(
         click.echo(_result_line(result))
     click.echo(f"store: {summary['store']}")
     if summary["rejected"] or summary["failed"]:
+        sys.exit(1)
+
+
+@click.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--list", "list_id", required=True, metavar="ID", help="List id in the catalogue.")
+@click.option("--store", type=click.Path(file_okay=False), help=_STORE_HELP)
+@click.option(
+    "--max-shrink",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.2,
+    show_default=True,
+    help="Refuse a version with this much fewer entities than the active one.",
+)
+@click.option(
+    "--list-version",
+    metavar="VERSION",
+    help="Version (e.g. 2024-05-03) when the file does not say; default: its modification date.",
+)
+@click.option(
+    "--sources",
+    "sources_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Catalogue of sources instead of the official one.",
+)
+def import_files(
+    files: tuple[str, ...],
+    list_id: str,
+    store: str | None,
+    max_shrink: float,
+    list_version: str | None,
+    sources_file: str | None,
+) -> None:
+    """Activate local copies of a list's files (air-gapped sites, mirrors) as a new snapshot.
+
+    The files go through the checks of `lists refresh`; a refused import leaves the active
+    snapshot as it is and exits with 1. Name the files as published (sdn.csv, alt.csv, ...);
+    a single file under another name stands for the list's main file.
+    """
+    from screening.errors import ScreeningError
+    from screening.lists.local_import import import_list_files
+    from screening.lists.sources import load_list_sources
+
+    try:
+        result = import_list_files(
+            list_id,
+            files,
+            store=store,
+            sources=load_list_sources(sources_file),
+            max_shrink=max_shrink,
+            list_version=list_version,
+        )
+    except ScreeningError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(_result_line(result.to_dict()))
+    if result.status not in ("updated", "unchanged"):
         sys.exit(1)
 
 

@@ -7,8 +7,14 @@ distinct exporter/importer names only and joins the best hit back to every recor
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
+import pickle
+import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pyarrow as pa
@@ -23,6 +29,7 @@ from screening.lists import load_bundled_lists, parse_list_files
 from screening.lists.snapshots import load_active_lists, store_has_active_lists
 from screening.names.index import NameIndex
 from screening.names.match import match_names
+from screening.paths import data_dir
 from screening.risk.red_flags import chpl_import_surge_flags, freight_forwarder_flags
 from screening.risk.score import RISK_LEVELS, score_risk
 from screening.schema import check_stage_output
@@ -37,20 +44,40 @@ class ReferenceData:
 
     A plain class rather than a dataclass on purpose: task runners such as Dask walk
     dataclass arguments field by field; this object must travel to workers as one piece.
+    The name index is built (or read from its cache) on first use: a process that only runs
+    the goods and route stages never pays for it.
     """
 
     def __init__(
         self,
         *,
         lists: pa.Table,
-        index: NameIndex,
+        index: NameIndex | None = None,
         categories: pa.Table,
         list_versions: dict[str, str] | None = None,
     ) -> None:
         self.lists = lists
-        self.index = index
+        self._index = index
+        self._index_lock = threading.Lock()
         self.categories = categories
         self.list_versions = dict(list_versions or {})
+
+    @property
+    def index(self) -> NameIndex:
+        """The name index of ``lists`` (see :func:`cached_name_index`)."""
+        with self._index_lock:
+            if self._index is None:
+                self._index = cached_name_index(self.lists)
+            return self._index
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        del state["_index_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._index_lock = threading.Lock()
 
     @property
     def chpl(self) -> pa.Table:
@@ -58,9 +85,74 @@ class ReferenceData:
         return self.categories.filter(pc.equal(self.categories["category"], CHPL_CATEGORY))
 
 
+def _index_cache_key(lists: pa.Table) -> str:
+    """sha256 of the list table's content and of the code and data that shape an index."""
+    digest = hashlib.sha256()
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, lists.schema) as writer:
+        writer.write_table(lists)
+    digest.update(sink.getvalue().to_pybytes())
+    package = Path(__file__).resolve().parent
+    for path in sorted([*(package / "names").glob("*.py"), *(package / "data").glob("*.yml")]):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:24]
+
+
+def name_index_cache_file(lists: pa.Table) -> Path:
+    """Where :func:`cached_name_index` keeps the index of ``lists``."""
+    return data_dir() / "cache" / f"name-index-{_index_cache_key(lists)}.pickle"
+
+
+def cached_name_index(lists: pa.Table) -> NameIndex:
+    """``NameIndex.build(lists)``, kept in the data folder's cache between runs and processes.
+
+    Building the index takes far longer than reading it back, and every Dask worker needs
+    one. The cache file is keyed by the lists' content and the matcher's code and data, so a
+    changed list or matcher builds anew; it is written by this tool into the user's own data
+    folder (like the parsed-list cache) and read back only from there.
+    """
+    cache = name_index_cache_file(lists)
+    with _INDEX_MEMO_LOCK:
+        known = _INDEX_MEMO.get(cache.name)
+    if known is not None:
+        return known
+    index = _read_or_build_index(lists, cache)
+    with _INDEX_MEMO_LOCK:
+        _INDEX_MEMO.clear()  # one index per process: a refresh replaces it
+        _INDEX_MEMO[cache.name] = index
+    return index
+
+
+_INDEX_MEMO: dict[str, NameIndex] = {}
+_INDEX_MEMO_LOCK = threading.Lock()
+
+
+def _read_or_build_index(lists: pa.Table, cache: Path) -> NameIndex:
+    if cache.is_file():
+        try:
+            with open(cache, "rb") as fh:
+                index = pickle.load(fh)
+            if isinstance(index, NameIndex):
+                return index
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            pass  # unreadable or from another version: build again and overwrite
+    index = NameIndex.build(lists)
+    with contextlib.suppress(OSError):
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_name(f"{cache.name}.{os.getpid()}.partial")
+        with open(partial, "wb") as fh:
+            pickle.dump(index, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(partial, cache)
+        for old in cache.parent.glob("name-index-*.pickle"):
+            if old != cache:
+                old.unlink(missing_ok=True)
+    return index
+
+
 def load_reference_data(config: ScreeningConfig) -> ReferenceData:
-    """Parse the configured lists (refreshed store, else bundled, by default), index their
-    names, load the goods categories."""
+    """Parse the configured lists (refreshed store, else bundled, by default) and load the
+    goods categories; the name index follows on first use."""
     if config.list_files:
         lists = parse_list_files(list(config.list_files))
     elif store_has_active_lists(config.list_store):
@@ -74,7 +166,6 @@ def load_reference_data(config: ScreeningConfig) -> ReferenceData:
         versions.setdefault(source, version or "unknown")
     return ReferenceData(
         lists=lists,
-        index=NameIndex.build(lists),
         categories=load_categories(list(config.category_files) or None),
         list_versions=dict(sorted(versions.items())),
     )
@@ -199,19 +290,14 @@ def _party_keys(trades: pa.Table, role: str) -> pa.Table:
     )
 
 
-def match_parties(trades: pa.Table, index: NameIndex, config: ScreeningConfig) -> pa.Table:
-    """Add ``<role>_match_*`` columns: the best list hit of the exporter and the importer.
+def distinct_parties(trades: pa.Table) -> pa.Table:
+    """The distinct (name, country) pairs of the exporters and importers: what gets matched."""
+    keys = [_party_keys(trades, role) for role in PARTY_ROLES]
+    return pa.concat_tables(keys).group_by(["name", "country"]).aggregate([])
 
-    Distinct (name, country) pairs are matched once; the best hit and the number of hits are
-    joined back onto every record."""
-    keys = {role: _party_keys(trades, role) for role in PARTY_ROLES}
-    distinct = pa.concat_tables(keys.values()).group_by(["name", "country"]).aggregate([])
-    hits = best_party_matches(
-        distinct["name"].to_pylist(),
-        [c or None for c in distinct["country"].to_pylist()],
-        index,
-        config,
-    )
+
+def party_match_summary(hits: pa.Table) -> pa.Table:
+    """Best hit and number of hits per matched (query, query_country); country "" for none."""
     hits = hits.set_column(
         hits.schema.get_field_index("query_country"),
         "query_country",
@@ -219,10 +305,28 @@ def match_parties(trades: pa.Table, index: NameIndex, config: ScreeningConfig) -
     )
     counts = hits.group_by(["query", "query_country"]).aggregate([("rank", "count")])
     best = hits.filter(pc.equal(hits["rank"], 1)).select(["query", "query_country", *MATCH_COLUMNS])
-    summary = best.join(counts, keys=["query", "query_country"])
+    return best.join(counts, keys=["query", "query_country"])
+
+
+def match_distinct_parties(
+    parties: pa.Table, index: NameIndex, config: ScreeningConfig
+) -> pa.Table:
+    """Match distinct (name, country) pairs (``distinct_parties``) once: party_match_summary."""
+    hits = best_party_matches(
+        parties["name"].to_pylist(),
+        [c or None for c in parties["country"].to_pylist()],
+        index,
+        config,
+    )
+    return party_match_summary(hits)
+
+
+def join_party_matches(trades: pa.Table, summary: pa.Table) -> pa.Table:
+    """Add ``<role>_match_*`` columns: each record's exporter/importer looked up in ``summary``."""
     out = trades
     for role in PARTY_ROLES:
-        rows = keys[role].append_column("row", pa.array(range(trades.num_rows), pa.int64()))
+        keys = _party_keys(trades, role)
+        rows = keys.append_column("row", pa.array(range(trades.num_rows), pa.int64()))
         joined = rows.join(
             summary,
             keys=["name", "country"],
@@ -235,6 +339,15 @@ def match_parties(trades: pa.Table, index: NameIndex, config: ScreeningConfig) -
             f"{role}_match_count", pc.fill_null(joined["rank_count"], 0).cast(pa.int32())
         )
     return check_stage_output("match_parties", out)
+
+
+def match_parties(trades: pa.Table, index: NameIndex, config: ScreeningConfig) -> pa.Table:
+    """Add ``<role>_match_*`` columns: the best list hit of the exporter and the importer.
+
+    Distinct (name, country) pairs are matched once; the best hit and the number of hits are
+    joined back onto every record."""
+    summary = match_distinct_parties(distinct_parties(trades), index, config)
+    return join_party_matches(trades, summary)
 
 
 def describe_goods(trades: pa.Table) -> pa.Table:

@@ -129,6 +129,13 @@ def set_log_level(verbose: bool) -> None:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", QUIET_LEVEL)
 
 
+def log_level() -> int:
+    """The Python logging level chosen by ``--verbose`` (INFO) or not (WARNING)."""
+    import logging
+
+    return logging.INFO if os.environ.get("DUALUSE_VERBOSE") else logging.WARNING
+
+
 def _set_verbosity(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
     set_log_level(value)
     return value
@@ -141,6 +148,6 @@ verbose_option = click.option(
     expose_value=False,
     is_eager=True,
     callback=_set_verbosity,
-    help="Show Prefect's INFO log lines (default: warnings and the summary only).",
+    help="Show INFO log lines, Prefect's included (default: warnings and the summary only).",
 )
 """Add to a command that runs Prefect flows: quiet by default, --verbose for INFO lines."""

@@ -240,7 +240,9 @@ def _problems(table: pa.Table | pa.Schema, fields: Iterable[pa.Field]) -> list[s
     problems = []
     for field in fields:
         index = schema.get_field_index(field.name)
-        if index < 0:
+        if index < 0 and field.name in schema.names:
+            problems.append(f"column '{field.name}' appears {schema.names.count(field.name)} times")
+        elif index < 0:
             problems.append(f"missing column '{field.name}'")
         elif not _same_type(schema.field(index).type, field.type):
             problems.append(

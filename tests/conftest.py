@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-pytest_plugins = ("tests.lists.list_server",)  # the local list server and SDN publications
+pytest_plugins = (
+    "tests.lists.list_server",  # the local list server and SDN publications
+    "tests.review.postgres",  # a throwaway PostgreSQL cluster, a fresh review store per test
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("DUALUSE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
@@ -30,3 +34,27 @@ def shared() -> Path:
 def isolated_list_store(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Screening uses refreshed lists when a store exists: keep a developer's real store out."""
     os.environ["DUALUSE_DATA_DIR"] = str(tmp_path_factory.mktemp("dualuse-data"))
+
+
+@pytest.fixture(scope="session")
+def small_sdn_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 400-name cut of the bundled OFAC SDN CSV: its first 300 records plus every line naming
+    ROSOBORONEKSPORT, so a test can check that a listed party is flagged without loading every
+    list (parsed and indexed in about 2 s)."""
+    from screening.paths import REFERENCE_DIR
+
+    source = next((REFERENCE_DIR / "us_ofac_sdn").glob("*/sdn.csv"))
+    lines = source.read_bytes().splitlines(keepends=True)
+    cut = tmp_path_factory.mktemp("small-lists") / "sdn.csv"
+    cut.write_bytes(b"".join(lines[:300] + [x for x in lines[300:] if b"ROSOBORONEKSPORT" in x]))
+    return cut
+
+
+@pytest.fixture(scope="session")
+def small_reference(small_sdn_file: Path) -> tuple[Any, Any]:
+    """(ReferenceData, ScreeningConfig) over :func:`small_sdn_file`, built once per session."""
+    from screening.config import ScreeningConfig
+    from screening.pipeline import load_reference_data
+
+    config = ScreeningConfig(list_files=(str(small_sdn_file),))
+    return load_reference_data(config), config

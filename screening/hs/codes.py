@@ -41,6 +41,8 @@ _SEPARATOR = re.compile(rf"[\s.,{_DASHES}]+")
 _SCIENTIFIC = re.compile(r"\+?[0-9]+(?:[.,][0-9]+)?[eE]\+?[0-9]+")
 _FLOAT = re.compile(r"([0-9]{5,})[.,]0+")
 _SHORT_FRACTION = re.compile(r"([0-9]{3,4})[.,]([0-9])")
+_MAX_CELL = 64
+"""Longer cells are not codes (a description pasted into the HS column): refused unparsed."""
 _UNUSED_CHAPTERS = {"00": "chapter 00 does not exist", "77": "chapter 77 is reserved and unused"}
 
 Normalised = tuple[str | None, str, str | None]
@@ -71,6 +73,12 @@ def _digits_of(text: str) -> tuple[str | None, list[str], str | None, int, bool]
             number = Decimal(text.replace(",", "."))
         except InvalidOperation:
             return None, [], f"unreadable scientific notation {text!r}", 0, False
+        if not number.is_finite():
+            return None, [], f"unreadable scientific notation {text!r}", 0, False
+        # Bound the size before expanding: 1E5000 must not build a 5001-digit integer.
+        if number.adjusted() + 1 > max(NATIONAL_CODE_LENGTHS):
+            digits = number.adjusted() + 1
+            return None, [], f"too long: {text!r} has {digits:,} digits (at most 11)", 0, False
         if number != number.to_integral_value():
             return None, [], f"scientific notation {text!r} is not a whole number", 0, False
         mantissa = re.sub(r"[^0-9]", "", text.lower().split("e")[0]).lstrip("0")
@@ -102,6 +110,8 @@ def normalise_hs_code(raw: str | None, check_nomenclature: bool = True) -> Norma
     """One value -> (digits, status, issue). See :func:`normalise_hs_codes`."""
     if raw is None:
         return None, MISSING, None
+    if len(raw) > _MAX_CELL:
+        return None, INVALID, f"not an HS code: {len(raw):,} characters"
     text = unicodedata.normalize("NFKC", raw).strip().strip("'\"").strip()
     if not text:
         return None, MISSING, None

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -23,11 +24,35 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-"""First characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection)."""
 LIST_SEPARATOR = "; "
 
-_FORMULA_START = r"^[=+\-@\t\r]"
+
+def _formula_look_alikes() -> tuple[str, ...]:
+    """Characters a spreadsheet or a user may take for ``= + - @``: every character whose NFKC
+    form starts with one (full-width ＝, small ﹦, superscript ⁺) and the non-letter
+    confusables Unicode lists for them (minus sign −, heavy plus ➕, hyphens and dashes)."""
+    from confusable_homoglyphs import confusables
+
+    found = {
+        ch
+        for ch in map(chr, range(0x80, 0x10000))
+        if unicodedata.normalize("NFKC", ch)[:1] in "=+-@"
+    }
+    for target in "=+-@":
+        for entry in confusables.is_confusable(target, preferred_aliases=[], greedy=True) or ():
+            for glyph in entry["homoglyphs"]:
+                ch = glyph["c"]
+                if len(ch) == 1 and not unicodedata.category(ch).startswith("L"):
+                    found.add(ch)
+    return tuple(sorted(found))
+
+
+FORMULA_LOOK_ALIKES = _formula_look_alikes()
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", *FORMULA_LOOK_ALIKES)
+"""First characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection),
+with their Unicode look-alikes (a spreadsheet may normalise ＝ to =; an analyst reads it as =)."""
+
+_FORMULA_START = "^[" + "".join(re.escape(c) for c in FORMULA_PREFIXES) + "]"
 _PLAIN_NUMBER = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
 _PLAIN_NUMBER_RE = re.compile(_PLAIN_NUMBER)
 _UTF8_BOM = b"\xef\xbb\xbf"

@@ -77,6 +77,9 @@ class StagedDownload:
     folder: Path
     files: tuple[DownloadedFile, ...]
     retrieved_at: datetime
+    list_version: str | None = None
+    """The version as stated by whoever supplied the files (``lists import --list-version``);
+    used when the file itself does not say."""
 
 
 @dataclass(frozen=True)
@@ -432,7 +435,9 @@ def _validated_table(staged: StagedDownload, source: ListSource) -> tuple[pa.Tab
     structure checks; ListValidationError if unfit."""
     by_name = {f.name: f for f in staged.files}
     for spec in source.files:
-        got = by_name[spec.name]
+        got = by_name.get(spec.name)
+        if got is None:  # an import without the optional files (a download has them all)
+            continue
         if got.size == 0:
             raise ListValidationError(f"{spec.name}: empty body (0 bytes) from {got.url}")
         problem = content_type_problem(got.content_type, spec) or sniff_problem(got.path, spec)
@@ -454,13 +459,18 @@ def _validated_table(staged: StagedDownload, source: ListSource) -> tuple[pa.Tab
     _check_structure(table, source)
     if table["list_version"].null_count < table.num_rows:
         return table, pc.max(table["list_version"]).as_py(), "content"
-    # the file does not say: the server's Last-Modified date, else the retrieval date
+    # the file does not say: the version given with it, the server's Last-Modified date (an
+    # import: the file's modification date), else the retrieval date
     modified = by_name[source.files[0].name].last_modified
-    version = (modified or staged.retrieved_at.strftime("%Y-%m-%d"))[:10]
+    if staged.list_version:
+        version, version_from = staged.list_version, "given"
+    else:
+        version = (modified or staged.retrieved_at.strftime("%Y-%m-%d"))[:10]
+        version_from = "last_modified" if modified else "retrieved"
     column = pa.array([version] * table.num_rows, pa.string())
     position = table.schema.get_field_index("list_version")
     table = table.set_column(position, "list_version", column)
-    return table, version, "last_modified" if modified else "retrieved"
+    return table, version, version_from
 
 
 def _check_structure(table: pa.Table, source: ListSource) -> None:

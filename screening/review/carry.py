@@ -170,15 +170,15 @@ def reopen_reason(
     """Why a cleared match must be looked at again, or None when the clearance still holds."""
     if decision.entry_hash and entry_hash and decision.entry_hash != entry_hash:
         return "list entry changed"
+    newly_shared = shared_now - set(filter(None, decision.party_identifiers.split(";")))
+    if newly_shared:
+        return "identifier now shared"
     if (
         score is not None
         and decision.score is not None
         and score > decision.score + SCORE_TOLERANCE
     ):
         return "higher score"
-    newly_shared = shared_now - set(filter(None, decision.party_identifiers.split(";")))
-    if newly_shared:
-        return "identifier now shared"
     if other_hits:
         return "other list entries also match"
     return None

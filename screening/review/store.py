@@ -349,11 +349,15 @@ class ReviewStore:
         written = 0
         with self._write() as connection:
             for chunk in _chunks(rows):
-                statement = _insert(connection, records_seen).on_conflict_do_nothing()
+                statement = (
+                    _insert(connection, records_seen)
+                    .on_conflict_do_nothing()
+                    .returning(records_seen.c.source_row)
+                )
                 result = connection.execute(
                     statement, [{**row, "first_seen_at": seen_at} for row in chunk]
                 )
-                written += max(result.rowcount, 0)
+                written += len(result.all())  # rows inserted; conflicts return nothing
         return written
 
     def count_records_seen(self) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -175,39 +176,75 @@ def chpl_import_surge_flags(
     covers fewer than ``min_history_days`` before the cutoff, "none before" means nothing and
     no record is flagged. Returns one row per input record, in order: ``record_id``,
     ``red_flag`` (null when none) and ``red_flag_reason``.
+
+    The work is three steps so a streamed run can do it batch by batch: per-party totals of
+    any slice (:func:`surge_totals`, summed with :func:`combine_surge_totals`), the verdict per
+    party (:func:`surge_verdicts`), and the verdicts applied to records
+    (:func:`apply_surge_verdicts`).
     """
     require_columns(screened, ("record_id", "date", party, chpl_column), "chpl_import_surge_flags")
-    n = screened.num_rows
-    record_id = _strings(screened["record_id"])
-    none = pa.table(
-        {
-            "record_id": record_id,
-            "red_flag": pa.nulls(n, pa.string()),
-            "red_flag_reason": pa.nulls(n, pa.string()),
-        }
+    keys = party_keys(screened[party])
+    totals = surge_totals(screened, cutoff=cutoff, party=party, chpl_column=chpl_column, keys=keys)
+    verdicts = surge_verdicts(
+        totals,
+        cutoff=cutoff,
+        surge_ratio=surge_ratio,
+        min_after_records=min_after_records,
+        min_surge_records=min_surge_records,
+        min_history_days=min_history_days,
+        measure=measure,
     )
+    return apply_surge_verdicts(
+        screened, verdicts, cutoff=cutoff, party=party, chpl_column=chpl_column, keys=keys
+    )
+
+
+_TOTAL_COLUMNS = ("any_before", "chpl_before", "chpl_after", "value_before", "value_after")
+
+
+@dataclass(frozen=True)
+class SurgeTotals:
+    """Per-party sums over some records (index: party key) and the days those records span."""
+
+    per_party: pd.DataFrame
+    first_day: np.datetime64 | None
+    last_day: np.datetime64 | None
+
+
+def _periods(
+    screened: pa.Table, cutoff: str, chpl_column: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     cutoff_day = np.datetime64(dt.date.fromisoformat(cutoff), "D")
     lo, hi = date_bounds(screened["date"])
     dated = ~np.isnat(lo)
-    if not dated.any():
-        return none
-    start, end = lo[dated].min(), hi[dated].max()
-    before_days = int((cutoff_day - start).astype(int))
-    after_days = int((end - cutoff_day).astype(int)) + 1
-    if before_days < min_history_days or after_days <= 0:
-        return none
-
     chpl = pc.fill_null(pc.greater(pc.utf8_length(_strings(screened[chpl_column])), 0), False)
+    return lo, hi, dated, chpl.to_numpy(zero_copy_only=False), np.asarray(cutoff_day)
+
+
+def surge_totals(
+    screened: pa.Table,
+    *,
+    cutoff: str = INVASION_DATE,
+    party: str = "importer",
+    chpl_column: str = "chpl_tier",
+    keys: np.ndarray | None = None,
+) -> SurgeTotals:
+    """Per-party record counts and CHPL values before/after ``cutoff`` of any slice of records.
+
+    ``keys`` are the party's name keys per record when the caller has them already.
+    """
+    require_columns(screened, ("date", party, chpl_column), "surge_totals")
+    n = screened.num_rows
+    lo, hi, dated, chpl, cutoff_day = _periods(screened, cutoff, chpl_column)
     value = (
         pc.fill_null(screened["value"].combine_chunks(), 0.0).to_numpy(zero_copy_only=False)
         if "value" in screened.column_names
         else np.zeros(n)
     )
-    keys = party_keys(screened[party])
     frame = pd.DataFrame(
         {
-            "key": keys,
-            "chpl": chpl.to_numpy(zero_copy_only=False),
+            "key": party_keys(screened[party]) if keys is None else keys,
+            "chpl": chpl,
             "before": dated & (hi < cutoff_day),
             "after": dated & (lo >= cutoff_day),
             "value": value,
@@ -225,6 +262,45 @@ def chpl_import_surge_flags(
         value_before=("value_before", "sum"),
         value_after=("value_after", "sum"),
     )
+    return SurgeTotals(
+        per_party,
+        lo[dated].min() if dated.any() else None,
+        hi[dated].max() if dated.any() else None,
+    )
+
+
+def combine_surge_totals(parts: Sequence[SurgeTotals]) -> SurgeTotals:
+    """The totals of several slices of records, as if computed over all of them at once."""
+    frames = [p.per_party for p in parts if not p.per_party.empty]
+    per_party = (
+        pd.concat(frames).groupby(level=0).sum()
+        if frames
+        else pd.DataFrame(columns=list(_TOTAL_COLUMNS))
+    )
+    firsts = [p.first_day for p in parts if p.first_day is not None]
+    lasts = [p.last_day for p in parts if p.last_day is not None]
+    return SurgeTotals(per_party, min(firsts) if firsts else None, max(lasts) if lasts else None)
+
+
+def surge_verdicts(
+    totals: SurgeTotals,
+    *,
+    cutoff: str = INVASION_DATE,
+    surge_ratio: float = 3.0,
+    min_after_records: int = 1,
+    min_surge_records: int = 3,
+    min_history_days: int = 90,
+    measure: Literal["records", "value"] = "records",
+) -> dict[str, tuple[str, str]]:
+    """Party key -> (red flag, reason) for the parties new to, or surging in, CHPL imports."""
+    if totals.first_day is None or totals.last_day is None:
+        return {}
+    cutoff_day = np.datetime64(dt.date.fromisoformat(cutoff), "D")
+    before_days = int((cutoff_day - totals.first_day).astype(int))
+    after_days = int((totals.last_day - cutoff_day).astype(int)) + 1
+    if before_days < min_history_days or after_days <= 0:
+        return {}
+    per_party = totals.per_party
     months_before = before_days / _DAYS_PER_MONTH
     months_after = after_days / _DAYS_PER_MONTH
     amount_before = per_party["chpl_before" if measure == "records" else "value_before"]
@@ -239,9 +315,6 @@ def chpl_import_surge_flags(
         & (rate_before > 0)
     )
     flagged = per_party[new | surge]
-    if flagged.empty:
-        return none
-
     reasons: dict[str, tuple[str, str]] = {}
     for key, row in flagged.iterrows():
         history = (
@@ -265,15 +338,34 @@ def chpl_import_surge_flags(
                 f"{int(row.chpl_after)} vs {int(row.chpl_before)} records, value "
                 f"{row.value_after:,.0f} vs {row.value_before:,.0f})",
             )
-    in_period = chpl.to_numpy(zero_copy_only=False) & dated & (lo >= cutoff_day)
+    return reasons
+
+
+def apply_surge_verdicts(
+    screened: pa.Table,
+    verdicts: dict[str, tuple[str, str]],
+    *,
+    cutoff: str = INVASION_DATE,
+    party: str = "importer",
+    chpl_column: str = "chpl_tier",
+    keys: np.ndarray | None = None,
+) -> pa.Table:
+    """``record_id``, ``red_flag``, ``red_flag_reason`` per record: the party's verdict on its
+    CHPL records from ``cutoff`` on."""
+    n = screened.num_rows
+    record_id = _strings(screened["record_id"])
     flag = np.full(n, None, dtype=object)
     reason = np.full(n, None, dtype=object)
-    names = _strings(screened[party]).to_pylist()
-    for row in np.flatnonzero(in_period).tolist():
-        found = reasons.get(keys[row])
-        if found:
-            flag[row] = found[0]
-            reason[row] = f"{party} '{names[row]}': {found[1]}"
+    if verdicts:
+        lo, _, dated, chpl, cutoff_day = _periods(screened, cutoff, chpl_column)
+        keys = party_keys(screened[party]) if keys is None else keys
+        in_period = chpl & dated & (lo >= cutoff_day)
+        names = _strings(screened[party]).to_pylist()
+        for row in np.flatnonzero(in_period).tolist():
+            found = verdicts.get(keys[row])
+            if found:
+                flag[row] = found[0]
+                reason[row] = f"{party} '{names[row]}': {found[1]}"
     return pa.table(
         {
             "record_id": record_id,

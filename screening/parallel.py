@@ -1,0 +1,146 @@
+"""Where a run's batch work executes: in this process, or on a Dask cluster.
+
+The units of work are small and self-contained: a batch of records for the cheap stages, a
+partition of distinct party names for matching. What every unit needs and is expensive (the
+lists, their name index, the goods categories) is never shipped with a task: each process
+loads it once through :func:`reference_for`, keyed by the configuration and the list versions
+the run started with, and keeps it for the tasks that follow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
+
+from screening.config import ScreeningConfig
+from screening.errors import ScreeningError
+from screening.pipeline import ReferenceData, load_reference_data
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_REFERENCE: dict[str, ReferenceData] = {}
+_REFERENCE_LOCK = threading.Lock()
+
+
+def reference_key(config: ScreeningConfig, list_versions: dict[str, str]) -> str:
+    """What decides the reference data: the list and category settings and the list versions."""
+    settings = config.to_dict()
+    wanted = {k: settings.get(k) for k in ("list_files", "list_store", "category_files")}
+    return repr((sorted(wanted.items()), sorted(list_versions.items())))
+
+
+def remember_reference(key: str, reference: ReferenceData) -> None:
+    """Make an already loaded reference available to the tasks run in this process."""
+    with _REFERENCE_LOCK:
+        _REFERENCE.clear()
+        _REFERENCE[key] = reference
+
+
+def reference_for(config: ScreeningConfig, key: str) -> ReferenceData:
+    """The reference data for ``key``, loaded at most once per process (per worker)."""
+    with _REFERENCE_LOCK:
+        found = _REFERENCE.get(key)
+        if found is not None:
+            return found
+        reference = load_reference_data(config)
+        if reference_key(config, reference.list_versions) != key:
+            raise ScreeningError(
+                "the lists changed while the run was going (a refresh in between?): "
+                f"this worker loaded {reference.list_versions}; run again"
+            )
+        _REFERENCE.clear()  # one version per process: a long-lived worker does not pile them up
+        _REFERENCE[key] = reference
+        return reference
+
+
+def single_threaded(config: ScreeningConfig) -> ScreeningConfig:
+    """The config with one rapidfuzz thread: a Dask worker is one core's worth of work."""
+    if hasattr(config, "model_copy"):
+        return config.model_copy(update={"workers": 1})
+    return dataclasses.replace(config, workers=1)
+
+
+class _Box:
+    """One scattered object (Dask would split a dict or list into one future per element)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _unboxed(func: Callable[..., R], item: Any, **boxes: _Box) -> R:
+    return func(item, **{name: box.value for name, box in boxes.items()})
+
+
+class LocalExecutor:
+    """Runs each unit in this process, in order."""
+
+    workers = 1
+    description = "in process"
+
+    def map(self, func: Callable[..., R], items: Iterable[T], **shared: Any) -> Iterator[R]:
+        for item in items:
+            yield func(item, **shared)
+
+    def close(self) -> None:
+        return None
+
+
+class DaskExecutor:
+    """Runs units on a Dask cluster: an existing one (``address``) or a LocalCluster of
+    ``workers`` single-threaded processes that lives as long as this executor."""
+
+    def __init__(self, *, address: str | None = None, workers: int | None = None) -> None:
+        from distributed import Client, LocalCluster
+
+        self._cluster = None
+        if address:
+            self.client = Client(address, timeout="30s")
+            self.description = f"Dask cluster at {address}"
+        else:
+            count = max(1, int(workers or 1))
+            self._cluster = LocalCluster(
+                n_workers=count,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                memory_limit=0,
+            )
+            self.client = Client(self._cluster)
+            self.description = f"Dask LocalCluster, {count} worker process(es)"
+        self.workers = max(1, len(self.client.scheduler_info()["workers"]))
+
+    def map(self, func: Callable[..., R], items: Iterable[T], **shared: Any) -> Iterator[R]:
+        """Results in input order; at most two units per worker in flight, so a long input
+        is never all in the cluster's memory at once. ``shared`` values go to each worker
+        once (scattered), not with every task."""
+        scattered = {
+            name: self.client.scatter(_Box(value), broadcast=True, hash=False)
+            for name, value in shared.items()
+        }
+        pending: deque[Any] = deque()
+        limit = 2 * self.workers
+        for item in items:
+            pending.append(self.client.submit(_unboxed, func, item, pure=False, **scattered))
+            if len(pending) >= limit:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+    def close(self) -> None:
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+Executor = LocalExecutor | DaskExecutor
+
+
+def make_executor(address: str | None = None, workers: int | None = None) -> Executor:
+    """Dask when an address or a worker count is given, else this process."""
+    if address or workers:
+        return DaskExecutor(address=address, workers=workers)
+    return LocalExecutor()
