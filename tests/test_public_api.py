@@ -45,5 +45,8 @@ def test_all_names_exist_and_are_public() -> None:
         "check",
         "cli_check",
         "index_cache",
+        "progress",
+        "review",
+        "cli_review",
     }
     assert public - modules == set(screening.__all__)
