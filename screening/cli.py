@@ -337,17 +337,30 @@ def sample(rows: int, seed: int, out: str, truth: bool) -> None:
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False))
 @verbose_option
 def serve(folder: str, out_dir: str, cron: str, timezone: str, config_file: str | None) -> None:
-    """Serve the nightly screening deployment (needs a Prefect server: `prefect server start`)."""
+    """Serve the nightly screening deployment. Uses the Prefect server of PREFECT_API_URL, else
+    starts one on a free local port for as long as it serves (and prints its address)."""
+    import contextlib
+
     _prefect_quiet_defaults()
-    from prefect import serve as prefect_serve  # flow-only command: Prefect and flows/ here
+    from flows.local_server import local_prefect_server
 
-    from flows.deployments import nightly_deployment
+    with contextlib.ExitStack() as stack:
+        if not os.environ.get("PREFECT_API_URL"):
+            api_url = stack.enter_context(local_prefect_server())
+            click.echo(f"Prefect server (UI and API) at {api_url.removesuffix('/api')}")
+        from prefect import serve as prefect_serve  # flow-only command: Prefect and flows/ here
 
-    prefect_serve(
-        nightly_deployment(
-            folder=folder, out_dir=out_dir, cron=cron, timezone=timezone, config_file=config_file
+        from flows.deployments import nightly_deployment
+
+        prefect_serve(
+            nightly_deployment(
+                folder=folder,
+                out_dir=out_dir,
+                cron=cron,
+                timezone=timezone,
+                config_file=config_file,
+            )
         )
-    )
 
 
 def _register_commands() -> None:
