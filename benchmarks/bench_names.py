@@ -403,7 +403,7 @@ def bench_customs_variants(
     scores = pair_scores(pairs, hits, entity_names(list_table), workers)
     result: dict[str, Any] = {
         "description": (
-            "Distinct listed-party names of a generated trade table (screening.sample, "
+            "Distinct listed-party names of a generated trade table (dualuse_kit.sample, "
             f"{n_rows} rows, seed {seed}): real list names rewritten as customs data writes them "
             "(upper case, punctuation, legal-form swaps and moves, abbreviations, "
             "transliteration, typos, 35-character truncation, INN+KPP prefixes). Recall of the "

@@ -1,6 +1,6 @@
 """Labelled company-name pairs: precision, recall and F1 of `dualuse compare --pairs` scoring.
 
-Positives: customs-style variants of listed entity names (screening.sample rewrites) paired with
+Positives: customs-style variants of listed entity names (dualuse_kit.sample rewrites) paired with
 the list name they came from. Negatives: (1) hard negatives from the OFAC SDN set (another
 entity's most similar name sharing a rare word, see name_pairs.ofac_alias_pairs) and (2) clean
 synthetic company names paired with the most similar listed name by WRatio (what a naive
@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from name_pairs import customs_variant_pairs, ofac_alias_pairs
 
+from dualuse_kit.sample import generate_trade_records
 from screening.lists import load_bundled_lists
 from screening.names import DEFAULT_THRESHOLD, NameIndex, score_name_pairs
-from screening.sample import generate_trade_records
 
 RESULT = Path(__file__).resolve().parent / "results" / "pairs.json"
 

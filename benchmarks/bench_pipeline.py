@@ -4,7 +4,7 @@
     python benchmarks/bench_pipeline.py --rows 10000000 --files 10 --no-baseline
     python benchmarks/bench_pipeline.py --quick --out /tmp/pipeline.json   # the smoke test
 
-Input: ``screening.sample`` records (seeded) with about ``--distinct-share`` (20 %) as many
+Input: ``dualuse_kit.sample`` records (seeded) with about ``--distinct-share`` (20 %) as many
 distinct party names as rows, as in real customs data: the sample's own names (clean companies
 and customs-style variants of listed names) plus clean names given a distinguishing word. They
 are written once into ``--data-dir`` (default /tmp, never the repository) and reused.
@@ -41,10 +41,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_names import BASELINE_CUTOFF, entity_names, list_summary, result_header
 
+from dualuse_kit.sample import TRADE_COLUMNS, generate_trade_records, load_sample_vocabulary
 from screening.hs.chpl import CHPL_FILE
 from screening.io import write_json_atomic
 from screening.lists import load_bundled_lists
-from screening.sample import TRADE_COLUMNS, generate_trade_records, load_sample_vocabulary
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 REPO_ROOT = Path(__file__).resolve().parent.parent

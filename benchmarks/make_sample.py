@@ -4,7 +4,7 @@
     python benchmarks/make_sample.py --rows 1000000 --out trade.parquet --truth truth.parquet
 
 The trade file has only what a customs export has; ``--truth FILE`` writes the answers
-(RECORD_ID plus the truth_* columns of screening.sample) to a separate file, so a screening run
+(RECORD_ID plus the truth_* columns of dualuse_kit.sample) to a separate file, so a screening run
 never sees them. Listed parties come from the bundled lists unless ``--lists`` names list files.
 """
 
@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from screening.sample import TRADE_COLUMNS, TRUTH_COLUMNS, generate_trade_records
+from dualuse_kit.sample import TRADE_COLUMNS, TRUTH_COLUMNS, generate_trade_records
 
 SUFFIXES = (".csv", ".parquet")
 

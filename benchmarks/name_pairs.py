@@ -326,7 +326,7 @@ def sampled_parties(
 
     Columns: query, list_source, source_id, list_name, variant (the sampler's rewrite ops).
     """
-    from screening.sample import generate_trade_records
+    from dualuse_kit.sample import generate_trade_records
 
     table = generate_trade_records(
         n_rows, seed=seed, list_table=list_table, listed_share=listed_share, include_truth=True

@@ -2,13 +2,16 @@
 
 One download task per list, retried with exponential backoff only when the failure is
 transient (timeouts, cut connections, 5xx). Checking, snapshotting and diffing are one library
-call per list (:func:`screening.lists.refresh.activate_download`), so the flow, the CLI and a
+call per list (:func:`screening.lists.store.refresh.activate_download`), so the flow, the CLI and a
 notebook cannot disagree about what counts as a good download. The run's outcome per list and
 the changes found are published as artifacts.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from concurrent.futures import wait
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +20,16 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE as NO_CACHE
 from prefect.client.schemas.objects import State, TaskRun
+from prefect.futures import PrefectFuture
 from prefect.tasks import Task, exponential_backoff
 
-from screening.lists.download import DownloadError, DownloadPolicy
-from screening.lists.refresh import (
+from screening.lists.store.download import (
+    DownloadError,
+    DownloadPolicy,
+    clear_stop,
+    request_stop,
+)
+from screening.lists.store.refresh import (
     DEFAULT_MAX_SHRINK,
     RefreshResult,
     StagedDownload,
@@ -28,8 +37,8 @@ from screening.lists.refresh import (
     download_list,
     record_failure,
 )
-from screening.lists.snapshots import resolve_store
-from screening.lists.sources import (
+from screening.lists.store.snapshots import remove_orphaned_staging, resolve_store
+from screening.lists.store.sources import (
     ListSource,
     load_list_sources,
     resolve_active_ids,
@@ -37,6 +46,10 @@ from screening.lists.sources import (
 )
 
 DIFF_ROWS_SHOWN = 20
+DEFAULT_DEADLINE_SECONDS = 600.0
+"""One refresh, all lists, attempts, waits and task retries included, ends within this."""
+STOP_GRACE_SECONDS = 5.0
+"""After SIGTERM/Ctrl-C, how long the downloads get to remove their partial files."""
 
 
 def retry_transient_only(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:
@@ -48,6 +61,20 @@ def retry_transient_only(task: Task[Any, Any], task_run: TaskRun, state: State[A
     except Exception:
         return False
     return False
+
+
+def retry_within(
+    deadline_at: float, backoff_seconds: float
+) -> Callable[[Task[Any, Any], TaskRun, State[Any]], bool]:
+    """:func:`retry_transient_only`, and only while the retry's wait ends before the deadline."""
+
+    def condition(task: Task[Any, Any], task_run: TaskRun, state: State[Any]) -> bool:
+        wait_seconds = backoff_seconds * 2 ** max(task_run.run_count - 1, 0) * 1.2  # + jitter
+        if time.time() + wait_seconds >= deadline_at:
+            return False
+        return retry_transient_only(task, task_run, state)
+
+    return condition
 
 
 @task(cache_policy=NO_CACHE, retry_condition_fn=retry_transient_only)
@@ -80,14 +107,22 @@ def refresh_lists_flow(
     download_retries: int = 2,
     retry_backoff_seconds: float = 60.0,
     http_attempts: int = 4,
+    deadline_seconds: float = DEFAULT_DEADLINE_SECONDS,
+    min_bytes_per_second: float = 10_000.0,
 ) -> dict[str, Any]:
     """Refresh ``list_ids`` (default: the active lists) into the snapshot store.
 
     ``sources_file`` replaces the official catalogue (a mirror, or a test server). Each download
     tries ``http_attempts`` times within the task, and the task is retried
-    ``download_retries`` times after 1x, 2x, 4x... ``retry_backoff_seconds``.
+    ``download_retries`` times after 1x, 2x, 4x... ``retry_backoff_seconds``; all of it ends
+    within ``deadline_seconds``. A transfer slower than ``min_bytes_per_second`` is cut off.
+    SIGTERM or Ctrl-C stop every download within seconds, their partial files removed; the
+    active snapshots stay as they were.
     """
+    deadline_at = time.time() + deadline_seconds
+    clear_stop()
     store_path = resolve_store(store)
+    remove_orphaned_staging(store_path)
     sources = load_list_sources(sources_file)
     ids = list_ids or resolve_active_ids(config_file=config_file, store=store_path, sources=sources)
     selected = select_sources(ids, sources)
@@ -95,25 +130,39 @@ def refresh_lists_flow(
         retries=download_retries,
         retry_delay_seconds=exponential_backoff(retry_backoff_seconds),
         retry_jitter_factor=0.2,
+        retry_condition_fn=retry_within(deadline_at, retry_backoff_seconds),
     )
-    policy = DownloadPolicy(attempts=http_attempts)
+    policy = DownloadPolicy(
+        attempts=http_attempts, deadline_at=deadline_at, min_bytes_per_second=min_bytes_per_second
+    )
     futures = [(s, downloader.submit(s, store_path, policy)) for s in selected]
     results: list[RefreshResult] = []
-    for source, future in futures:
-        try:
-            staged = future.result()
-        except Exception as error:  # the download failed for good: log it, keep the last copy
-            results.append(record_failure(source.id, error, store=store_path))
-            continue
-        try:
-            results.append(check_and_activate(staged, source, store_path, max_shrink))
-        except Exception as error:  # an unexpected fault (disk full...): the other lists go on
-            results.append(record_failure(source.id, error, store=store_path, stage="check"))
+    try:
+        for source, future in futures:
+            results.append(_outcome(source, future, store_path, max_shrink))
+    except BaseException:  # SIGTERM (Prefect's TerminationSignal), Ctrl-C: stop and clean up
+        request_stop()
+        wait([f.wrapped_future for _, f in futures], timeout=STOP_GRACE_SECONDS)
+        remove_orphaned_staging(store_path, including_own=True)
+        raise
     publish_refresh_report(results)
     summary: dict[str, Any] = {"store": str(store_path), "results": [r.to_dict() for r in results]}
     for status in ("updated", "unchanged", "rejected", "failed"):
         summary[status] = [r.list_id for r in results if r.status == status]
     return summary
+
+
+def _outcome(
+    source: ListSource, future: PrefectFuture[StagedDownload], store: Path, max_shrink: float
+) -> RefreshResult:
+    try:
+        staged = future.result()
+    except Exception as error:  # the download failed for good: log it, keep the last copy
+        return record_failure(source.id, error, store=store)
+    try:
+        return check_and_activate(staged, source, store, max_shrink)
+    except Exception as error:  # an unexpected fault (disk full...): the other lists go on
+        return record_failure(source.id, error, store=store, stage="check")
 
 
 def publish_refresh_report(results: list[RefreshResult]) -> None:

@@ -39,13 +39,14 @@ def read_and_prescreen(run: ScreeningRun) -> None:
     for report in run.files:
         if report.rejected_reason:
             logger.warning("file rejected: %s: %s", report.path, report.rejected_reason)
-        else:
+        elif report.info is not None:
             logger.info(
-                "%s: %d rows, %d rejected, layout %s",
+                "%s: %d rows, %d rejected, layout %s, %s",
                 report.path.name,
                 report.rows_in,
                 report.rows_rejected,
-                report.layout,
+                report.info.layout,
+                report.info.encoding or report.info.format,
             )
 
 

@@ -310,9 +310,9 @@ def compare(names: tuple[str, ...], pairs_file: str | None, out: str | None) -> 
 @click.option("--truth/--no-truth", default=False, help="Add the ground-truth columns.")
 def sample(rows: int, seed: int, out: str, truth: bool) -> None:
     """Generate a synthetic but realistic trade file (CSV or Parquet)."""
+    from dualuse_kit.sample import generate_trade_records
     from screening.io.writers import write_csv_atomic, write_parquet_atomic
     from screening.lists import load_bundled_lists
-    from screening.sample import generate_trade_records
 
     table = generate_trade_records(
         rows, seed=seed, list_table=load_bundled_lists(), include_truth=truth

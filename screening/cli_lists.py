@@ -43,16 +43,35 @@ def register(lists_group: click.Group) -> None:
     type=click.Path(exists=True, dir_okay=False),
     help="Catalogue of sources instead of the official one (e.g. a mirror).",
 )
+@click.option(
+    "--deadline",
+    "deadline_seconds",
+    type=click.FloatRange(min=1.0),
+    default=600.0,
+    show_default=True,
+    help="Seconds for the whole refresh, retries included; what is not done by then fails.",
+)
+@click.option(
+    "--min-rate",
+    "min_bytes_per_second",
+    type=click.FloatRange(min=0.0),
+    default=10_000.0,
+    show_default=True,
+    help="Bytes per second below which a transfer is cut off (measured over 30 s).",
+)
 def refresh(
     list_ids: tuple[str, ...],
     store: str | None,
     max_shrink: float,
     config_file: str | None,
     sources_file: str | None,
+    deadline_seconds: float,
+    min_bytes_per_second: float,
 ) -> None:
     """Download the lists from their official URLs; activate each only if it checks out.
 
     Exits with 1 when a list could not be refreshed (its last good snapshot stays active).
+    SIGTERM or Ctrl-C stop the downloads within seconds without touching the active snapshots.
     """
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from flows.refresh_lists import refresh_lists_flow
@@ -63,6 +82,8 @@ def refresh(
         max_shrink=max_shrink,
         config_file=config_file,
         sources_file=sources_file,
+        deadline_seconds=deadline_seconds,
+        min_bytes_per_second=min_bytes_per_second,
     )
     for result in summary["results"]:
         click.echo(_result_line(result))
@@ -108,8 +129,8 @@ def import_files(
     a single file under another name stands for the list's main file.
     """
     from screening.errors import ScreeningError
-    from screening.lists.local_import import import_list_files
-    from screening.lists.sources import load_list_sources
+    from screening.lists.store.local_import import import_list_files
+    from screening.lists.store.sources import load_list_sources
 
     try:
         result = import_list_files(
@@ -134,7 +155,7 @@ def import_files(
 )
 def show(store: str | None, config_file: str | None) -> None:
     """Print the active lists: origin, version, date, entities, names, entities with an INN."""
-    from screening.lists.refresh import describe_active_lists
+    from screening.lists.store.refresh import describe_active_lists
 
     rows = describe_active_lists(store, config_file=config_file)
     header = ("list", "origin", "version", "date", "entities", "names", "with INN", "snapshot")
@@ -175,8 +196,8 @@ def show(store: str | None, config_file: str | None) -> None:
 def diff(old: str, new: str, out: str | None, top: int) -> None:
     """Compare two versions of a list: snapshot folders, or list files of any supported format."""
     from screening.io.writers import write_csv_atomic
-    from screening.lists.diff import diff_lists
-    from screening.lists.snapshots import load_list_path
+    from screening.lists.store.diff import diff_lists
+    from screening.lists.store.snapshots import load_list_path
 
     changes = diff_lists(load_list_path(old), load_list_path(new))
     summary = changes.group_by(["list_source", "change"]).aggregate([("source_id", "count")])

@@ -244,11 +244,6 @@ class ScreeningConfig(_Settings):
         default_factory=RiskWeights,
         description="points per signal and level cut-offs; a config file may override single keys",
     )
-    batch_rows: int = Field(
-        250_000,
-        ge=1,
-        description="records screened per batch: bounds memory, never changes the results",
-    )
     workers: int = Field(
         default_factory=lambda: int(os.environ.get("DUALUSE_WORKERS", "-1")),
         description="processes/threads for rapidfuzz (-1 = all cores; env DUALUSE_WORKERS); "

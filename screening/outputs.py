@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from screening.io.writers import write_csv_atomic, write_json_atomic, write_parquet_atomic
-from screening.lists.bundled import sha256_of
+from screening.lists.store.bundled import sha256_of
 from screening.pipeline import flagged_records
 from screening.report import review_table, write_review_files
 from screening.report.review_layout import DECISION_COLUMNS

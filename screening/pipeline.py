@@ -26,7 +26,7 @@ from screening.geo.chains import find_route_chains
 from screening.goods.descriptions import classify_descriptions
 from screening.hs import classify_hs_codes, load_categories
 from screening.lists import load_bundled_lists, parse_list_files
-from screening.lists.snapshots import load_active_lists, store_has_active_lists
+from screening.lists.store.snapshots import load_active_lists, store_has_active_lists
 from screening.names.index import NameIndex
 from screening.names.match import match_names
 from screening.paths import data_dir

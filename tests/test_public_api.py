@@ -40,7 +40,6 @@ def test_all_names_exist_and_are_public() -> None:
         "cli",
         "cli_hs",
         "cli_lists",
-        "sample",
         "report",
         "check",
         "cli_check",

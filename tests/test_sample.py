@@ -1,4 +1,4 @@
-"""screening.sample: seeded synthetic trade records, their ground truth and the bundled sample."""
+"""dualuse_kit.sample: seeded synthetic trade records, their ground truth and the bundled sample."""
 
 from __future__ import annotations
 
@@ -18,10 +18,7 @@ import pycountry
 import pytest
 from rapidfuzz.distance import DamerauLevenshtein
 
-from screening.hs import load_chpl, normalise_hs_codes
-from screening.lists import load_bundled_lists
-from screening.paths import PACKAGE_DATA_DIR, REFERENCE_DIR
-from screening.sample import (
+from dualuse_kit.sample import (
     ROUTE_KINDS,
     TRADE_COLUMNS,
     TRUTH_COLUMNS,
@@ -29,6 +26,9 @@ from screening.sample import (
     generate_trade_records,
     load_sample_vocabulary,
 )
+from screening.hs import load_chpl, normalise_hs_codes
+from screening.lists import load_bundled_lists
+from screening.paths import PACKAGE_DATA_DIR, REFERENCE_DIR
 from screening.schema import LIST_ENTRY_SCHEMA
 
 BUNDLED_SAMPLE = PACKAGE_DATA_DIR / "sample_trades.csv"
@@ -546,3 +546,36 @@ def test_make_sample_cli_writes_trade_and_truth(tmp_path: Path) -> None:
 
 def _bundled_sample_table_plain(rows: int, seed: int) -> pa.Table:
     return generate_trade_records(rows, seed=seed, list_table=load_bundled_lists())
+
+
+# --- where the generator lives --------------------------------------------------------------
+
+
+def test_generator_is_a_kit_outside_the_library() -> None:
+    """The library neither holds nor imports the generator; ``dualuse sample`` loads it lazily."""
+    import subprocess
+    import sys
+
+    import screening
+
+    assert not (Path(screening.__file__).parent / "sample.py").exists()
+    code = "import sys, screening, screening.cli; print('dualuse_kit' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
+
+
+def test_dualuse_sample_command_writes_truth_columns(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from screening.cli import cli
+
+    out = tmp_path / "sample.csv"
+    result = CliRunner().invoke(
+        cli, ["sample", "--rows", "200", "--seed", "3", "--out", str(out), "--truth"]
+    )
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out, dtype=str)
+    assert len(written) == 200
+    assert list(written.columns) == [*TRADE_COLUMNS, *TRUTH_COLUMNS]

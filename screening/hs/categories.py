@@ -32,7 +32,7 @@ import pyarrow as pa
 from screening import paths
 from screening.errors import ListParseError, ReferenceDataError
 from screening.hs.vintage import CURRENT_EDITION, HS_EDITIONS
-from screening.lists.bundled import load_manifest, sha256_of
+from screening.lists.store.bundled import load_manifest, sha256_of
 
 CATEGORY_COLUMNS = (
     "code_prefix",

@@ -61,7 +61,7 @@ def party_identifiers(name: str | None) -> frozenset[str]:
 def entry_hashes(lists: pa.Table, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """sha256 of each listed entity's content, for the given (list_source, source_id) keys.
 
-    Covers what screening.lists.diff compares (names with their kind, entity type,
+    Covers what screening.lists.store.diff compares (names with their kind, entity type,
     programmes, countries, identifiers), so an entry is "unchanged" exactly when the list diff
     would not report it; the publication date alone does not change it."""
     wanted = sorted(set(keys))

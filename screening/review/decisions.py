@@ -26,6 +26,8 @@ from screening.review.store import Decision, now_text
 DECISION_COLUMN = "analyst_decision"
 NOTE_COLUMN = "analyst_note"
 ANALYST_COLUMN = "analyst"
+CASE_SEPARATOR = "; "
+"""How a grouped case joins the spellings of its party (screening.report.review_layout)."""
 XLSX_SHEET = "flagged"
 """The sheet read from a flagged.xlsx (the first sheet when there is none of that name)."""
 
@@ -170,28 +172,29 @@ def read_review_file(path: str | Path, *, analyst: str | None = None) -> ReviewI
         for role in PARTY_ROLES:
             list_source = _unescape(row.get(f"{role}_match_list_source"))
             source_id = _unescape(row.get(f"{role}_match_source_id"))
-            name = _unescape(row.get(role))
-            if not (list_source and source_id and name):
+            names = _unescape(row.get(role))
+            if not (list_source and source_id and names):
                 continue
             matched = True
-            result.decisions.append(
-                Decision(
-                    party=party_key(name),
-                    party_name=name,
-                    party_identifiers=";".join(sorted(party_identifiers(name))),
-                    list_source=list_source,
-                    source_id=_id_text(source_id),
-                    list_version=_unescape(row.get(f"{role}_match_list_version")),
-                    entry_hash=_unescape(row.get(f"{role}_match_entry_hash")),
-                    score=_float(row.get(f"{role}_match_score")),
-                    decision=decision,
-                    analyst=who,
-                    decided_at=decided_at,
-                    note=note,
-                    source=f"{path.name}:{number}",
-                    record_id=_unescape(row.get("record_id")),
+            for name in _spellings(names):
+                result.decisions.append(
+                    Decision(
+                        party=party_key(name),
+                        party_name=name,
+                        party_identifiers=";".join(sorted(party_identifiers(name))),
+                        list_source=list_source,
+                        source_id=_id_text(source_id),
+                        list_version=_unescape(row.get(f"{role}_match_list_version")),
+                        entry_hash=_unescape(row.get(f"{role}_match_entry_hash")),
+                        score=_float(row.get(f"{role}_match_score")),
+                        decision=decision,
+                        analyst=who,
+                        decided_at=decided_at,
+                        note=note,
+                        source=f"{path.name}:{number}",
+                        record_id=_unescape(row.get("record_id") or row.get("record_ids")),
+                    )
                 )
-            )
         if not matched:
             result.rows_without_party_match.append(number)
     if not header_checked and result.rows_read == 0:
@@ -214,6 +217,16 @@ def _one_per_match(decisions: list[Decision], path: Path) -> list[Decision]:
                 f"{DECISION_COLUMN!r}; make them agree"
             )
     return list(first.values())
+
+
+def _spellings(names: str) -> list[str]:
+    """The party spellings of a row: a grouped case lists every spelling of its party, joined
+    by "; " (ALI SALIM; ALİ SALİM); one per normalised party is kept."""
+    by_party: dict[str, str] = {}
+    for name in names.split(CASE_SEPARATOR):
+        if name.strip():
+            by_party.setdefault(party_key(name), name.strip())
+    return list(by_party.values())
 
 
 def _id_text(value: str) -> str:

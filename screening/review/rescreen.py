@@ -2,7 +2,7 @@
 
 Every run records its distinct parties and the list versions they were screened against
 (``parties_seen``). After a list update, :func:`rescreen` finds, per list and per version a
-party was last screened against, the entities added or changed since (screening.lists.diff on
+party was last screened against, the entities added or changed since (screening.lists.store.diff on
 the old and the current version), indexes only their new names, and matches the parties
 against that small index. A hit is a party that did not match this entry before: the
 ``new_hits.csv`` an analyst reviews. The parties are then recorded as screened against the
@@ -26,8 +26,8 @@ import pyarrow.compute as pc
 from screening.config import ScreeningConfig
 from screening.io.writers import write_csv_atomic, write_json_atomic
 from screening.lists import load_bundled_lists, parse_list_files
-from screening.lists.diff import diff_lists
-from screening.lists.snapshots import (
+from screening.lists.store.diff import diff_lists
+from screening.lists.store.snapshots import (
     SNAPSHOT_NAME,
     load_active_lists,
     load_snapshot,

@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from screening.lists.bundled import sha256_of
+from screening.lists.store.bundled import sha256_of
 from screening.review.carry import PARTY_ROLES, party_key
 from screening.review.store import ReviewStore
 

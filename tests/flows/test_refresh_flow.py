@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +15,7 @@ import pytest
 from prefect.artifacts import Artifact
 
 from flows.refresh_lists import refresh_lists_flow
-from screening.lists.snapshots import load_active_lists, read_active, verify_snapshot
+from screening.lists.store.snapshots import load_active_lists, read_active, verify_snapshot
 from tests.lists.list_server import (
     HTML_ERROR_PAGE,
     ListServer,
@@ -140,3 +145,45 @@ def test_cli_refresh_runs_the_flow_and_exits_1_when_a_list_is_not_refreshed(
     assert any(
         line.startswith("un_sc: failed, no snapshot") and "HTTP 404" in line for line in lines
     )
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_signal_stops_the_cli_refresh_within_seconds(
+    runs: dict[str, Any], server: ListServer, tmp_path: Path, signum: signal.Signals
+) -> None:
+    """A server that stalls after its headers; the signal ends `dualuse lists refresh` within
+    seconds, with the active snapshot untouched and no partial file left."""
+    import shutil
+
+    from prefect.settings import PREFECT_API_URL
+
+    store = tmp_path / "store"
+    shutil.copytree(runs["store"], store)
+    before = (store / "active.json").read_bytes()
+    server.routes.clear()
+    server.requested.clear()
+    body = runs["store"].parent / "stall.csv"
+    body.write_bytes(b"x" * 100_000)
+    server.serve("us_ofac_sdn/sdn.csv", Route(body.read_bytes(), stall_seconds=120))
+    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    command = [sys.executable, "-m", "screening", "lists", "refresh", "--list", "us_ofac_sdn"]
+    command += ["--store", str(store), "--sources", str(runs["store"].parent / "sources.yml")]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        assert server.requested.wait(120), "the refresh never reached the server"
+        time.sleep(1.0)  # blocked in the body read now
+        assert any((store / ".staging").iterdir())
+        sent = time.monotonic()
+        process.send_signal(signum)
+        process.wait(30)
+        took = time.monotonic() - sent
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert took < 10, f"stopping took {took:.1f} s"
+    assert process.returncode != 0
+    assert (store / "active.json").read_bytes() == before  # the last good snapshot stays active
+    verify_snapshot(store / "us_ofac_sdn" / read_active(store)["active"]["us_ofac_sdn"]["snapshot"])
+    assert not list((store / ".staging").iterdir()), "partial files left behind"
+    print(f"{signum.name}: stopped {took:.2f} s after the signal")

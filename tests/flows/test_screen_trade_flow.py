@@ -133,32 +133,95 @@ def test_vendor_samples_load_fully_with_rare_explained_name_flags(tmp_path: Path
     assert len(read_manifest(out)["inputs"]) == 36
 
 
-def test_cli_run_writes_the_four_outputs(tmp_path: Path) -> None:
+def test_cli_run_writes_the_output_set(tmp_path: Path) -> None:
     out = tmp_path / "cli"
     result = CliRunner().invoke(cli, ["run", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "flagged" in result.output
     assert {p.name for p in out.iterdir()} == {
         "flagged.csv",
+        "flagged.xlsx",
+        "report.html",
         "screened.parquet",
         "rejected.csv",
         "manifest.json",
     }
+    assert {p.name for p in tmp_path.iterdir()} == {"cli"}, "no lock or staging left behind"
 
 
-def test_chunked_run_on_a_dask_cluster_matches_the_default_run(
-    sample_run: Path, tmp_path: Path
-) -> None:
-    from prefect_dask import DaskTaskRunner
-
-    runner = DaskTaskRunner(
-        cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": False}
-    )
-    out = tmp_path / "dask"
-    screen_trade.with_options(task_runner=runner)(out_dir=str(out), chunk_rows=1_200)
-    default = pd.read_parquet(sample_run / "screened.parquet")
-    chunked = pd.read_parquet(out / "screened.parquet")
-    assert len(chunked) == len(default)
-    columns = ["record_id", "risk_level", "risk_points", "chpl_tier", "route"]
+def flagged_records_of(out: Path) -> pd.DataFrame:
+    """The flagged records of a run, as screened.parquet holds them (review order)."""
+    screened = pd.read_parquet(out / "screened.parquet")
+    columns = ["record_id", "risk_level", "risk_points", "risk_reasons", "route", "chpl_tier"]
     columns += [f"{r}_match_source_id" for r in PARTY_ROLES]
-    pd.testing.assert_frame_equal(chunked[columns], default[columns])
+    return screened.loc[screened["risk_level"] != "none", columns].reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def mixed_input(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two files of different layouts: the bundled sample cut in two, once as Parquet."""
+    from screening.paths import SAMPLE_TRADES
+
+    folder = tmp_path_factory.mktemp("mixed")
+    sample = pd.read_csv(SAMPLE_TRADES, dtype=str, keep_default_na=False)
+    sample.iloc[:2500].to_csv(folder / "a.csv", index=False)
+    sample.iloc[2500:].to_parquet(folder / "b.parquet", index=False)
+    return folder
+
+
+def test_cli_flow_and_library_give_the_same_outputs(mixed_input: Path, tmp_path: Path) -> None:
+    from screening import screen_files
+
+    library = screen_files([mixed_input], out_dir=tmp_path / "library", batch_rows=700)
+    flow = screen_trade(trade_files=[str(mixed_input)], out_dir=str(tmp_path / "flow"))
+    cli_out = tmp_path / "cli"
+    result = CliRunner().invoke(cli, ["run", str(mixed_input), "--out", str(cli_out)])
+    assert result.exit_code == 0, result.output
+    expected = flagged_records_of(library.out_dir)
+    assert len(expected) > 300
+    for out in (Path(flow["out_dir"]), cli_out):
+        pd.testing.assert_frame_equal(flagged_records_of(out), expected)
+        assert (out / "flagged.csv").read_bytes() == (library.out_dir / "flagged.csv").read_bytes()
+    assert flow["counts"] == library.counts
+    # several batches (700 rows) give what one batch per file gives
+    assert library.manifest["execution"]["batches"] == 8
+    assert read_manifest(cli_out)["execution"]["batches"] == 2
+
+
+def test_dask_runs_flag_the_same_records_with_one_or_two_workers(
+    mixed_input: Path, tmp_path: Path
+) -> None:
+    """A real LocalCluster (worker processes), batches of 900 rows, matching partitioned."""
+    from screening import screen_files
+
+    alone = screen_files([mixed_input], out_dir=tmp_path / "alone")
+    expected = flagged_records_of(alone.out_dir)
+    for workers in (1, 2):
+        out = tmp_path / f"dask{workers}"
+        result = screen_trade(
+            trade_files=[str(mixed_input)],
+            out_dir=str(out),
+            dask_workers=workers,
+            batch_rows=900,
+        )
+        manifest = read_manifest(out)
+        assert manifest["execution"]["executor"].startswith("Dask LocalCluster")
+        assert f"{workers} worker" in manifest["execution"]["executor"]
+        pd.testing.assert_frame_equal(flagged_records_of(out), expected)
+        assert result["counts"] == alone.counts
+
+
+def test_a_rejected_file_is_named_in_the_flow_artifact(mixed_input: Path, tmp_path: Path) -> None:
+    from prefect.artifacts import Artifact
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.csv").write_bytes((mixed_input / "a.csv").read_bytes())
+    (folder / "broken.parquet").write_bytes(b"PAR1 not parquet at all")
+    result = screen_trade(trade_files=[str(folder)], out_dir=str(tmp_path / "out"))
+    assert [Path(f["path"]).name for f in result["files_rejected"]] == ["broken.parquet"]
+    assert result["counts"]["rows_screened"] == 2500
+    artifact = Artifact.get("screening-rejected-files")
+    assert artifact is not None and "broken.parquet" in str(artifact.data)
+    flags = Artifact.get("screening-top-flags")
+    assert flags is not None and "broken.parquet" in str(flags.data)

@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pytest
 
+from dualuse_kit.sample import load_sample_vocabulary
 from screening.errors import ListParseError
 from screening.goods import (
     CONSISTENT,
@@ -23,7 +24,6 @@ from screening.goods import (
 )
 from screening.hs import load_chpl
 from screening.paths import REFERENCE_DIR
-from screening.sample import load_sample_vocabulary
 from tests.conftest import shared_path
 
 # (description as vendors write it, rule expected to be reported, CHPL tier)

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from screening.lists.sources import DEFAULT_CATALOGUE
+from screening.lists.store.sources import DEFAULT_CATALOGUE
 
 HTML_ERROR_PAGE = (
     b"<!DOCTYPE html>\n<html><head><title>Service Unavailable</title></head>"
@@ -42,6 +42,12 @@ class Route:
     cut_after: int | None = None
     """Announce the full Content-Length but send only this many bytes, then hang up."""
     last_modified: str | None = None
+    stall_seconds: float = 0.0
+    """Send the headers, then nothing for this long (released early when the server stops)."""
+    trickle: tuple[int, float] | None = None
+    """Send the body ``bytes`` at a time with ``seconds`` between pieces."""
+    redirect_to: str | None = None
+    """Answer 302 with this Location instead of the body."""
 
 
 class ListServer:
@@ -54,6 +60,9 @@ class ListServer:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.stopping = threading.Event()
+        self.requested = threading.Event()
+        """Set at every request: a test waits on it before interrupting a client."""
 
     @property
     def base_url(self) -> str:
@@ -83,11 +92,19 @@ class ListServer:
                     server.user_agents.append(self.headers.get("User-Agent", ""))
                     route = server.routes.get(self.path)
                     count = server.hits[self.path]
+                server.requested.set()
                 if route is None:
                     self.send_error(404, "Not Found")
                     return
                 if count <= route.fail_first:
                     self.send_error(500, "Internal Server Error")
+                    return
+                if route.redirect_to is not None:
+                    self.send_response(302)
+                    self.send_header("Location", route.redirect_to)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    self.close_connection = True
                     return
                 self.send_response(route.status)
                 if route.content_type:
@@ -96,10 +113,24 @@ class ListServer:
                     self.send_header("Last-Modified", route.last_modified)
                 self.send_header("Content-Length", str(len(route.body)))
                 self.end_headers()
-                body = route.body if route.cut_after is None else route.body[: route.cut_after]
-                self.wfile.write(body)
                 self.wfile.flush()
                 self.close_connection = True
+                if route.stall_seconds and server.stopping.wait(route.stall_seconds):
+                    return
+                body = route.body if route.cut_after is None else route.body[: route.cut_after]
+                try:
+                    if route.trickle is None:
+                        self.wfile.write(body)
+                    else:
+                        size, pause = route.trickle
+                        for start in range(0, len(body), size):
+                            self.wfile.write(body[start : start + size])
+                            self.wfile.flush()
+                            if server.stopping.wait(pause):
+                                return
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up, as it should
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -110,6 +141,7 @@ class ListServer:
         self._thread.start()
 
     def stop(self) -> None:
+        self.stopping.set()
         self._server.shutdown()
         self._server.server_close()
 

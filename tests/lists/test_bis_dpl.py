@@ -10,7 +10,7 @@ import pytest
 
 from screening.errors import ListParseError
 from screening.lists import detect_list_format
-from screening.lists.bis_dpl import COLUMNS, looks_like_bis_dpl, parse_bis_dpl
+from screening.lists.parsers.bis_dpl import COLUMNS, looks_like_bis_dpl, parse_bis_dpl
 from screening.schema import LIST_ENTRY_SCHEMA
 from tests.conftest import shared_path
 

@@ -20,8 +20,8 @@ from screening.lists import (
     load_bundled_lists,
     verify_reference_files,
 )
-from screening.lists.bundled import MANIFEST_NAME, load_manifest, sha256_of
-from screening.lists.registry import FORMATS
+from screening.lists.parsers.registry import FORMATS
+from screening.lists.store.bundled import MANIFEST_NAME, load_manifest, sha256_of
 from screening.schema import LIST_ENTRY_SCHEMA
 
 REFERENCE_DIR = Path(paths.REFERENCE_DIR)

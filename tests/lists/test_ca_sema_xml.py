@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from screening.cli import cli
 from screening.errors import ListParseError
 from screening.lists import detect_list_format
-from screening.lists.ca_sema_xml import (
+from screening.lists.parsers.ca_sema_xml import (
     complete_person_alias,
     looks_like_ca_sema_xml,
     parse_ca_sema_xml,

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from screening.io.writers import write_csv_atomic
 from screening.lists import parse_list_files
-from screening.lists.diff import DIFF_SCHEMA, diff_counts, diff_lists
+from screening.lists.store.diff import DIFF_SCHEMA, diff_counts, diff_lists
 from screening.schema import LIST_ENTRY_SCHEMA
 from tests.conftest import shared_path
 from tests.lists.list_server import make_newer_sdn_set, sdn_ent_nums

@@ -16,7 +16,7 @@ import pytest
 
 from screening.errors import ListParseError
 from screening.lists import detect_list_format
-from screening.lists.eu_fsf_csv import FSF_COLUMNS, looks_like_eu_fsf_csv, parse_eu_fsf_csv
+from screening.lists.parsers.eu_fsf_csv import FSF_COLUMNS, looks_like_eu_fsf_csv, parse_eu_fsf_csv
 from screening.schema import LIST_ENTRY_SCHEMA
 
 SADDAM = {

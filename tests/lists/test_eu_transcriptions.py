@@ -13,11 +13,11 @@ import pytest
 
 from screening.errors import ListParseError
 from screening.lists import detect_list_format, load_bundled_lists
-from screening.lists.eu_transcriptions import (
+from screening.lists.parsers.eu_transcriptions import (
     looks_like_eu_transcription_csv,
     parse_eu_transcription_csv,
 )
-from screening.lists.remarks import inn_check_digits_agree, ogrn_check_digit_agrees
+from screening.lists.parsers.identifiers import inn_check_digits_agree, ogrn_check_digit_agrees
 from screening.schema import LIST_ENTRY_SCHEMA
 from tests.conftest import shared_path
 

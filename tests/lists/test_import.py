@@ -16,15 +16,15 @@ from click.testing import CliRunner
 
 from screening import paths
 from screening.errors import ReferenceDataError
-from screening.lists.local_import import import_list_files
-from screening.lists.snapshots import (
+from screening.lists.store.local_import import import_list_files
+from screening.lists.store.snapshots import (
     SNAPSHOT_NAME,
     STAGING_DIR,
     load_active_lists,
     read_active,
     verify_snapshot,
 )
-from screening.lists.sources import load_list_sources
+from screening.lists.store.sources import load_list_sources
 from tests.conftest import shared_path
 from tests.lists.list_server import HTML_ERROR_PAGE, SDN_SET_FILES, sdn_ent_nums
 

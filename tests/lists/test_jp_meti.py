@@ -9,7 +9,7 @@ import pytest
 
 from screening.errors import ListParseError
 from screening.lists import detect_list_format
-from screening.lists.jp_meti import looks_like_jp_meti, parse_jp_meti
+from screening.lists.parsers.jp_meti import looks_like_jp_meti, parse_jp_meti
 from screening.schema import LIST_ENTRY_SCHEMA
 from tests.conftest import shared_path
 

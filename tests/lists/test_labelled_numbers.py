@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from screening.lists.remarks import (
+from screening.lists.parsers.identifiers import (
     address_countries,
     extract_labelled_numbers,
     inn_check_digits_agree,

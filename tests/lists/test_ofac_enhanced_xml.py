@@ -14,8 +14,11 @@ from defusedxml.ElementTree import parse as parse_xml
 from screening.cli import cli
 from screening.errors import ListParseError
 from screening.lists import detect_list_format
-from screening.lists.ofac_enhanced_xml import looks_like_ofac_enhanced_xml, parse_ofac_enhanced_xml
-from screening.lists.ofac_sdn_csv import parse_ofac_sdn_csv
+from screening.lists.parsers.ofac_enhanced_xml import (
+    looks_like_ofac_enhanced_xml,
+    parse_ofac_enhanced_xml,
+)
+from screening.lists.parsers.ofac_sdn_csv import parse_ofac_sdn_csv
 from screening.schema import LIST_ENTRY_SCHEMA
 from tests.conftest import shared_path
 

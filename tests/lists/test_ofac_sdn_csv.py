@@ -11,7 +11,7 @@ import pytest
 
 from screening.errors import ListParseError
 from screening.lists import parse_ofac_sdn_csv
-from screening.lists.ofac_sdn_csv import ALT_COLUMNS, read_ofac_csv
+from screening.lists.parsers.ofac_sdn_csv import ALT_COLUMNS, read_ofac_csv
 from screening.schema import LIST_ENTRY_SCHEMA
 from tests.conftest import shared_path
 

@@ -12,7 +12,7 @@ import pytest
 
 from screening.errors import ListParseError
 from screening.lists import detect_list_format
-from screening.lists.opensanctions_ftm import (
+from screening.lists.parsers.opensanctions_ftm import (
     PARTY_SCHEMAS,
     RELATION_ENDS,
     looks_like_opensanctions_ftm,

@@ -22,9 +22,9 @@ import pytest
 from click.testing import CliRunner
 
 from screening.errors import ReferenceDataError
-from screening.lists.download import DownloadPolicy
-from screening.lists.refresh import describe_active_lists, refresh_list, refresh_lists
-from screening.lists.snapshots import (
+from screening.lists.store.download import DownloadPolicy
+from screening.lists.store.refresh import describe_active_lists, refresh_list, refresh_lists
+from screening.lists.store.snapshots import (
     ACTIVE_NAME,
     SNAPSHOT_NAME,
     STAGING_DIR,
@@ -33,7 +33,7 @@ from screening.lists.snapshots import (
     read_active,
     verify_snapshot,
 )
-from screening.lists.sources import (
+from screening.lists.store.sources import (
     ListSource,
     load_list_sources,
     redact_url,

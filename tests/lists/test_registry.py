@@ -11,7 +11,7 @@ import pytest
 from screening import paths
 from screening.errors import ListParseError
 from screening.lists import detect_list_format, parse_list_files
-from screening.lists.registry import keep_newest_versions
+from screening.lists.parsers.registry import keep_newest_versions
 from screening.schema import LIST_ENTRY_SCHEMA
 
 REFERENCE_DIR = Path(paths.REFERENCE_DIR)

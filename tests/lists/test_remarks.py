@@ -6,14 +6,9 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from screening.lists.remarks import (
-    extract_aliases,
-    extract_identifiers,
-    extract_nationalities,
-    extract_related,
-    group_into_lists,
-    split_joined,
-)
+from screening.lists.parsers.aliases import extract_aliases, extract_related
+from screening.lists.parsers.identifiers import extract_identifiers, extract_nationalities
+from screening.lists.parsers.tables import group_into_lists, split_joined
 
 
 def _ids(remark: str) -> set[tuple[str, str]]:

@@ -8,10 +8,10 @@ import pyarrow.compute as pc
 import pytest
 
 from screening.errors import ReferenceDataError
-from screening.lists.download import sniff_problem
-from screening.lists.registry import FORMATS
-from screening.lists.snapshots import parse_entry_file
-from screening.lists.sources import load_list_sources, select_sources
+from screening.lists.parsers.registry import FORMATS
+from screening.lists.store.download import sniff_problem
+from screening.lists.store.snapshots import parse_entry_file
+from screening.lists.store.sources import load_list_sources, select_sources
 from tests.conftest import shared_path
 
 CATALOGUE = load_list_sources()

@@ -10,7 +10,7 @@ import pytest
 
 from screening.errors import ListParseError
 from screening.lists import parse_trade_csl_csv
-from screening.lists.trade_csl import SOURCE_CODES, list_source_code
+from screening.lists.parsers.trade_csl import SOURCE_CODES, list_source_code
 from screening.schema import LIST_ENTRY_SCHEMA
 from tests.conftest import shared_path
 

@@ -17,7 +17,7 @@ import pytest
 
 from screening.errors import ListParseError
 from screening.lists import detect_list_format
-from screening.lists.uk_csv import (
+from screening.lists.parsers.uk_csv import (
     looks_like_ofsi_conlist_csv,
     looks_like_uk_sanctions_list_csv,
     parse_ofsi_conlist_csv,

@@ -11,7 +11,7 @@ import pytest
 
 from screening.errors import ListParseError
 from screening.lists import detect_list_format
-from screening.lists.uk_fcdo_ods import (
+from screening.lists.parsers.uk_fcdo_ods import (
     NamelessEntryWarning,
     looks_like_uk_fcdo_ods,
     parse_uk_fcdo_ods,

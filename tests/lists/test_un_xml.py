@@ -14,7 +14,7 @@ from defusedxml.ElementTree import parse as parse_xml
 from screening.cli import cli
 from screening.errors import ListParseError
 from screening.lists import detect_list_format
-from screening.lists.un_xml import looks_like_un_xml, parse_un_xml
+from screening.lists.parsers.un_xml import looks_like_un_xml, parse_un_xml
 from screening.schema import LIST_ENTRY_SCHEMA
 from tests.conftest import shared_path
 

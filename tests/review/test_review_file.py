@@ -15,6 +15,7 @@ HEADER = [
     "analyst_note",
     "risk_level",
     "record_id",
+    "record_ids",
     "exporter",
     "exporter_match_list_source",
     "exporter_match_source_id",
@@ -161,3 +162,17 @@ def test_xlsx_flagged_sheet_is_read(tmp_path: Path) -> None:
     book.save(tmp_path / "flagged.xlsx")
     [decision] = read_review_file(tmp_path / "flagged.xlsx").decisions
     assert (decision.decision, decision.source_id, decision.score) == ("cleared", "30392", 91.5)
+
+
+def test_a_grouped_case_stores_one_decision_per_party(tmp_path: Path) -> None:
+    """A case row lists every spelling of its party and every record id."""
+    path = _write_csv(
+        tmp_path / "flagged.csv",
+        [_row("fp", importer="ALI SALIM; ALİ SALİM", record_id="", record_ids="a:2; a:3")],
+    )
+    [decision] = read_review_file(path).decisions
+    assert (decision.party, decision.party_name, decision.record_id) == (
+        "ali salim",
+        "ALI SALIM",
+        "a:2; a:3",
+    )

@@ -129,6 +129,8 @@ class CsvSource:
         self.encoding: str | None = detected.name
         self.notes: list[str] = [] if detected.is_utf8 else [f"decoded as {detected.name}"]
         text, complete = _head_text(path, detected)
+        if complete and not text.strip():
+            raise TradeReadError("empty file: no header and no rows", file=path)
         scan = max(mappings.scan_rows, header_row or 0)
         delimiter, head, index = _choose_delimiter(
             text, complete, mappings, header_row, extra, scan

@@ -37,8 +37,9 @@ MAX_CELLS = 40_000_000
 """Rows x columns of a sheet's extent: the grid the Rust reader allocates (about 1.3 GB)."""
 
 _CHUNK = 1 << 20
-_ROW_TAG = re.compile(rb"<(?:[A-Za-z]\w*:)?row[\s>/]")
-_ROW_NUMBER = re.compile(rb"<(?:[A-Za-z]\w*:)?row\s[^>]*?\br=\"(\d+)\"")
+_PREFIXED_ROW_TAG = re.compile(rb"<[A-Za-z]\w*:row[\s>/]")
+_ROW_NUMBER = re.compile(rb" r=\"(\d+)\"")
+"""Only rows have an all-digit reference (cells have a column letter: r="B7")."""
 _WIDE_CELL = re.compile(rb"\sr=\"([A-Z]{2,3})\d+\"")
 _DIMENSION = re.compile(rb"<(?:[A-Za-z]\w*:)?dimension\s+ref=\"[A-Z]*\d*:?([A-Z]+)(\d+)\"")
 _DOCTYPE = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -57,24 +58,27 @@ class SheetExtent:
     columns: int
 
 
-def _scan_sheet(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> SheetExtent:
+def _scan_sheet(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> SheetExtent:
     """Rows and columns a sheet's XML really uses, read by streaming (sizes verified by CRC)."""
     rows = tags = 0
     columns = 1
-    tail = b""
+    carry = b""
     with archive.open(info) as member:
         while chunk := member.read(_CHUNK):
-            buffer = tail + chunk
-            for match in _ROW_NUMBER.finditer(buffer):
-                if match.end() > len(tail):
-                    rows = max(rows, int(match.group(1)))
-            tags += sum(1 for m in _ROW_TAG.finditer(buffer) if m.end() > len(tail))
-            for match in _WIDE_CELL.finditer(buffer):
-                if match.end() > len(tail):
-                    columns = max(columns, _column_number(match.group(1)))
+            buffer = carry + chunk
+            cut = buffer.rfind(b">") + 1  # scan whole tags only; the rest waits for more data
+            buffer, carry = buffer[:cut], buffer[cut:][-4096:]
+            numbers = _ROW_NUMBER.findall(buffer)
+            if numbers:
+                rows = max(rows, *map(int, numbers))
+            tags += buffer.count(b"<row ") + buffer.count(b"<row>") + buffer.count(b"<row/>")
+            if b":row" in buffer:
+                tags += len(_PREFIXED_ROW_TAG.findall(buffer))
+            wide = _WIDE_CELL.findall(buffer)
+            if wide:
+                columns = max(columns, *map(_column_number, set(wide)))
             if max(rows, tags) > EXCEL_MAX_ROWS or columns > EXCEL_MAX_COLUMNS:
                 break
-            tail = buffer[-256:]
     return SheetExtent(rows=max(rows, tags), columns=columns)
 
 
@@ -128,7 +132,7 @@ def check_xlsx_archive(path: Path) -> None:
                 if member.filename.startswith("xl/worksheets/") and member.filename.endswith(
                     ".xml"
                 ):
-                    _check_extent(path, _scan_sheet(archive, member, path), member.filename)
+                    _check_extent(path, _scan_sheet(archive, member), member.filename)
         except (zipfile.BadZipFile, EOFError, OSError, RuntimeError) as exc:
             raise TradeReadError(f"corrupt Excel workbook: {exc}", file=path) from exc
 
@@ -219,8 +223,10 @@ class XlsxSource:
                 f"cannot read sheet {self._workbook.sheet_names[index]!r}: {exc}", file=self.path
             ) from exc
         left = (None,) * (worksheet.start[1] if worksheet.start else 0)
+        text = excel_cell_text
         for row in worksheet.iter_rows():
-            yield left + tuple(excel_cell_text(v) for v in row)
+            # most cells are text: skip the function call for them
+            yield left + tuple([v if v.__class__ is str and v else text(v) for v in row])
 
     def _choose(
         self,

@@ -106,6 +106,8 @@ class ParquetSource:
         except (pa.ArrowException, OSError) as exc:
             raise TradeReadError(f"cannot read as Parquet: {exc}", file=path) from exc
         self.headers = unique_headers(self._file.schema_arrow.names)
+        if not self.headers:
+            raise TradeReadError("no columns: the Parquet schema is empty", file=path)
         self.notes = ["Parquet: source_row is the 1-based row index"]
 
     def close(self) -> None:

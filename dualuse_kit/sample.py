@@ -31,9 +31,8 @@ import pyarrow.compute as pc
 import yaml
 
 from screening.hs.chpl import load_chpl
-from screening.paths import PACKAGE_DATA_DIR
 
-VOCABULARY_FILE = PACKAGE_DATA_DIR / "sample_vocabulary.yml"
+VOCABULARY_FILE = Path(__file__).resolve().parent / "data" / "sample_vocabulary.yml"
 
 TRADE_COLUMNS: tuple[str, ...] = (
     "RECORD_ID",

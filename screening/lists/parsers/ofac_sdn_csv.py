@@ -18,20 +18,21 @@ import pandas as pd
 import pyarrow as pa
 
 from screening.errors import ListParseError
-from screening.lists.remarks import (
-    arrow_strings,
+from screening.lists.parsers.aliases import extract_aliases, extract_related
+from screening.lists.parsers.identifiers import (
     country_codes,
-    entries_table,
-    extract_aliases,
     extract_identifiers,
     extract_nationalities,
-    extract_related,
+)
+from screening.lists.parsers.string_csv import read_string_csv
+from screening.lists.parsers.tables import (
+    arrow_strings,
+    entries_table,
     identifier_lists,
     parties_table,
     split_joined,
     string_lists,
 )
-from screening.lists.string_csv import read_string_csv
 
 SDN_COLUMNS = (
     "ent_num",

@@ -18,24 +18,26 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from screening.errors import ListParseError
-from screening.lists.remarks import (
+from screening.lists.parsers.aliases import extract_related
+from screening.lists.parsers.identifiers import (
     IDENTIFIER_LABELS,
-    arrow_strings,
-    entries_table,
     extract_identifiers,
-    extract_related,
-    identifier_lists,
     is_country_code,
     normalise_identifiers,
-    parties_table,
-    split_joined,
-    string_lists,
 )
-from screening.lists.string_csv import (
+from screening.lists.parsers.string_csv import (
     add_missing_columns,
     read_header,
     read_string_csv,
     require_header,
+)
+from screening.lists.parsers.tables import (
+    arrow_strings,
+    entries_table,
+    identifier_lists,
+    parties_table,
+    split_joined,
+    string_lists,
 )
 from screening.schema import ENTITY_TYPES
 

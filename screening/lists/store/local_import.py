@@ -2,10 +2,10 @@
 
 Air-gapped sites copy the official files over by hand, and mirrors publish them on an intranet
 share: ``dualuse lists import FILE... --list ID`` stages the given files the way
-:func:`screening.lists.refresh.download_list` stages a download, then hands them to the same
-:func:`~screening.lists.refresh.activate_download`, so an imported file passes the very checks a
-downloaded one does (bytes sniffed, parsed, structure, entity floor, shrink guard, diff) and
-the last good snapshot stays active when it does not.
+:func:`screening.lists.store.refresh.download_list` stages a download, then hands them to the
+same :func:`~screening.lists.store.refresh.activate_download`, so an imported file passes the
+very checks a downloaded one does (bytes sniffed, parsed, structure, entity floor, shrink
+guard, diff) and the last good snapshot stays active when it does not.
 """
 
 from __future__ import annotations
@@ -18,15 +18,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from screening.errors import ReferenceDataError
-from screening.lists.download import DownloadedFile
-from screening.lists.refresh import (
+from screening.lists.store.download import DownloadedFile
+from screening.lists.store.refresh import (
     DEFAULT_MAX_SHRINK,
     RefreshResult,
     StagedDownload,
     activate_download,
 )
-from screening.lists.snapshots import new_staging_dir, resolve_store, utc_stamp
-from screening.lists.sources import ListSource, load_list_sources
+from screening.lists.store.snapshots import new_staging_dir, resolve_store, utc_stamp
+from screening.lists.store.sources import ListSource, load_list_sources
 
 _CHUNK = 1 << 20
 

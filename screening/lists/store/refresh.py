@@ -25,18 +25,19 @@ import pyarrow.compute as pc
 
 from screening.errors import ReferenceDataError, ScreeningError
 from screening.io.writers import write_csv_atomic, write_json_atomic
-from screening.lists.bundled import load_manifest
-from screening.lists.diff import diff_counts, diff_lists
-from screening.lists.download import (
+from screening.lists.parsers.registry import FORMATS
+from screening.lists.store.bundled import load_manifest
+from screening.lists.store.diff import diff_counts, diff_lists
+from screening.lists.store.download import (
     DownloadedFile,
     DownloadError,
     DownloadPolicy,
+    clear_stop,
     content_type_problem,
     download_file,
     sniff_problem,
 )
-from screening.lists.registry import FORMATS
-from screening.lists.snapshots import (
+from screening.lists.store.snapshots import (
     DIFF_DIR,
     SNAPSHOT_NAME,
     STAMP_FORMAT,
@@ -50,11 +51,12 @@ from screening.lists.snapshots import (
     parse_entry_file,
     read_active,
     read_snapshot_meta,
+    remove_orphaned_staging,
     resolve_store,
     update_active,
     utc_stamp,
 )
-from screening.lists.sources import ListSource, load_list_sources, resolve_active_ids
+from screening.lists.store.sources import ListSource, load_list_sources, resolve_active_ids
 from screening.schema import LIST_ENTRY_SCHEMA
 
 DEFAULT_MAX_SHRINK = 0.2
@@ -149,7 +151,12 @@ def download_list(
     try:
         files = tuple(
             download_file(
-                http, source.resolved_url(file), folder / file.name, file=file, policy=policy
+                http,
+                source.resolved_url(file),
+                folder / file.name,
+                file=file,
+                policy=policy,
+                redirect_hosts=source.allowed_redirect_hosts(),
             )
             for file in source.files
         )
@@ -239,6 +246,8 @@ def refresh_lists(
 ) -> list[RefreshResult]:
     """Refresh ``list_ids`` (default: the active lists of the config), one after the other."""
     store = resolve_store(store)
+    clear_stop()
+    remove_orphaned_staging(store)
     sources = load_list_sources() if sources is None else sources
     ids = list_ids or resolve_active_ids(config_file=config_file, store=store, sources=sources)
     policy = policy or DownloadPolicy()

@@ -33,13 +33,8 @@ import pandas as pd
 import pyarrow as pa
 
 from screening.errors import ListParseError
-from screening.lists.remarks import (
-    address_countries,
-    arrow_strings,
-    entries_table,
-    parties_table,
-    string_lists,
-)
+from screening.lists.parsers.identifiers import address_countries
+from screening.lists.parsers.tables import arrow_strings, entries_table, parties_table, string_lists
 
 LISTS: tuple[tuple[str, str, str], ...] = (
     # phrase in the title -> (list_source, readable programme); first match wins, so the

@@ -22,16 +22,15 @@ import pandas as pd
 import pyarrow as pa
 
 from screening.errors import ListParseError
-from screening.lists.ofac_enhanced_xml import identifiers_from_documents
-from screening.lists.remarks import (
-    country_codes,
+from screening.lists.parsers.identifiers import country_codes, extract_identifiers
+from screening.lists.parsers.ofac_enhanced_xml import identifiers_from_documents
+from screening.lists.parsers.tables import (
     entries_table,
-    extract_identifiers,
     identifier_lists,
     parties_table,
     string_lists,
 )
-from screening.lists.xml_stream import CollectedParties, iter_records, sniff_root, text_of
+from screening.lists.parsers.xml_stream import CollectedParties, iter_records, sniff_root, text_of
 
 ROOT_TAG = "CONSOLIDATED_LIST"
 LIST_SOURCE = "un_sc"
@@ -39,7 +38,7 @@ NAME_PARTS = ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME")
 ALIAS_KINDS = {"good": "alias", "a.k.a.": "alias", "low": "weak_alias", "f.k.a.": "former"}
 ADDRESS_PARTS = ("STREET", "CITY", "STATE_PROVINCE", "ZIP_CODE", "COUNTRY")
 DOCUMENT_LABELS = {
-    # UN TYPE_OF_DOCUMENT (lower-case) -> label of screening.lists.remarks.IDENTIFIER_LABELS
+    # UN TYPE_OF_DOCUMENT (lower-case) -> label of parsers.identifiers.IDENTIFIER_LABELS
     "passport": "Passport",
     "número de pasaporte": "Passport",
     "numéro de passeport": "Passport",

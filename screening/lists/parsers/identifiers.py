@@ -1,10 +1,10 @@
-"""Free-text extraction shared by the list parsers, plus the Arrow helpers its results come in.
+"""Identifiers, countries and nationalities in list free text (remarks, ID cells, addresses).
 
-US lists hide much of what screening needs inside remarks: OFAC's *weak* aliases
-(``a.k.a. 'BNC'``), company identifiers (``Tax ID No. 7718852163 (Russia)``), nationalities and
-``Linked To:`` relations. Everything here works on whole pandas columns (``str.extractall``)
-and returns *long* frames (one row per finding, ``row`` = position of the source record), which
-:func:`group_into_lists` turns into list columns aligned with the records.
+US lists hide company identifiers in remarks (``Tax ID No. 7718852163 (Russia)``); EU, UK and
+other lists write them in labelled cells (``INN: 7703270067; KPP: 770301001``). Everything here
+works on whole pandas columns and returns *long* frames (one row per finding, ``row`` =
+position of the source record), which :mod:`screening.lists.parsers.tables` turns into list
+columns aligned with the records.
 
 Identifier schemes are upper-case. Schemes that are national by definition (``INN``, ``OGRN``,
 ``KPP``, ``OKPO``, ``USCC``, ...) or global (``IMO``, ``LEI``, ``SWIFT_BIC``, ...) are bare;
@@ -15,17 +15,14 @@ generic ones carry the issuing country as an ISO-2 suffix when the list gives it
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from functools import cache
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pycountry
 from stdnum.ru import inn, ogrn
 
 from screening.geo.countries import country_to_iso2
-from screening.schema import IDENTIFIER_TYPE, LIST_ENTRY_SCHEMA
+from screening.lists.parsers.tables import extract_all
 
 # --------------------------------------------------------------------------- countries
 
@@ -165,59 +162,11 @@ def normalise_identifiers(found: pd.DataFrame) -> pd.DataFrame:
 
 def extract_identifiers(remarks: pd.Series) -> pd.DataFrame:
     """Identifiers written in remarks: long frame ``row, scheme, value`` (row = position)."""
-    found = _extract_all(remarks, _IDENTIFIER_RE)
+    found = extract_all(remarks, _IDENTIFIER_RE)
     if found.empty:
         return pd.DataFrame({"row": [], "scheme": [], "value": []})
     found["country"] = country_codes(found["country"])
     return normalise_identifiers(found)
-
-
-# --------------------------------------------------------------------------- names, relations
-
-_ALIAS_RE = (
-    r"(?P<kind>[afn])\.k\.a\.,?\s*'(?P<name>.+?)'"
-    r"(?=\s*(?:[;,)]|\.?\s*$|\.\s*;))"
-)
-
-
-def extract_aliases(remarks: pd.Series) -> pd.DataFrame:
-    """``a.k.a. 'X'`` / ``f.k.a.`` / ``n.k.a.`` in remarks: long frame ``row, name, name_kind``.
-
-    OFAC's legacy files put exactly its *low-quality* ("weak") aliases in the remarks; the
-    enhanced XML flags the same names ``isLowQuality`` (checked on the 2025 consolidated list:
-    64 of 68 remark aliases are flagged weak there, none strong; the rest are cut-off
-    names). So all of them are ``weak_alias``, whether a.k.a., f.k.a. or n.k.a.
-    """
-    found = _extract_all(remarks, _ALIAS_RE)
-    names = found["name"].astype("str").str.strip()
-    quoted = names.str.fullmatch(r"'[^']+'")  # ''FOOPIE'': a nickname in its own quotes
-    names = names.where(~quoted, names.str.slice(1, -1)).str.strip()
-    out = pd.DataFrame({"row": found["row"], "name": names, "name_kind": "weak_alias"})
-    return out[out["name"].str.len() > 0].reset_index(drop=True)
-
-
-_LINKED_RE = r"Linked To:\s*(?P<name>[^;]+?)\s*(?=;|$)"
-
-
-def extract_related(remarks: pd.Series, known_names: pd.Series | None = None) -> pd.DataFrame:
-    """``Linked To: NAME`` relations: long frame ``row, name``.
-
-    The sentence's closing period (and the ``)`` of CSL's ``(Linked To: X)``) is dropped. When
-    the name itself ends in a period ("... CO., LTD.") and ``known_names`` (the list's names)
-    contains that spelling, the period is kept.
-    """
-    found = _extract_all(remarks, _LINKED_RE)
-    names = found["name"].astype("str")
-    unbalanced = names.str.count(r"\)") > names.str.count(r"\(")
-    names = names.where(~unbalanced, names.str.replace(r"\)\s*$", "", regex=True))
-    stripped = names.str.replace(r"\.\s*$", "", regex=True).str.strip()
-    if known_names is not None:
-        known = pd.Index(known_names.dropna().unique())
-        with_period = stripped + "."
-        keep_period = with_period.isin(known) & ~stripped.isin(known)
-        stripped = stripped.where(~keep_period, with_period)
-    out = pd.DataFrame({"row": found["row"], "name": stripped})
-    return out[out["name"].str.len() > 0].reset_index(drop=True)
 
 
 _NATIONALITY_RE = (
@@ -227,123 +176,9 @@ _NATIONALITY_RE = (
 
 def extract_nationalities(remarks: pd.Series) -> pd.DataFrame:
     """``nationality Russia`` / ``citizen Mexico`` in remarks: long frame ``row, country``."""
-    found = _extract_all(remarks, _NATIONALITY_RE)
+    found = extract_all(remarks, _NATIONALITY_RE)
     out = pd.DataFrame({"row": found["row"], "country": country_codes(found["country"])})
     return out.dropna().reset_index(drop=True)
-
-
-def _extract_all(texts: pd.Series, pattern: str) -> pd.DataFrame:
-    """``str.extractall`` with ``row`` = position in ``texts`` (the index is ignored)."""
-    texts = pd.Series(texts.to_numpy(), dtype="str")
-    found = texts.str.extractall(pattern)
-    rows = found.index.get_level_values(0).to_numpy(dtype=np.int64)
-    return found.reset_index(drop=True).assign(row=rows)
-
-
-# --------------------------------------------------------------------------- Arrow assembly
-
-
-def arrow_strings(values: pd.Series) -> pa.Array:
-    """A pandas string column as an Arrow string array (NaN -> null)."""
-    array = pa.array(values, type=pa.string(), from_pandas=True)
-    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
-
-
-def group_into_lists(rows: np.ndarray | pd.Series, values: pa.Array, n_rows: int) -> pa.ListArray:
-    """A list column of ``n_rows`` lists: ``values[i]`` goes into list ``rows[i]``.
-
-    Order within a list follows ``values``; rows with nothing get an empty list, not null.
-    """
-    rows = np.asarray(rows, dtype=np.int64)
-    order = np.argsort(rows, kind="stable")
-    counts = np.bincount(rows, minlength=n_rows) if len(rows) else np.zeros(n_rows, np.int64)
-    offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
-    return pa.ListArray.from_arrays(pa.array(offsets), values.take(pa.array(order)))
-
-
-def string_lists(long: pd.DataFrame, column: str, n_rows: int) -> pa.ListArray:
-    """List<string> column from a long frame ``row, <column>``, duplicates dropped."""
-    long = long.dropna(subset=[column]).drop_duplicates(["row", column])
-    values = arrow_strings(long[column])
-    return group_into_lists(long["row"].to_numpy(), values, n_rows)
-
-
-def identifier_lists(long: pd.DataFrame, n_rows: int) -> pa.ListArray:
-    """List<{scheme, value}> column from a long frame ``row, scheme, value``."""
-    long = long.dropna(subset=["scheme", "value"]).drop_duplicates(["row", "scheme", "value"])
-    values = pa.StructArray.from_arrays(
-        [
-            arrow_strings(long["scheme"]),
-            arrow_strings(long["value"]),
-        ],
-        fields=list(IDENTIFIER_TYPE),
-    )
-    return group_into_lists(long["row"].to_numpy(), values, n_rows)
-
-
-def split_joined(texts: pd.Series, separator: str) -> pd.DataFrame:
-    """Split ``A; B`` cells into a long frame ``row, value`` (stripped, blanks dropped)."""
-    parts = pd.Series(texts.to_numpy(), dtype="str").str.split(separator, regex=False)
-    long = parts.explode().astype("str").str.strip()
-    out = pd.DataFrame({"row": long.index.to_numpy(dtype=np.int64), "value": long.to_numpy()})
-    return out[out["value"].str.len().fillna(0) > 0].reset_index(drop=True)
-
-
-NAME_KIND_ORDER = {"primary": 0, "alias": 1, "former": 2, "weak_alias": 3}
-PARTY_FIELDS = [f for f in LIST_ENTRY_SCHEMA if f.name not in ("name", "name_kind")]
-
-
-def parties_table(
-    n_parties: int, columns: Mapping[str, pa.Array | pa.ChunkedArray | list | str | None]
-) -> pa.Table:
-    """The party columns of LIST_ENTRY_SCHEMA (all but ``name``/``name_kind``) for entries_table.
-
-    An Arrow array or a Python list holds one value per party; a ``str`` or ``None`` is the
-    same on every party (``list_source``, ``list_version``); a column left out is what the
-    list does not give: empty lists for list columns, nulls for the others.
-    """
-    unknown = set(columns) - {f.name for f in PARTY_FIELDS}
-    if unknown:
-        raise ValueError(f"not party columns of LIST_ENTRY_SCHEMA: {sorted(unknown)}")
-    arrays = {}
-    for field in PARTY_FIELDS:
-        value = columns.get(field.name)
-        if isinstance(value, pa.Array | pa.ChunkedArray):
-            arrays[field.name] = value
-        elif isinstance(value, list):
-            arrays[field.name] = pa.array(value, field.type)
-        elif field.name not in columns and pa.types.is_list(field.type):
-            arrays[field.name] = pa.array([[]] * n_parties, field.type)
-        else:
-            arrays[field.name] = pa.array([value] * n_parties, field.type)
-    return pa.table(arrays)
-
-
-def entries_table(
-    parties: pa.Table, names: pd.DataFrame, *, keep_nameless: bool = False
-) -> pa.Table:
-    """Canonical list table: one row per name, the party's fields repeated on each.
-
-    ``parties`` holds every LIST_ENTRY_SCHEMA column except ``name``/``name_kind``;
-    ``names`` is a long frame ``row, name, name_kind`` (row = party position). Names are
-    stripped, blanks and repeats of the same (name, kind) within a party dropped, and the
-    rows ordered party by party, primary name first. With ``keep_nameless`` a party whose
-    names are all blank keeps one primary row with an empty name (a designation the list
-    gives no name for is still an entry; the matcher skips empty names).
-    """
-    names = names.assign(name=names["name"].astype("str").str.strip())
-    blank = names["name"].str.len().fillna(0) == 0
-    if keep_nameless:  # the first blank row of a party with no name at all stays
-        unnamed = ~names["row"].isin(names.loc[~blank, "row"]) & ~names["row"].duplicated()
-        blank &= ~unnamed
-    names = names[~blank].assign(name=lambda f: f["name"].fillna(""))
-    names = names.drop_duplicates(["row", "name", "name_kind"])
-    rank = names["name_kind"].map(NAME_KIND_ORDER)
-    names = names.assign(_rank=rank).sort_values(["row", "_rank"], kind="stable")
-    table = parties.take(pa.array(names["row"].to_numpy(dtype=np.int64)))
-    table = table.append_column("name", arrow_strings(names["name"]))
-    table = table.append_column("name_kind", arrow_strings(names["name_kind"]))
-    return table.select(LIST_ENTRY_SCHEMA.names).cast(LIST_ENTRY_SCHEMA)
 
 
 # --------------------------------------------------------------------------- labelled numbers
@@ -443,7 +278,7 @@ def extract_labelled_numbers(
         else pd.Series(countries.to_numpy(), dtype="str")
     )
     cleaned = pd.Series(texts.to_numpy(), dtype="str").str.replace(_NOISE_RE, " ", regex=True)
-    found = _extract_all(cleaned, _LABELLED_RE)
+    found = extract_all(cleaned, _LABELLED_RE)
     if found.empty:
         return pd.DataFrame({"row": [], "scheme": [], "value": []})
     before = found["before"].fillna("").astype("str")

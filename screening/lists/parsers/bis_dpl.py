@@ -20,19 +20,14 @@ import pandas as pd
 import pyarrow as pa
 
 from screening.errors import ListParseError
-from screening.lists.remarks import (
-    arrow_strings,
-    entries_table,
-    is_country_code,
-    parties_table,
-    string_lists,
-)
-from screening.lists.string_csv import (
+from screening.lists.parsers.identifiers import is_country_code
+from screening.lists.parsers.string_csv import (
     add_missing_columns,
     read_header,
     read_string_csv,
     require_header,
 )
+from screening.lists.parsers.tables import arrow_strings, entries_table, parties_table, string_lists
 
 LIST_SOURCE = "us_bis_dpl"
 COLUMNS = (

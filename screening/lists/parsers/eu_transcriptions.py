@@ -26,21 +26,23 @@ import pandas as pd
 import pyarrow as pa
 
 from screening.errors import ListParseError
-from screening.lists.remarks import (
+from screening.lists.parsers.identifiers import (
     address_countries,
-    arrow_strings,
     country_codes,
-    entries_table,
     extract_labelled_numbers,
-    identifier_lists,
-    parties_table,
-    string_lists,
 )
-from screening.lists.string_csv import (
+from screening.lists.parsers.string_csv import (
     add_missing_columns,
     read_header,
     read_string_csv,
     require_header,
+)
+from screening.lists.parsers.tables import (
+    arrow_strings,
+    entries_table,
+    identifier_lists,
+    parties_table,
+    string_lists,
 )
 
 REQUIRED_COLUMNS = ("celex", "recordId", "programKey", "annex", "measure", "schema", "name")

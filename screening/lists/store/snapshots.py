@@ -33,9 +33,9 @@ import pyarrow.compute as pc
 from screening import paths, progress
 from screening.errors import ReferenceDataError
 from screening.io.writers import write_json_atomic
-from screening.lists.bundled import load_manifest, sha256_of
-from screening.lists.registry import FORMATS, detect_list_format, keep_newest_versions
-from screening.lists.sources import (
+from screening.lists.parsers.registry import FORMATS, detect_list_format, keep_newest_versions
+from screening.lists.store.bundled import load_manifest, sha256_of
+from screening.lists.store.sources import (
     ListSource,
     bundled_list_ids,
     check_active_ids,
@@ -222,7 +222,7 @@ def _cached(key: tuple[Any, ...], parse: Callable[[], pa.Table]) -> pa.Table:
 
 def load_list_path(path: str | Path) -> pa.Table:
     """A snapshot folder (checked against its snapshot.json) or any supported list file/folder."""
-    from screening.lists.registry import parse_list_files
+    from screening.lists.parsers.registry import parse_list_files
 
     path = Path(path)
     if path.is_dir() and (path / SNAPSHOT_NAME).is_file():
@@ -233,7 +233,7 @@ def load_list_path(path: str | Path) -> pa.Table:
 def load_bundled_list(list_id: str) -> pa.Table | None:
     """The bundled copy of ``list_id`` from reference_lists/ (hash-checked), or None."""
     from screening import paths
-    from screening.lists.bundled import verify_reference_files
+    from screening.lists.store.bundled import verify_reference_files
 
     dataset = next(
         (
@@ -319,11 +319,52 @@ def new_staging_dir(store: Path, list_id: str, stamp: str) -> Path:
     """A fresh folder for one download, on the store's file system (so rename is atomic)."""
     staging = store / STAGING_DIR
     staging.mkdir(parents=True, exist_ok=True)
+    remove_orphaned_staging(store)
     _remove_stale(staging, older_than=timedelta(hours=12))
     folder = staging / f"{list_id}-{stamp}-{os.getpid()}-{threading.get_ident()}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
     return folder
+
+
+def remove_orphaned_staging(store: Path, *, including_own: bool = False) -> list[str]:
+    """Remove what a killed or crashed refresh left in .staging/ (folders and ``*.part`` files
+    of processes that are gone; with ``including_own`` this process's too, when it stops);
+    returns the names removed. Called at every start."""
+    staging = store / STAGING_DIR
+    if not staging.is_dir():
+        return []
+    removed = []
+    for path in staging.iterdir():
+        owner = _staging_owner(path.name)
+        if owner is not None and owner != os.getpid() and _process_alive(owner):
+            continue
+        if owner == os.getpid() and not including_own:
+            continue  # this process's own download in progress
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path.name)
+    return removed
+
+
+def _staging_owner(name: str) -> int | None:
+    """The pid in ``<list_id>-<stamp>-<pid>-<thread>``, or None for anything else."""
+    parts = name.rsplit("-", 2)
+    return int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else None
+
+
+def _process_alive(pid: int) -> bool:
+    if os.name == "nt":  # pragma: no cover - signal 0 means CTRL_C there; leave it to the age rule
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
 
 
 def commit_staged(store: Path, list_id: str, staging: Path, stamp: str) -> Path:

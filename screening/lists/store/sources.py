@@ -78,6 +78,13 @@ class ListSource:
     publisher: str | None = None
     landing_page: str | None = None
     licence: str | None = None
+    redirect_hosts: tuple[str, ...] = ()
+    """Hosts a download may be redirected to besides those of the files' own URLs."""
+
+    def allowed_redirect_hosts(self) -> frozenset[str]:
+        """Hosts a redirect may lead to: those of the files' URLs and ``redirect_hosts``."""
+        own = {urlsplit(f.url).hostname for f in self.files}
+        return frozenset(h.lower() for h in (*own, *self.redirect_hosts) if h)
 
     def resolved_url(self, file: SourceFile) -> str:
         """The file's URL with ``{NAME}`` placeholders filled (environment first, then default)."""
@@ -182,6 +189,7 @@ def _list_source(entry: Any, where: str) -> ListSource:
         publisher=entry.get("publisher"),
         landing_page=entry.get("landing_page"),
         licence=entry.get("licence"),
+        redirect_hosts=tuple(str(h).lower() for h in entry.get("redirect_hosts") or ()),
     )
 
 
@@ -208,7 +216,7 @@ def _source_file(entry: Any, where: str) -> SourceFile:
 
 def bundled_list_ids(*, active_only: bool = False) -> list[str]:
     """Ids of the lists in reference_lists/manifest.yml (only the active ones if asked)."""
-    from screening.lists.bundled import load_manifest
+    from screening.lists.store.bundled import load_manifest
 
     return [
         dataset["id"]

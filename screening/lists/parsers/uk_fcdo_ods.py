@@ -3,7 +3,7 @@
 The FCDO's summary export has one row per designation and eight columns: ``Unique ID, OFSI
 Group ID, Name, Regime Name, Type, Designation source, Date Designated, Sanctions Imposed``
 (cells padded with spaces). It carries no aliases, addresses or identifiers; the full lists
-are read by :mod:`screening.lists.uk_csv`. The OFSI Group ID is kept as an identifier
+are read by :mod:`screening.lists.parsers.uk_csv`. The OFSI Group ID is kept as an identifier
 (``OFSI_GROUP_ID``) so a designation can be joined to its OFSI consolidated-list entry.
 ODS is read by pandas' ``odf`` engine (the ``odfpy`` package).
 """
@@ -21,7 +21,12 @@ import pandas as pd
 import pyarrow as pa
 
 from screening.errors import ListParseError
-from screening.lists.remarks import arrow_strings, entries_table, identifier_lists, parties_table
+from screening.lists.parsers.tables import (
+    arrow_strings,
+    entries_table,
+    identifier_lists,
+    parties_table,
+)
 
 LIST_SOURCE = "uk_fcdo"
 REQUIRED_COLUMNS = ("Unique ID", "Name", "Regime Name", "Type")

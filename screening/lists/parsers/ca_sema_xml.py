@@ -29,8 +29,13 @@ from anyascii import anyascii
 from rapidfuzz import fuzz
 
 from screening.errors import ListParseError
-from screening.lists.remarks import entries_table, identifier_lists, parties_table, string_lists
-from screening.lists.xml_stream import CollectedParties, iter_records, sniff_root, text_of
+from screening.lists.parsers.tables import (
+    entries_table,
+    identifier_lists,
+    parties_table,
+    string_lists,
+)
+from screening.lists.parsers.xml_stream import CollectedParties, iter_records, sniff_root, text_of
 
 ROOT_TAG = "data-set"
 LIST_SOURCE = "ca_sema"

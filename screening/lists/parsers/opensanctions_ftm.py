@@ -34,12 +34,11 @@ import pandas as pd
 import pyarrow as pa
 
 from screening.errors import ListParseError
-from screening.lists.remarks import (
+from screening.lists.parsers.identifiers import extract_labelled_numbers, is_country_code
+from screening.lists.parsers.tables import (
     arrow_strings,
     entries_table,
-    extract_labelled_numbers,
     identifier_lists,
-    is_country_code,
     parties_table,
     string_lists,
 )

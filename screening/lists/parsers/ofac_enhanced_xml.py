@@ -27,15 +27,14 @@ from stdnum.ru import inn, ogrn
 
 from screening.errors import ListParseError
 from screening.geo.countries import country_to_iso2
-from screening.lists.remarks import (
-    IDENTIFIER_LABELS,
+from screening.lists.parsers.identifiers import IDENTIFIER_LABELS, normalise_identifiers
+from screening.lists.parsers.tables import (
     entries_table,
     identifier_lists,
-    normalise_identifiers,
     parties_table,
     string_lists,
 )
-from screening.lists.xml_stream import describe, iter_records, sniff_root, text_of
+from screening.lists.parsers.xml_stream import describe, iter_records, sniff_root, text_of
 from screening.schema import ENTITY_TYPES
 
 ROOT_TAG = "sanctionsData"

@@ -33,16 +33,15 @@ import pandas as pd
 import pyarrow as pa
 
 from screening.errors import ListParseError
-from screening.lists.remarks import (
+from screening.lists.parsers.identifiers import country_codes, extract_labelled_numbers
+from screening.lists.parsers.string_csv import add_missing_columns, read_string_csv
+from screening.lists.parsers.tables import (
     arrow_strings,
-    country_codes,
     entries_table,
-    extract_labelled_numbers,
     identifier_lists,
     parties_table,
     string_lists,
 )
-from screening.lists.string_csv import add_missing_columns, read_string_csv
 
 NAME_PARTS = ("Name 1", "Name 2", "Name 3", "Name 4", "Name 5", "Name 6")
 NAME_TYPES = {

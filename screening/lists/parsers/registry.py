@@ -14,36 +14,36 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from screening.errors import ListParseError
-from screening.lists.bis_dpl import looks_like_bis_dpl, parse_bis_dpl
-from screening.lists.ca_sema_xml import looks_like_ca_sema_xml, parse_ca_sema_xml
-from screening.lists.eu_fsf_csv import looks_like_eu_fsf_csv, parse_eu_fsf_csv
-from screening.lists.eu_transcriptions import (
+from screening.lists.parsers.bis_dpl import looks_like_bis_dpl, parse_bis_dpl
+from screening.lists.parsers.ca_sema_xml import looks_like_ca_sema_xml, parse_ca_sema_xml
+from screening.lists.parsers.eu_fsf_csv import looks_like_eu_fsf_csv, parse_eu_fsf_csv
+from screening.lists.parsers.eu_transcriptions import (
     looks_like_eu_transcription_csv,
     parse_eu_transcription_csv,
 )
-from screening.lists.jp_meti import looks_like_jp_meti, parse_jp_meti
-from screening.lists.ofac_enhanced_xml import (
+from screening.lists.parsers.jp_meti import looks_like_jp_meti, parse_jp_meti
+from screening.lists.parsers.ofac_enhanced_xml import (
     looks_like_ofac_enhanced_xml,
     parse_ofac_enhanced_xml,
 )
-from screening.lists.ofac_sdn_csv import (
+from screening.lists.parsers.ofac_sdn_csv import (
     looks_like_ofac_sdn_csv,
     parse_ofac_sdn_csv,
     resolve_file_set,
 )
-from screening.lists.opensanctions_ftm import (
+from screening.lists.parsers.opensanctions_ftm import (
     looks_like_opensanctions_ftm,
     parse_opensanctions_ftm,
 )
-from screening.lists.trade_csl import looks_like_trade_csl_csv, parse_trade_csl_csv
-from screening.lists.uk_csv import (
+from screening.lists.parsers.trade_csl import looks_like_trade_csl_csv, parse_trade_csl_csv
+from screening.lists.parsers.uk_csv import (
     looks_like_ofsi_conlist_csv,
     looks_like_uk_sanctions_list_csv,
     parse_ofsi_conlist_csv,
     parse_uk_sanctions_list_csv,
 )
-from screening.lists.uk_fcdo_ods import looks_like_uk_fcdo_ods, parse_uk_fcdo_ods
-from screening.lists.un_xml import looks_like_un_xml, parse_un_xml
+from screening.lists.parsers.uk_fcdo_ods import looks_like_uk_fcdo_ods, parse_uk_fcdo_ods
+from screening.lists.parsers.un_xml import looks_like_un_xml, parse_un_xml
 from screening.schema import LIST_ENTRY_SCHEMA, empty_table
 
 

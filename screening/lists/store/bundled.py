@@ -20,7 +20,7 @@ import yaml
 from screening import paths, progress
 from screening.errors import ReferenceDataError
 from screening.io.writers import write_parquet_atomic
-from screening.lists.registry import FORMATS, keep_newest_versions
+from screening.lists.parsers.registry import FORMATS, keep_newest_versions
 from screening.schema import LIST_ENTRY_SCHEMA, empty_table
 
 MANIFEST_NAME = "manifest.yml"
@@ -91,10 +91,10 @@ def bundled_list_paths() -> list[Path]:
 @functools.cache
 def _parser_code_digest() -> str:
     """Digest of the code and data that shape a parsed list: a change invalidates the cache."""
-    package = Path(__file__).resolve().parent.parent
+    package = Path(__file__).resolve().parents[2]
     digest = hashlib.sha256()
     sources = [
-        *sorted((package / "lists").glob("*.py")),
+        *sorted((package / "lists").rglob("*.py")),
         package / "geo" / "countries.py",
         package / "data" / "country_aliases.csv",
         package / "schema.py",

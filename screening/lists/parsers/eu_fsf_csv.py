@@ -26,16 +26,15 @@ import pandas as pd
 import pyarrow as pa
 
 from screening.errors import ListParseError
-from screening.lists.remarks import (
+from screening.lists.parsers.identifiers import extract_labelled_numbers, is_country_code
+from screening.lists.parsers.string_csv import add_missing_columns, read_string_csv
+from screening.lists.parsers.tables import (
     arrow_strings,
     entries_table,
-    extract_labelled_numbers,
     identifier_lists,
-    is_country_code,
     parties_table,
     string_lists,
 )
-from screening.lists.string_csv import add_missing_columns, read_string_csv
 
 LIST_SOURCE = "eu_fsf"
 _REGULATION_FIELDS = (
