@@ -34,7 +34,7 @@ from screening.names.index import NameIndex
 CACHE_PREFIX = "name-index-"
 KEPT_FILES = 2
 """Index files kept: the current one and the one before (another process may be reading it)."""
-_CODE_PATTERNS = ("names/*.py", "lists/*.py", "data/*.yml", "data/*.csv", "schema.py")
+_CODE_PATTERNS = ("names/**/*.py", "lists/**/*.py", "data/*.yml", "data/*.csv", "schema.py")
 
 
 def _digest_files(digest: hashlib._Hash, files: Iterable[Path], *, content: bool) -> None:
