@@ -364,11 +364,10 @@ def serve(folder: str, out_dir: str, cron: str, timezone: str, config_file: str 
 
 
 def _register_commands() -> None:
-    from screening.cli_hs import hs_command
+    """``hs`` and ``check`` are imported on first use (LazyCommands)."""
     from screening.cli_lists import register as register_list_commands
     from screening.cli_review import register as register_review_commands
 
-    cli.add_command(hs_command)
     register_list_commands(lists)
     register_review_commands(cli)
 
