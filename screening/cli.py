@@ -40,6 +40,7 @@ class LazyCommands(click.Group):
     lazy: typing.ClassVar[dict[str, str]] = {
         "hs": "screening.cli_hs:hs_command",
         "check": "screening.cli_check:check_command",
+        "config": "screening.cli_config:config_command",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -225,8 +226,22 @@ def lists_parse(paths: tuple[str, ...], out: str, fmt: str | None) -> None:
     type=click.Path(exists=True),
     help="List files (default: the bundled active lists).",
 )
-@click.option("--threshold", type=float, default=None, help="Score cut-off (default 88).")
+@click.option(
+    "--threshold", type=float, default=None, help="Score cut-off (default: the flag threshold)."
+)
 @click.option("--top", type=int, default=3, show_default=True)
+@click.option(
+    "--country-column",
+    default=None,
+    help="Column holding each party's ISO-2 country: agreeing countries corroborate a match, "
+    "conflicting ones count against it.",
+)
+@click.option(
+    "--show-held/--hide-held",
+    default=True,
+    show_default=True,
+    help="Also list matches held below the threshold because they need corroboration.",
+)
 def match_names_cmd(
     file: str,
     column: str,
@@ -234,23 +249,32 @@ def match_names_cmd(
     list_paths: tuple[str, ...],
     threshold: float | None,
     top: int,
+    country_column: str | None,
+    show_held: bool,
 ) -> None:
     """Match the names in FILE's COLUMN against the lists: one row per (name, hit)."""
     from screening.io import read_text_columns
     from screening.io.writers import write_csv_atomic
     from screening.lists import load_bundled_lists, parse_list_files
-    from screening.names import DEFAULT_THRESHOLD, NameIndex, match_names
+    from screening.names import NameIndex, match_names
 
     # Read as the trade loader reads: encoding detected, XLSX and Parquet alike, header found.
-    (names,), _ = read_text_columns(file, [column])
+    wanted = [column] + ([country_column] if country_column else [])
+    read, _ = read_text_columns(file, wanted)
+    names = read[0]
     lists_table = parse_list_files(list(list_paths)) if list_paths else load_bundled_lists()
+    countries = (
+        [c if c and c.strip() else None for c in read[1].to_pylist()] if country_column else None
+    )
     hits = match_names(
         names.to_pylist(),
         NameIndex.build(lists_table),
-        threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
+        countries=countries,
+        threshold=threshold,
         top=top,
+        show_held=show_held,
     )
-    write_csv_atomic(hits.drop_columns(["query_country"]), out)
+    write_csv_atomic(hits if country_column else hits.drop_columns(["query_country"]), out)
     click.echo(f"{hits.num_rows} matches for {len(set(hits['query'].to_pylist()))} names -> {out}")
 
 
@@ -263,10 +287,24 @@ def match_names_cmd(
     help="CSV or Parquet with columns name1,name2: score every row.",
 )
 @click.option("--out", type=click.Path(dir_okay=False), help="Output CSV for --pairs.")
-def compare(names: tuple[str, ...], pairs_file: str | None, out: str | None) -> None:
+@click.option(
+    "--lists-rarity",
+    is_flag=True,
+    help="Weigh words by their rarity on the bundled lists (slower): the score match-names "
+    "gives the first name against a list holding the second.",
+)
+def compare(
+    names: tuple[str, ...], pairs_file: str | None, out: str | None, lists_rarity: bool
+) -> None:
     """Score two names against each other and explain the score; or every row of --pairs
-    (adds score and is_match at the default threshold)."""
-    from screening.names import DEFAULT_THRESHOLD, compare_names, score_name_pairs
+    (adds score and is_match at the flag threshold)."""
+    from screening.names import DEFAULT_THRESHOLD, NameIndex, score_name_pairs
+
+    reference = None
+    if lists_rarity:
+        from screening.lists import load_bundled_lists
+
+        reference = NameIndex.build(load_bundled_lists())
 
     if pairs_file:
         if names or not out:
@@ -289,6 +327,7 @@ def compare(names: tuple[str, ...], pairs_file: str | None, out: str | None) -> 
         results = score_name_pairs(
             frame["name1"].fillna("").astype(str).tolist(),
             frame["name2"].fillna("").astype(str).tolist(),
+            reference=reference,
         )
         frame["score"] = [r.score for r in results]
         frame["is_match"] = frame["score"] >= DEFAULT_THRESHOLD
@@ -298,7 +337,7 @@ def compare(names: tuple[str, ...], pairs_file: str | None, out: str | None) -> 
         return
     if len(names) != 2:
         raise click.UsageError("give exactly two names, or --pairs FILE --out OUT")
-    result = compare_names(names[0], names[1])
+    (result,) = score_name_pairs([names[0]], [names[1]], reference=reference, workers=1)
     click.echo(f"score {result.score:.1f}")
     click.echo(result.explanation)
 
@@ -335,8 +374,20 @@ def sample(rows: int, seed: int, out: str, truth: bool) -> None:
 @click.option("--cron", default="0 2 * * *", show_default=True, help="Schedule (cron).")
 @click.option("--timezone", default="UTC", show_default=True)
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--db", "db_url", metavar="URL", help="Review store (default: $DUALUSE_DB, else SQLite)."
+)
+@click.option("--no-refresh", is_flag=True, help="Do not refresh the lists before screening.")
 @verbose_option
-def serve(folder: str, out_dir: str, cron: str, timezone: str, config_file: str | None) -> None:
+def serve(
+    folder: str,
+    out_dir: str,
+    cron: str,
+    timezone: str,
+    config_file: str | None,
+    db_url: str | None,
+    no_refresh: bool,
+) -> None:
     """Serve the nightly screening deployment. Uses the Prefect server of PREFECT_API_URL, else
     starts one on a free local port for as long as it serves (and prints its address)."""
     import contextlib
@@ -359,12 +410,14 @@ def serve(folder: str, out_dir: str, cron: str, timezone: str, config_file: str 
                 cron=cron,
                 timezone=timezone,
                 config_file=config_file,
+                db=db_url,
+                refresh=not no_refresh,
             )
         )
 
 
 def _register_commands() -> None:
-    """``hs`` and ``check`` are imported on first use (LazyCommands)."""
+    """``hs``, ``check`` and ``config`` are imported on first use (LazyCommands)."""
     from screening.cli_lists import register as register_list_commands
     from screening.cli_review import register as register_review_commands
 
