@@ -78,4 +78,5 @@ def test_formulas_and_leading_zeros_stay_text(tmp_path: Path) -> None:
     assert second.data_type == "s" and second.value.startswith("'+")
     assert sheet["B2"].value == "0102030405" and sheet["B2"].data_type == "s"
     assert sheet["C2"].value == 1.5 and sheet["C3"].value is None
+    assert sheet["C2"].number_format == "#,##0.00"
     assert sheet.auto_filter.ref == "A1:C4"
