@@ -13,7 +13,7 @@ import typing
 import click
 
 from screening.errors import ScreeningError
-from screening.progress import log_level, show_progress, verbose_option
+from screening.progress import log_level, show_progress, step, verbose_option
 
 
 def _mapping_options(map_items: tuple[str, ...], mapping_file: str | None) -> dict[str, str] | None:
@@ -164,12 +164,18 @@ def run(
         ) as screening_run,
         show_progress(),
     ):
-        screening_run.load_reference()
-        screening_run.read_and_prescreen()
-        screening_run.match_parties()
-        screening_run.link_records()
-        screening_run.score_and_write()
-        result = screening_run.finish()
+        with step("Loading the lists and the name index"):
+            screening_run.load_reference()
+        with step("Reading and pre-screening the records"):
+            screening_run.read_and_prescreen()
+        with step("Matching the parties"):
+            screening_run.match_parties()
+        with step("Linking records (routes, import surges)"):
+            screening_run.link_records()
+        with step("Scoring and writing screened.parquet"):
+            screening_run.score_and_write()
+        with step("Writing the review files and the manifest"):
+            result = screening_run.finish()
     click.echo(result.summary())
     review = result.manifest.get("review") or {}
     if review.get("rows_skipped_seen") or review.get("suppressed_by_decision"):
