@@ -346,7 +346,19 @@ def sample(rows: int, seed: int, out: str, truth: bool) -> None:
 @click.option("--cron", default="0 2 * * *", show_default=True, help="Schedule (cron).")
 @click.option("--timezone", default="UTC", show_default=True)
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False))
-def serve(folder: str, out_dir: str, cron: str, timezone: str, config_file: str | None) -> None:
+@click.option(
+    "--db", "db_url", metavar="URL", help="Review store (default: $DUALUSE_DB, else SQLite)."
+)
+@click.option("--no-refresh", is_flag=True, help="Do not refresh the lists before screening.")
+def serve(
+    folder: str,
+    out_dir: str,
+    cron: str,
+    timezone: str,
+    config_file: str | None,
+    db_url: str | None,
+    no_refresh: bool,
+) -> None:
     """Serve the nightly screening deployment (needs a Prefect server: `prefect server start`)."""
     _prefect_quiet_defaults()
     from prefect import serve as prefect_serve  # flow-only command: Prefect and flows/ here
@@ -355,16 +367,24 @@ def serve(folder: str, out_dir: str, cron: str, timezone: str, config_file: str 
 
     prefect_serve(
         nightly_deployment(
-            folder=folder, out_dir=out_dir, cron=cron, timezone=timezone, config_file=config_file
+            folder=folder,
+            out_dir=out_dir,
+            cron=cron,
+            timezone=timezone,
+            config_file=config_file,
+            db=db_url,
+            refresh=not no_refresh,
         )
     )
 
 
 def _register_commands() -> None:
+    from screening.cli_config import config_command
     from screening.cli_hs import hs_command
     from screening.cli_lists import register as register_list_commands
     from screening.cli_review import register as register_review_commands
 
+    cli.add_command(config_command)
     cli.add_command(hs_command)
     register_list_commands(lists)
     register_review_commands(cli)

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import types
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from screening.errors import ScreeningError
+from screening.errors import ConfigError
 from screening.names.match import DEFAULT_THRESHOLD
 
 # Russia and Belarus: destinations that are themselves the concern.
@@ -63,12 +64,17 @@ COALITION_COUNTRIES: tuple[str, ...] = (
 
 INVASION_DATE = "2022-02-24"
 
-
-class ConfigError(ScreeningError):
-    """A config file or mapping is unreadable, has an unknown key or a value of the wrong type.
-
-    One line, naming the file (when there is one) and the key, so the CLI can print it as is.
-    """
+__all__ = [
+    "COALITION_COUNTRIES",
+    "DEFAULT_RISK_WEIGHTS",
+    "DEFAULT_TRANSSHIPMENT_COUNTRIES",
+    "DIRECT_DESTINATIONS",
+    "INVASION_DATE",
+    "ConfigError",
+    "ImportSurgeSettings",
+    "RiskWeights",
+    "ScreeningConfig",
+]
 
 
 class _Settings(BaseModel):
@@ -250,6 +256,16 @@ class ScreeningConfig(_Settings):
         "never changes the results",
     )
 
+    @field_validator(
+        "direct_destinations", "transshipment_countries", "coalition_countries", mode="before"
+    )
+    @classmethod
+    def _norway_is_not_false(cls, values: Any) -> Any:
+        """YAML 1.1 reads an unquoted NO (Norway) as false; in a list of countries it is NO."""
+        if isinstance(values, list | tuple):
+            return [("NO" if v is False else v) for v in values]
+        return values
+
     @field_validator("direct_destinations", "transshipment_countries", "coalition_countries")
     @classmethod
     def _iso2(cls, values: tuple[str, ...]) -> tuple[str, ...]:
@@ -369,8 +385,22 @@ def _describe(model: type[BaseModel], prefix: str = "") -> dict[str, dict[str, A
             continue
         default = (defaults or model().model_dump(mode="json"))[name]
         out[f"{prefix}{name}"] = {
-            "type": getattr(annotation, "__name__", str(annotation)),
+            "type": _type_name(annotation),
             "default": default,
             "description": field.description or "",
         }
     return out
+
+
+def _type_name(annotation: Any) -> str:
+    """``float``, ``list[str]``, ``'records' | 'value'``, ``str | None``: as a YAML file reads."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Literal:
+        return " | ".join(repr(a) for a in args)
+    if origin is tuple:
+        return f"list[{_type_name(args[0])}]"
+    if origin in (Union, types.UnionType):
+        return " | ".join(_type_name(a) for a in args)
+    if annotation is type(None):
+        return "None"
+    return getattr(annotation, "__name__", str(annotation))

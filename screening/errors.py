@@ -4,7 +4,9 @@ ScreeningError
  ├── ListParseError      a reference list file is unsupported or malformed
  ├── TradeLayoutError    a trade file's columns cannot be mapped onto the canonical fields
  ├── TradeReadError      a trade file cannot be read at all
- └── ReferenceDataError  bundled reference data is missing or fails its sha256 check
+ ├── ReferenceDataError  bundled reference data is missing or fails its sha256 check
+ ├── ConfigError         a config key is unknown or its value has the wrong type
+ └── StageOutputError    a screening stage's output lacks a declared column, or mistypes it
 """
 
 from __future__ import annotations
@@ -81,3 +83,14 @@ class TradeLayoutError(ScreeningError):
 
 class ReferenceDataError(ScreeningError):
     """Bundled reference data is missing, or its sha256 does not match the manifest."""
+
+
+class ConfigError(ScreeningError):
+    """A config file or mapping is unreadable, has an unknown key or a value of the wrong type.
+
+    One line, naming the file (when there is one) and the key, so the CLI can print it as is.
+    """
+
+
+class StageOutputError(ScreeningError):
+    """A stage's output, or a reader's input, lacks a declared column or has it mistyped."""

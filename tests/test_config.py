@@ -195,3 +195,25 @@ def test_cli_refuses_a_bad_config_at_once_before_reading_lists(tmp_path: Path) -
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
+
+
+def test_dualuse_config_prints_a_template_that_reads_back(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from screening.cli import cli
+
+    team = tmp_path / "team.yml"
+    team.write_text("risk_weights: {route_chain: 25}\ncoalition_countries: [NO, US]\n")
+    result = CliRunner().invoke(cli, ["config", "--config", str(team)])
+    assert result.exit_code == 0, result.output
+    assert "# points from which a record is high risk (float)" in result.output
+    written = tmp_path / "written.yml"
+    written.write_text(result.output, encoding="utf-8")
+    config = ScreeningConfig.from_file(written)
+    assert config == ScreeningConfig.from_file(team)
+    assert config.coalition_countries == ("NO", "US")  # YAML's "NO" is not read as false
+    bad = tmp_path / "bad.yml"
+    bad.write_text("risk_weights: {route_chian: 25}\n", encoding="utf-8")
+    refused = CliRunner().invoke(cli, ["config", "--config", str(bad)])
+    assert isinstance(refused.exception, ConfigError)
+    assert "unknown config key 'risk_weights.route_chian'" in str(refused.exception)

@@ -32,6 +32,8 @@ def test_all_names_exist_and_are_public() -> None:
         "parallel",
         "run",
         "run_folder",
+        "review",
+        "report",
         "risk",
         "geo",
         "goods",
@@ -40,5 +42,7 @@ def test_all_names_exist_and_are_public() -> None:
         "cli",
         "cli_hs",
         "cli_lists",
+        "cli_config",
+        "cli_review",
     }
     assert public - modules == set(screening.__all__)

@@ -23,6 +23,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from scipy import sparse
 
+from screening.names import index_cache
 from screening.names.normalise import (
     NormalisedName,
     fold_token,
@@ -113,7 +114,22 @@ class NameIndex:
     def build(
         cls, list_table: pa.Table, *, entity_types: Sequence[str] = PARTY_ENTITY_TYPES
     ) -> NameIndex:
-        """Index the party names of a canonical list table (LIST_ENTRY_SCHEMA)."""
+        """Index the party names of a canonical list table (LIST_ENTRY_SCHEMA); an index built
+        before for the same table and matcher code is read back from the cache
+        (screening.names.index_cache) instead."""
+        key = index_cache.key_for(list_table, entity_types)
+        cached = index_cache.load(key)
+        if isinstance(cached, cls):
+            return cached
+        index = cls.build_uncached(list_table, entity_types=entity_types)
+        index_cache.store(key, index)
+        return index
+
+    @classmethod
+    def build_uncached(
+        cls, list_table: pa.Table, *, entity_types: Sequence[str] = PARTY_ENTITY_TYPES
+    ) -> NameIndex:
+        """Index the party names of a canonical list table, always from scratch."""
         keep = pc.or_kleene(
             pc.is_in(list_table["entity_type"], pa.array(list(entity_types))),
             pc.is_null(list_table["entity_type"]),

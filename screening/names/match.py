@@ -488,6 +488,13 @@ def match_names(
     unique = [n for n, _ in distinct]
     if not unique or not index.keys:
         return empty_table(NAME_MATCH_SCHEMA)
+    from screening.names.bulk import match_in_processes, process_count
+
+    if (processes := process_count(len(distinct), workers)) > 1:
+        return match_in_processes(
+            match_names, distinct, index, processes=processes, use_countries=use_countries,
+            threshold=threshold, top=top,
+        )  # fmt: skip
     table_sources = index.list_table["list_source"].to_pylist()
     table_ids = index.list_table["source_id"].to_pylist()
     table_names = index.list_table["name"].to_pylist()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz.distance import OSA
 
@@ -53,6 +54,7 @@ def _legal_form_words(*words: str) -> bool:
     )
 
 
+@lru_cache(maxsize=1 << 18)  # bulk traffic repeats its words: each cut is searched once
 def _split_in_two(
     word: str, known: KnownWords, *, around: int | None = None
 ) -> tuple[str, str] | None:
@@ -219,6 +221,18 @@ def _swapped_legal_form(word: str, vocab: NameVocabulary) -> str | None:
     return next((swapped for swapped in _swaps(word) if swapped in vocab.short_legal_forms), None)
 
 
+@lru_cache(maxsize=1 << 18)
+def _one_word_repair(word: str, known: KnownWords) -> str | None:
+    """The one list word an unknown word is with a doubled, swapped or left-out letter or a J
+    for ZH. Bulk traffic repeats its unknown words, so each is worked out once per process."""
+    return (
+        _undoubled(word, known)
+        or _unswapped(word, known)
+        or _zh_for_j(word, known)
+        or _reinserted(word, known)
+    )
+
+
 def repair_words(words: list[str], known: KnownWords) -> tuple[list[str], list[str]]:
     """The name as its typist meant it, as far as the lists' words tell: misplaced spaces
     undone (recut_words); a doubled letter dropped, two swapped letters put back, a J read as
@@ -238,12 +252,7 @@ def repair_words(words: list[str], known: KnownWords) -> tuple[list[str], list[s
         if word in known or word.isdigit():
             out.append(word)
             continue
-        single = (
-            _undoubled(word, known)
-            or _unswapped(word, known)
-            or _zh_for_j(word, known)
-            or _reinserted(word, known)
-        )
+        single = _one_word_repair(word, known)
         if single is not None:
             out.append(single)
             notes.append(f"{word} -> {single}")

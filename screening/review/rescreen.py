@@ -81,23 +81,19 @@ def list_versions(lists: pa.Table) -> dict[str, str]:
 def find_list_version(
     list_source: str, version: str, *, store: str | Path | None = None
 ) -> pa.Table | None:
-    """The rows of ``list_source`` at ``version`` from the bundled lists or any snapshot kept
-    in the list store; None when that version is no longer available."""
-    bundled = load_bundled_lists()
-    part = _version_rows(bundled, list_source, version)
-    if part.num_rows:
-        return part
+    """The rows of ``list_source`` at ``version`` from a snapshot kept in the list store or
+    the bundled lists; None when that version is no longer available."""
     root = resolve_store(store)
-    if not root.is_dir():
-        return None
-    for meta_path in sorted(root.glob(f"*/*/{SNAPSHOT_NAME}"), reverse=True):
-        meta = read_snapshot_meta(meta_path.parent)
-        if meta.get("list_version") != version:
-            continue
-        part = _version_rows(load_snapshot(meta_path.parent), list_source, version)
-        if part.num_rows:
-            return part
-    return None
+    if root.is_dir():
+        for meta_path in sorted(root.glob(f"*/*/{SNAPSHOT_NAME}"), reverse=True):
+            meta = read_snapshot_meta(meta_path.parent)
+            if meta.get("list_version") != version:
+                continue
+            part = _version_rows(load_snapshot(meta_path.parent), list_source, version)
+            if part.num_rows:
+                return part
+    part = _version_rows(load_bundled_lists(), list_source, version)
+    return part if part.num_rows else None
 
 
 def _version_rows(table: pa.Table, list_source: str, version: str) -> pa.Table:

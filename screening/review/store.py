@@ -121,10 +121,33 @@ class Migration:
     apply: Callable[[Connection], None]
 
 
+def _append_only_decisions(connection: Connection) -> None:
+    """Triggers that refuse UPDATE and DELETE on decisions: the history is append-only in the
+    database itself, whatever client writes to it."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(
+            "CREATE FUNCTION decisions_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'decisions are append-only: add a new decision instead'; "
+            "END $$"
+        )
+        connection.exec_driver_sql(
+            "CREATE TRIGGER decisions_append_only BEFORE UPDATE OR DELETE ON decisions "
+            "FOR EACH ROW EXECUTE FUNCTION decisions_append_only()"
+        )
+        return
+    for action in ("UPDATE", "DELETE"):
+        connection.exec_driver_sql(
+            f"CREATE TRIGGER decisions_no_{action.lower()} BEFORE {action} ON decisions "
+            "BEGIN SELECT RAISE(ABORT, 'decisions are append-only: add a new decision instead'); "
+            "END"
+        )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "decisions, records_seen, parties_seen", _create(decisions, records_seen, parties_seen)
     ),
+    Migration(2, "decisions append-only (triggers)", _append_only_decisions),
 )
 """Ordered schema steps; a new step is appended here, never an old one edited."""
 

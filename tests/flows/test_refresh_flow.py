@@ -187,3 +187,29 @@ def test_signal_stops_the_cli_refresh_within_seconds(
     verify_snapshot(store / "us_ofac_sdn" / read_active(store)["active"]["us_ofac_sdn"]["snapshot"])
     assert not list((store / ".staging").iterdir()), "partial files left behind"
     print(f"{signum.name}: stopped {took:.2f} s after the signal")
+
+
+def test_deadline_bounds_attempts_and_task_retries_together(
+    runs: dict[str, Any], server: ListServer, tmp_path: Path
+) -> None:
+    """A server answering 500 forever: without the deadline, 3 attempts x 6 task tries with
+    growing waits; with --deadline 3 the flow gives up in seconds and says why."""
+    server.routes.clear()
+    server.hits.clear()
+    server.serve("un_sc/consolidated.xml", Route(b"", fail_first=1_000))
+    started = time.monotonic()
+    summary = refresh_lists_flow(
+        list_ids=["un_sc"],
+        store=str(tmp_path / "store"),
+        sources_file=str(runs["store"].parent / "sources.yml"),
+        http_attempts=3,
+        download_retries=5,
+        retry_backoff_seconds=1.0,
+        deadline_seconds=3.0,
+    )
+    took = time.monotonic() - started
+    assert summary["failed"] == ["un_sc"]
+    assert took < 15, f"the flow took {took:.1f} s against a 3 s deadline"
+    assert server.hits["/un_sc/consolidated.xml"] < 3 * 6
+    reason = summary["results"][0]["reason"]
+    assert "HTTP 500" in reason and "deadline" in reason

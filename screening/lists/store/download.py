@@ -422,6 +422,8 @@ def sniff_problem(path: Path, file: SourceFile) -> str | None:
         return f"gzip-compressed bytes, not {file.kind} (served compressed without saying so?)"
     if file.kind == "ods":
         return _ods_problem(path, head)
+    if file.kind == "zip":
+        return _zip_problem(path, head)
     if head.startswith(b"PK\x03\x04"):
         return f"a zip archive, not {file.kind}"
     text = _decode_head(head)
@@ -436,6 +438,21 @@ def sniff_problem(path: Path, file: SourceFile) -> str | None:
         return problem
     if file.head_contains and file.head_contains not in text:
         return f"{file.head_contains!r} not found in the first {HEAD_BYTES // 1024} KiB"
+    return None
+
+
+def _zip_problem(path: Path, head: bytes) -> str | None:
+    """A list archive: a readable zip with at least one file (its members are parsed next,
+    within the limits of screening.lists.parsers.archives)."""
+    if not head.startswith(b"PK\x03\x04"):
+        return "not a ZIP archive (no zip header)"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            files = [info for info in archive.infolist() if not info.is_dir()]
+    except (zipfile.BadZipFile, OSError) as exc:
+        return f"not a readable ZIP archive (cut short?): {exc}"
+    if not files:
+        return "a ZIP archive holding no file"
     return None
 
 
