@@ -338,13 +338,13 @@ class ScreeningConfig(_Settings):
 
 
 def name_matching_settings() -> dict[str, Any]:
-    """The matcher's declared tunables (penalties, bonuses, batch sizes) with their values."""
-    from screening.names import match
+    """The matcher's declared tunables (screening.names.settings: feature weights, threshold,
+    batch sizes) with their values, and the threshold under its historical key."""
+    from screening.names import DEFAULT_THRESHOLD, settings
 
     return {
-        name: getattr(match, name)
-        for name in sorted(vars(match))
-        if name.isupper() and isinstance(getattr(match, name), int | float)
+        "DEFAULT_THRESHOLD": DEFAULT_THRESHOLD,
+        **{name: spec["value"] for name, spec in settings.describe().items()},
     }
 
 
