@@ -211,6 +211,8 @@ def _raw_tokens(text: str) -> list[str]:
     text = text.translate(_RU_SOFT_SIGNS).translate(_UK_TO_RU)
     text = _CJK.sub(r" \1 ", text)
     text = _APOSTROPHES.sub("", anyascii(text)).casefold()
+    if "dzh" in text:
+        text = text.replace("dzh", "j")  # ДЖ: DZHOINT is JOINT, DZHABRAILOV JABRAILOV
     text = text.replace("&", " and ")
     return _join_initials(_TOKEN.findall(text))
 
