@@ -266,6 +266,11 @@ class NameIndex:
             unseen_weight=reference.unseen_token_weight,
         )
 
+    def _rare_word_weight(self) -> float:
+        """The weight of a word on at most RARE_WORD_DF list names."""
+        n_keys = self.key_matrix.shape[0]
+        return float(np.log((n_keys + 1) / (RARE_WORD_DF + 1)) + 1.0)
+
     @property
     def unseen_token_weight(self) -> float:
         """Weight of a query word absent from every list name: as rare as the rarest."""
@@ -317,6 +322,7 @@ class NameIndex:
                 ),
                 key=lambda ts: ts[0],
             )[:MAX_FUZZY_ALTERNATIVES]
+        rare = self._rare_word_weight()
         maybe_abbreviated = sorted(
             {
                 t
@@ -324,11 +330,25 @@ class NameIndex:
                 for t in q.tokens
                 if t.isalpha()
                 and t not in fuzzy
-                and (t not in self.vocab or _skeleton_like(t))  # SHPG may be a list word too
+                and (
+                    t not in self.vocab
+                    or _skeleton_like(t)  # SHPG may be a list word too
+                    or (len(t) <= MAX_RARE_ABBREVIATION_LEN and self.weights[self.vocab[t]] >= rare)
+                )
             }
         )
         for token in maybe_abbreviated:
-            found_words = self.abbreviation_targets.expansions(token)
+            listed = self.vocab.get(token)
+            found_words = [
+                w
+                for w in self.abbreviation_targets.expansions(token)
+                if w in self.vocab  # (targets learnt from reference lists: words of these names)
+                and (
+                    listed is None
+                    or _skeleton_like(token)
+                    or self.weights[self.vocab[w]] + ABBREVIATION_COMMONER <= self.weights[listed]
+                )
+            ]
             if found_words:
                 fuzzy[token] = [(w, settings.abbreviation_similarity) for w in found_words]
         vocab_ids: list[list[int]] = []
@@ -481,6 +501,11 @@ MAX_ABBREVIATION_EXPANSIONS = 1
 
 
 MAX_SKELETON_LEN = 5
+MAX_RARE_ABBREVIATION_LEN = 6
+RARE_WORD_DF = 3
+ABBREVIATION_COMMONER = float(np.log(5))
+"""A word some list names write (DEVT, INDS, TECHS) is read as the abbreviation of a list word
+only if it is rare (on at most RARE_WORD_DF names) and that word at least 5 times commoner."""
 
 
 def _skeleton_like(word: str) -> bool:
