@@ -487,7 +487,7 @@ def match_names(
     if (processes := process_count(len(distinct), workers)) > 1:
         return match_in_processes(
             match_names, distinct, index, processes=processes, use_countries=use_countries,
-            threshold=threshold, top=top,
+            threshold=threshold, top=top, config=config, show_held=show_held,
         )  # fmt: skip
     table_sources = index.list_table["list_source"].to_pylist()
     table_ids = index.list_table["source_id"].to_pylist()
