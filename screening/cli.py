@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import os
 import sys
+import typing
 
 import click
 
 from screening.errors import ScreeningError
+from screening.progress import log_level, show_progress, step, verbose_option
 
 
 def _mapping_options(map_items: tuple[str, ...], mapping_file: str | None) -> dict[str, str] | None:
@@ -31,7 +33,29 @@ def _prefect_quiet_defaults() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyCommands(click.Group):
+    """A group whose heavier sub-commands are imported only when called (or listed by --help),
+    so that a quick command such as ``check`` does not pay for the others' imports."""
+
+    lazy: typing.ClassVar[dict[str, str]] = {
+        "hs": "screening.cli_hs:hs_command",
+        "check": "screening.cli_check:check_command",
+        "config": "screening.cli_config:config_command",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            import importlib
+
+            module, attribute = self.lazy[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyCommands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="dualuse-screening")
 @click.option("--debug", is_flag=True, help="On an error, print the full traceback too.")
 @click.pass_context
@@ -96,6 +120,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     show_default=True,
     help="Records per batch: bounds memory.",
 )
+@verbose_option
 def run(
     trade_files: tuple[str, ...],
     out_dir: str,
@@ -120,28 +145,37 @@ def run(
 
     if dask_address and dask_workers:
         raise click.UsageError("give --dask-address or --dask-workers, not both")
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    logging.basicConfig(level=log_level(), format="%(levelname)s %(message)s")
     config = ScreeningConfig.from_file(config_file) if config_file else ScreeningConfig()
     file_options = read_mapping_file(mapping_file) if mapping_file else {}
-    with ScreeningRun(
-        list(trade_files) or None,
-        config,
-        out_dir,
-        mapping=_mapping_options(map_items, mapping_file),
-        reporter_country=reporter_country or file_options.get("reporter_country"),
-        trade_flow=trade_flow or file_options.get("flow"),
-        batch_rows=batch_rows,
-        dask_address=dask_address,
-        dask_workers=dask_workers,
-        db=db_url,
-        only_new=only_new,
-    ) as screening_run:
-        screening_run.load_reference()
-        screening_run.read_and_prescreen()
-        screening_run.match_parties()
-        screening_run.link_records()
-        screening_run.score_and_write()
-        result = screening_run.finish()
+    with (
+        ScreeningRun(
+            list(trade_files) or None,
+            config,
+            out_dir,
+            mapping=_mapping_options(map_items, mapping_file),
+            reporter_country=reporter_country or file_options.get("reporter_country"),
+            trade_flow=trade_flow or file_options.get("flow"),
+            batch_rows=batch_rows,
+            dask_address=dask_address,
+            dask_workers=dask_workers,
+            db=db_url,
+            only_new=only_new,
+        ) as screening_run,
+        show_progress(),
+    ):
+        with step("Loading the lists and the name index"):
+            screening_run.load_reference()
+        with step("Reading and pre-screening the records"):
+            screening_run.read_and_prescreen()
+        with step("Matching the parties"):
+            screening_run.match_parties()
+        with step("Linking records (routes, import surges)"):
+            screening_run.link_records()
+        with step("Scoring and writing screened.parquet"):
+            screening_run.score_and_write()
+        with step("Writing the review files and the manifest"):
+            result = screening_run.finish()
     click.echo(result.summary())
     review = result.manifest.get("review") or {}
     if review.get("rows_skipped_seen") or review.get("suppressed_by_decision"):
@@ -350,6 +384,7 @@ def sample(rows: int, seed: int, out: str, truth: bool) -> None:
     "--db", "db_url", metavar="URL", help="Review store (default: $DUALUSE_DB, else SQLite)."
 )
 @click.option("--no-refresh", is_flag=True, help="Do not refresh the lists before screening.")
+@verbose_option
 def serve(
     folder: str,
     out_dir: str,
@@ -359,33 +394,39 @@ def serve(
     db_url: str | None,
     no_refresh: bool,
 ) -> None:
-    """Serve the nightly screening deployment (needs a Prefect server: `prefect server start`)."""
+    """Serve the nightly screening deployment. Uses the Prefect server of PREFECT_API_URL, else
+    starts one on a free local port for as long as it serves (and prints its address)."""
+    import contextlib
+
     _prefect_quiet_defaults()
-    from prefect import serve as prefect_serve  # flow-only command: Prefect and flows/ here
+    from flows.local_server import local_prefect_server
 
-    from flows.deployments import nightly_deployment
+    with contextlib.ExitStack() as stack:
+        if not os.environ.get("PREFECT_API_URL"):
+            api_url = stack.enter_context(local_prefect_server())
+            click.echo(f"Prefect server (UI and API) at {api_url.removesuffix('/api')}")
+        from prefect import serve as prefect_serve  # flow-only command: Prefect and flows/ here
 
-    prefect_serve(
-        nightly_deployment(
-            folder=folder,
-            out_dir=out_dir,
-            cron=cron,
-            timezone=timezone,
-            config_file=config_file,
-            db=db_url,
-            refresh=not no_refresh,
+        from flows.deployments import nightly_deployment
+
+        prefect_serve(
+            nightly_deployment(
+                folder=folder,
+                out_dir=out_dir,
+                cron=cron,
+                timezone=timezone,
+                config_file=config_file,
+                db=db_url,
+                refresh=not no_refresh,
+            )
         )
-    )
 
 
 def _register_commands() -> None:
-    from screening.cli_config import config_command
-    from screening.cli_hs import hs_command
+    """``hs``, ``check`` and ``config`` are imported on first use (LazyCommands)."""
     from screening.cli_lists import register as register_list_commands
     from screening.cli_review import register as register_review_commands
 
-    cli.add_command(config_command)
-    cli.add_command(hs_command)
     register_list_commands(lists)
     register_review_commands(cli)
 

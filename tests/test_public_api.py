@@ -42,6 +42,10 @@ def test_all_names_exist_and_are_public() -> None:
         "cli",
         "cli_hs",
         "cli_lists",
+        "check",
+        "cli_check",
+        "index_cache",
+        "progress",
         "cli_config",
         "cli_review",
     }

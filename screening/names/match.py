@@ -17,6 +17,7 @@ import pyarrow as pa
 from rapidfuzz import fuzz, process
 from scipy import sparse
 
+from screening import progress
 from screening.names.cut import (
     cut_version_score,
     maybe_truncated,
@@ -493,8 +494,10 @@ def match_names(
     table_ids = index.list_table["source_id"].to_pylist()
     table_names = index.list_table["name"].to_pylist()
     out: dict[str, list] = {f.name: [] for f in NAME_MATCH_SCHEMA}
+    advance = progress.counter("Matching names", total=len(unique))
     for start in range(0, len(unique), config.batch_size):
         batch = unique[start : start + config.batch_size]
+        advance(len(batch))
         batch_countries = [c for _, c in distinct[start : start + config.batch_size]]
         readings = read_queries(batch, index)
         reading_countries = [batch_countries[i] for i in readings.origin.tolist()]

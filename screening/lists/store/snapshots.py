@@ -30,7 +30,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from screening import paths
+from screening import paths, progress
 from screening.errors import ReferenceDataError
 from screening.io.writers import write_json_atomic
 from screening.lists.parsers.archives import is_list_archive
@@ -315,7 +315,9 @@ def load_active_lists(
         check_active_ids(ids, sources, set(bundled_list_ids()))
     active = read_active(store)["active"]
     tables: dict[str, pa.Table] = {}
+    advance = progress.counter("Parsing lists", total=len(ids))
     for list_id in ids:
+        advance(1)
         if list_id in active:
             tables[list_id] = load_snapshot(store / list_id / active[list_id]["snapshot"])
             continue
