@@ -40,6 +40,9 @@ class KnownWords:
 
 
 MIN_RECUT_WORD = 6
+MAX_REPAIRED_WORD = 64
+"""A name with a longer "word" is not repaired: re-cutting and undoubling slice each word at
+every position, quadratic in its length (a 1 MB cell would take hours)."""
 """A word this long that the lists do not know may be two list words run together."""
 MIN_RECUT_PART = 2
 MIN_RECUT_LONGER_PART = 4
@@ -280,5 +283,7 @@ def repair_words(words: list[str], known: KnownWords) -> tuple[list[str], list[s
 def repaired_reading(name: NormalisedName, known_words: KnownWords) -> NormalisedName | None:
     """``name`` read again with its typing slips repaired (repair_words), or None when there
     is nothing to repair: most names are spared a second normalisation."""
+    if any(len(word) > MAX_REPAIRED_WORD for word in name.words):
+        return None  # not a name (a description pasted into the cell); repairs are quadratic
     words, notes = repair_words(list(name.words), known_words)
     return normalise_name(name.original, words=words, repairs=notes) if notes else None

@@ -176,3 +176,24 @@ def test_a_grouped_case_stores_one_decision_per_party(tmp_path: Path) -> None:
         "ALI SALIM",
         "a:2; a:3",
     )
+
+
+def test_the_command_line_stops_on_a_bad_value_and_stores_nothing(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    path = _write_csv(tmp_path / "flagged.csv", [_row("cleared"), _row("maybe later")])
+    db = f"sqlite:///{tmp_path / 'review.sqlite'}"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    command = [sys.executable, "-m", "screening", "review"]
+    bad = subprocess.run(
+        [*command, "apply", str(path), "--db", db], capture_output=True, text=True, env=env
+    )
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines()[-1] == (
+        f"error: {path}, row 3, column 'analyst_decision': unknown decision 'maybe later'; "
+        "use cleared, confirmed or escalated"
+    )
+    listed = subprocess.run([*command, "list", "--db", db], capture_output=True, text=True, env=env)
+    assert listed.returncode == 0 and listed.stdout.strip() == "no decisions stored"

@@ -71,7 +71,8 @@ def _csv_head(text: str, complete: bool, delimiter: str, rows: int) -> list[list
     """The first ``rows`` records, parsed by the csv module (quoted newlines included)."""
     with _unlimited_csv_fields():
         try:
-            head = list(itertools.islice(csv.reader(io.StringIO(text), delimiter=delimiter), rows))
+            reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+            head = list(itertools.islice(reader, rows))
         except csv.Error:
             return []
     if not complete and len(head) < rows and head:

@@ -13,6 +13,7 @@ import datetime as dt
 import itertools
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,7 +134,7 @@ def check_xlsx_archive(path: Path) -> None:
                     ".xml"
                 ):
                     _check_extent(path, _scan_sheet(archive, member), member.filename)
-        except (zipfile.BadZipFile, EOFError, OSError, RuntimeError) as exc:
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError) as exc:
             raise TradeReadError(f"corrupt Excel workbook: {exc}", file=path) from exc
 
 
