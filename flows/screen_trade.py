@@ -104,6 +104,33 @@ def publish_summary(result: RunResult) -> None:
         + ("\n\n## Rejected files\n\n" + "\n".join(rejected) if rejected else ""),
         description="The 20 highest-risk records of this run",
     )
+    publish_outputs(result)
+
+
+OUTPUT_DESCRIPTIONS = {
+    "report": "run report: counts, charts, top entries (opens offline)",
+    "flagged_xlsx": "review workbook: one row per case, filters, by-party sheet",
+    "flagged": "review file: one row per case, decision columns first",
+    "screened": "every record with all screening columns",
+    "rejected": "rows that could not be screened, with the reason",
+    "manifest": "inputs, list versions, settings, counts, timings",
+}
+
+
+def publish_outputs(result: RunResult) -> None:
+    """Where this run's files are: the output folder and each file, on the run's UI page."""
+    lines = [
+        f"## Outputs\n\nFolder: `{result.out_dir}`\n",
+        "| file | path | what |",
+        "|---|---|---|",
+    ]
+    for name, path in result.outputs.items():
+        lines.append(f"| {Path(path).name} | `{path}` | {OUTPUT_DESCRIPTIONS.get(name, '')} |")
+    create_markdown_artifact(
+        key="screening-outputs",
+        markdown="\n".join(lines),
+        description=f"Output folder of this run: {result.out_dir}",
+    )
 
 
 @flow(name="screen-trade", log_prints=True)

@@ -5,30 +5,72 @@ the Prefect flow and notebooks call); the steps it chains are public too. The Pr
 flow in ``flows/`` and the ``dualuse`` CLI are thin callers of these same functions.
 """
 
-from screening.config import ScreeningConfig
-from screening.errors import (
-    ListParseError,
-    ReferenceDataError,
-    ScreeningError,
-    TradeLayoutError,
-    TradeReadError,
-)
-from screening.hs import classify_chpl, load_chpl, normalise_hs_codes
-from screening.io import TradeLoadResult, load_trade_file, load_trade_files
-from screening.lists import load_bundled_lists, parse_list_files
-from screening.names import NameIndex, compare_names, match_names, normalise_name
-from screening.outputs import build_manifest, flagged_for_review, write_run_outputs
-from screening.pipeline import (
-    ReferenceData,
-    classify_destinations,
-    classify_goods,
-    flagged_records,
-    load_reference_data,
-    match_parties,
-    screen_records,
-)
-from screening.risk.score import score_risk
-from screening.run import RunResult, ScreeningRun, screen_files
+import importlib as _importlib
+import typing as _typing
+
+if _typing.TYPE_CHECKING:
+    from screening.config import ScreeningConfig
+    from screening.errors import (
+        ListParseError,
+        ReferenceDataError,
+        ScreeningError,
+        TradeLayoutError,
+        TradeReadError,
+    )
+    from screening.hs import classify_chpl, load_chpl, normalise_hs_codes
+    from screening.io import TradeLoadResult, load_trade_file, load_trade_files
+    from screening.lists import load_bundled_lists, parse_list_files
+    from screening.names import NameIndex, compare_names, match_names, normalise_name
+    from screening.outputs import build_manifest, flagged_for_review, write_run_outputs
+    from screening.pipeline import (
+        ReferenceData,
+        classify_destinations,
+        classify_goods,
+        flagged_records,
+        load_reference_data,
+        match_parties,
+        screen_records,
+    )
+    from screening.risk.score import score_risk
+    from screening.run import RunResult, ScreeningRun, screen_files
+
+_EXPORTS = {
+    "ScreeningConfig": "screening.config",
+    "ListParseError": "screening.errors",
+    "ReferenceDataError": "screening.errors",
+    "ScreeningError": "screening.errors",
+    "TradeLayoutError": "screening.errors",
+    "TradeReadError": "screening.errors",
+    "classify_chpl": "screening.hs",
+    "load_chpl": "screening.hs",
+    "normalise_hs_codes": "screening.hs",
+    "TradeLoadResult": "screening.io",
+    "load_trade_file": "screening.io",
+    "load_trade_files": "screening.io",
+    "load_bundled_lists": "screening.lists",
+    "parse_list_files": "screening.lists",
+    "NameIndex": "screening.names",
+    "compare_names": "screening.names",
+    "match_names": "screening.names",
+    "normalise_name": "screening.names",
+    "build_manifest": "screening.outputs",
+    "flagged_for_review": "screening.outputs",
+    "write_run_outputs": "screening.outputs",
+    "ReferenceData": "screening.pipeline",
+    "classify_destinations": "screening.pipeline",
+    "classify_goods": "screening.pipeline",
+    "flagged_records": "screening.pipeline",
+    "load_reference_data": "screening.pipeline",
+    "match_parties": "screening.pipeline",
+    "screen_records": "screening.pipeline",
+    "score_risk": "screening.risk.score",
+    "RunResult": "screening.run",
+    "ScreeningRun": "screening.run",
+    "screen_files": "screening.run",
+}
+"""Public name -> the module defining it, imported on first use (PEP 562): a command such as
+`dualuse check` then loads only what it needs and answers quickly."""
+
 
 __all__ = [
     "ListParseError",
@@ -64,3 +106,16 @@ __all__ = [
     "screen_records",
     "write_run_outputs",
 ]
+
+
+def __getattr__(name: str) -> _typing.Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'screening' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

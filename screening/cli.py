@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import os
 import sys
+import typing
 
 import click
 
 from screening.errors import ScreeningError
+from screening.progress import log_level, show_progress, step, verbose_option
 
 
 def _mapping_options(map_items: tuple[str, ...], mapping_file: str | None) -> dict[str, str] | None:
@@ -31,7 +33,29 @@ def _prefect_quiet_defaults() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyCommands(click.Group):
+    """A group whose heavier sub-commands are imported only when called (or listed by --help),
+    so that a quick command such as ``check`` does not pay for the others' imports."""
+
+    lazy: typing.ClassVar[dict[str, str]] = {
+        "hs": "screening.cli_hs:hs_command",
+        "check": "screening.cli_check:check_command",
+        "config": "screening.cli_config:config_command",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            import importlib
+
+            module, attribute = self.lazy[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyCommands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="dualuse-screening")
 @click.option("--debug", is_flag=True, help="On an error, print the full traceback too.")
 @click.pass_context
@@ -96,6 +120,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
     show_default=True,
     help="Records per batch: bounds memory.",
 )
+@verbose_option
 def run(
     trade_files: tuple[str, ...],
     out_dir: str,
@@ -120,28 +145,37 @@ def run(
 
     if dask_address and dask_workers:
         raise click.UsageError("give --dask-address or --dask-workers, not both")
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    logging.basicConfig(level=log_level(), format="%(levelname)s %(message)s")
     config = ScreeningConfig.from_file(config_file) if config_file else ScreeningConfig()
     file_options = read_mapping_file(mapping_file) if mapping_file else {}
-    with ScreeningRun(
-        list(trade_files) or None,
-        config,
-        out_dir,
-        mapping=_mapping_options(map_items, mapping_file),
-        reporter_country=reporter_country or file_options.get("reporter_country"),
-        trade_flow=trade_flow or file_options.get("flow"),
-        batch_rows=batch_rows,
-        dask_address=dask_address,
-        dask_workers=dask_workers,
-        db=db_url,
-        only_new=only_new,
-    ) as screening_run:
-        screening_run.load_reference()
-        screening_run.read_and_prescreen()
-        screening_run.match_parties()
-        screening_run.link_records()
-        screening_run.score_and_write()
-        result = screening_run.finish()
+    with (
+        ScreeningRun(
+            list(trade_files) or None,
+            config,
+            out_dir,
+            mapping=_mapping_options(map_items, mapping_file),
+            reporter_country=reporter_country or file_options.get("reporter_country"),
+            trade_flow=trade_flow or file_options.get("flow"),
+            batch_rows=batch_rows,
+            dask_address=dask_address,
+            dask_workers=dask_workers,
+            db=db_url,
+            only_new=only_new,
+        ) as screening_run,
+        show_progress(),
+    ):
+        with step("Loading the lists and the name index"):
+            screening_run.load_reference()
+        with step("Reading and pre-screening the records"):
+            screening_run.read_and_prescreen()
+        with step("Matching the parties"):
+            screening_run.match_parties()
+        with step("Linking records (routes, import surges)"):
+            screening_run.link_records()
+        with step("Scoring and writing screened.parquet"):
+            screening_run.score_and_write()
+        with step("Writing the review files and the manifest"):
+            result = screening_run.finish()
     click.echo(result.summary())
     review = result.manifest.get("review") or {}
     if review.get("rows_skipped_seen") or review.get("suppressed_by_decision"):
@@ -198,8 +232,22 @@ def lists_parse(paths: tuple[str, ...], out: str, fmt: str | None) -> None:
     type=click.Path(exists=True),
     help="List files (default: the bundled active lists).",
 )
-@click.option("--threshold", type=float, default=None, help="Score cut-off (default 88).")
+@click.option(
+    "--threshold", type=float, default=None, help="Score cut-off (default: the flag threshold)."
+)
 @click.option("--top", type=int, default=3, show_default=True)
+@click.option(
+    "--country-column",
+    default=None,
+    help="Column holding each party's ISO-2 country: agreeing countries corroborate a match, "
+    "conflicting ones count against it.",
+)
+@click.option(
+    "--show-held/--hide-held",
+    default=True,
+    show_default=True,
+    help="Also list matches held below the threshold because they need corroboration.",
+)
 def match_names_cmd(
     file: str,
     column: str,
@@ -207,23 +255,32 @@ def match_names_cmd(
     list_paths: tuple[str, ...],
     threshold: float | None,
     top: int,
+    country_column: str | None,
+    show_held: bool,
 ) -> None:
     """Match the names in FILE's COLUMN against the lists: one row per (name, hit)."""
     from screening.io import read_text_columns
     from screening.io.writers import write_csv_atomic
     from screening.lists import load_bundled_lists, parse_list_files
-    from screening.names import DEFAULT_THRESHOLD, NameIndex, match_names
+    from screening.names import NameIndex, match_names
 
     # Read as the trade loader reads: encoding detected, XLSX and Parquet alike, header found.
-    (names,), _ = read_text_columns(file, [column])
+    wanted = [column] + ([country_column] if country_column else [])
+    read, _ = read_text_columns(file, wanted)
+    names = read[0]
     lists_table = parse_list_files(list(list_paths)) if list_paths else load_bundled_lists()
+    countries = (
+        [c if c and c.strip() else None for c in read[1].to_pylist()] if country_column else None
+    )
     hits = match_names(
         names.to_pylist(),
         NameIndex.build(lists_table),
-        threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
+        countries=countries,
+        threshold=threshold,
         top=top,
+        show_held=show_held,
     )
-    write_csv_atomic(hits.drop_columns(["query_country"]), out)
+    write_csv_atomic(hits if country_column else hits.drop_columns(["query_country"]), out)
     click.echo(f"{hits.num_rows} matches for {len(set(hits['query'].to_pylist()))} names -> {out}")
 
 
@@ -236,10 +293,24 @@ def match_names_cmd(
     help="CSV or Parquet with columns name1,name2: score every row.",
 )
 @click.option("--out", type=click.Path(dir_okay=False), help="Output CSV for --pairs.")
-def compare(names: tuple[str, ...], pairs_file: str | None, out: str | None) -> None:
+@click.option(
+    "--lists-rarity",
+    is_flag=True,
+    help="Weigh words by their rarity on the bundled lists (slower): the score match-names "
+    "gives the first name against a list holding the second.",
+)
+def compare(
+    names: tuple[str, ...], pairs_file: str | None, out: str | None, lists_rarity: bool
+) -> None:
     """Score two names against each other and explain the score; or every row of --pairs
-    (adds score and is_match at the default threshold)."""
-    from screening.names import DEFAULT_THRESHOLD, compare_names, score_name_pairs
+    (adds score and is_match at the flag threshold)."""
+    from screening.names import DEFAULT_THRESHOLD, NameIndex, score_name_pairs
+
+    reference = None
+    if lists_rarity:
+        from screening.lists import load_bundled_lists
+
+        reference = NameIndex.build(load_bundled_lists())
 
     if pairs_file:
         if names or not out:
@@ -262,6 +333,7 @@ def compare(names: tuple[str, ...], pairs_file: str | None, out: str | None) -> 
         results = score_name_pairs(
             frame["name1"].fillna("").astype(str).tolist(),
             frame["name2"].fillna("").astype(str).tolist(),
+            reference=reference,
         )
         frame["score"] = [r.score for r in results]
         frame["is_match"] = frame["score"] >= DEFAULT_THRESHOLD
@@ -271,7 +343,7 @@ def compare(names: tuple[str, ...], pairs_file: str | None, out: str | None) -> 
         return
     if len(names) != 2:
         raise click.UsageError("give exactly two names, or --pairs FILE --out OUT")
-    result = compare_names(names[0], names[1])
+    (result,) = score_name_pairs([names[0]], [names[1]], reference=reference, workers=1)
     click.echo(f"score {result.score:.1f}")
     click.echo(result.explanation)
 
@@ -308,26 +380,53 @@ def sample(rows: int, seed: int, out: str, truth: bool) -> None:
 @click.option("--cron", default="0 2 * * *", show_default=True, help="Schedule (cron).")
 @click.option("--timezone", default="UTC", show_default=True)
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False))
-def serve(folder: str, out_dir: str, cron: str, timezone: str, config_file: str | None) -> None:
-    """Serve the nightly screening deployment (needs a Prefect server: `prefect server start`)."""
+@click.option(
+    "--db", "db_url", metavar="URL", help="Review store (default: $DUALUSE_DB, else SQLite)."
+)
+@click.option("--no-refresh", is_flag=True, help="Do not refresh the lists before screening.")
+@verbose_option
+def serve(
+    folder: str,
+    out_dir: str,
+    cron: str,
+    timezone: str,
+    config_file: str | None,
+    db_url: str | None,
+    no_refresh: bool,
+) -> None:
+    """Serve the nightly screening deployment. Uses the Prefect server of PREFECT_API_URL, else
+    starts one on a free local port for as long as it serves (and prints its address)."""
+    import contextlib
+
     _prefect_quiet_defaults()
-    from prefect import serve as prefect_serve  # flow-only command: Prefect and flows/ here
+    from flows.local_server import local_prefect_server
 
-    from flows.deployments import nightly_deployment
+    with contextlib.ExitStack() as stack:
+        if not os.environ.get("PREFECT_API_URL"):
+            api_url = stack.enter_context(local_prefect_server())
+            click.echo(f"Prefect server (UI and API) at {api_url.removesuffix('/api')}")
+        from prefect import serve as prefect_serve  # flow-only command: Prefect and flows/ here
 
-    prefect_serve(
-        nightly_deployment(
-            folder=folder, out_dir=out_dir, cron=cron, timezone=timezone, config_file=config_file
+        from flows.deployments import nightly_deployment
+
+        prefect_serve(
+            nightly_deployment(
+                folder=folder,
+                out_dir=out_dir,
+                cron=cron,
+                timezone=timezone,
+                config_file=config_file,
+                db=db_url,
+                refresh=not no_refresh,
+            )
         )
-    )
 
 
 def _register_commands() -> None:
-    from screening.cli_hs import hs_command
+    """``hs``, ``check`` and ``config`` are imported on first use (LazyCommands)."""
     from screening.cli_lists import register as register_list_commands
     from screening.cli_review import register as register_review_commands
 
-    cli.add_command(hs_command)
     register_list_commands(lists)
     register_review_commands(cli)
 

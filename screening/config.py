@@ -6,23 +6,35 @@ The defaults are what a compliance analyst gets without a config file; a YAML fi
 keys (``dualuse run --config FILE``) overrides any of them, and nested tables (``risk_weights``,
 ``import_surge``) may override single keys. An unknown key or a value of the wrong type is refused
 at once with a one-line :class:`ConfigError` naming the key, before any list or trade file is
-read. The name-matching threshold is the one declared by :mod:`screening.names` (its default is
-not repeated here). Environment overrides are read in this module only.
+read. The name matcher's tunables are declared in :mod:`screening.names.tunables`; this module
+exposes them under ``name_matching:`` (built from those declarations, never restated) and the
+flag threshold as ``name_threshold``. Environment overrides are read in this module only.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
+import types
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Union, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
-from screening.errors import ScreeningError
-from screening.names.match import DEFAULT_THRESHOLD
+from screening.errors import ConfigError
+from screening.names.tunables import MatchSettings
+from screening.names.tunables import settings as default_match_settings
 
 # Russia and Belarus: destinations that are themselves the concern.
 DIRECT_DESTINATIONS: tuple[str, ...] = ("RU", "BY")
@@ -63,12 +75,17 @@ COALITION_COUNTRIES: tuple[str, ...] = (
 
 INVASION_DATE = "2022-02-24"
 
-
-class ConfigError(ScreeningError):
-    """A config file or mapping is unreadable, has an unknown key or a value of the wrong type.
-
-    One line, naming the file (when there is one) and the key, so the CLI can print it as is.
-    """
+__all__ = [
+    "COALITION_COUNTRIES",
+    "DEFAULT_RISK_WEIGHTS",
+    "DEFAULT_TRANSSHIPMENT_COUNTRIES",
+    "DIRECT_DESTINATIONS",
+    "INVASION_DATE",
+    "ConfigError",
+    "ImportSurgeSettings",
+    "RiskWeights",
+    "ScreeningConfig",
+]
 
 
 class _Settings(BaseModel):
@@ -179,6 +196,28 @@ class ImportSurgeSettings(_Settings):
     )
 
 
+_PYTHON_TYPES = {"float": float, "int": int, "bool": bool, "str": str}
+
+
+def _name_matching_model() -> type[_Settings]:
+    """The matcher's tunables (screening.names.tunables.MatchSettings) as a config table: same
+    names, types, defaults and descriptions; the flag threshold is ``name_threshold`` instead."""
+    fields: dict[str, Any] = {
+        f.name: (
+            _PYTHON_TYPES.get(str(f.type), Any),
+            Field(f.default, description=f.metadata.get("description", "")),
+        )
+        for f in dataclasses.fields(MatchSettings)
+        if f.name != "flag_threshold"
+    }
+    model = create_model("NameMatchingSettings", __base__=_Settings, **fields)
+    model.__doc__ = "The name matcher's tunables (see screening.names.tunables)."
+    return model
+
+
+NameMatchingSettings = _name_matching_model()
+
+
 def _country_codes(values: tuple[str, ...]) -> tuple[str, ...]:
     codes = tuple(str(v).strip().upper() for v in values)
     bad = [c for c in codes if len(c) != 2 or not c.isalpha()]
@@ -191,11 +230,16 @@ class ScreeningConfig(_Settings):
     """Tunables of one run. Frozen so a run's manifest records exactly what was used."""
 
     name_threshold: float = Field(
-        DEFAULT_THRESHOLD,
+        default_match_settings.flag_threshold,
         ge=0,
         le=100,
         description="minimum party-match score (0-100) that raises a flag "
-        "(default: screening.names' DEFAULT_THRESHOLD)",
+        "(the matcher's flag_threshold)",
+    )
+    name_matching: NameMatchingSettings = Field(  # type: ignore[valid-type]
+        default_factory=NameMatchingSettings,
+        description="the name matcher's penalties, bonuses and limits "
+        "(declared in screening.names.tunables)",
     )
     max_matches_per_name: int = Field(
         3, ge=1, description="list hits kept per trade party name, best first"
@@ -250,6 +294,16 @@ class ScreeningConfig(_Settings):
         "never changes the results",
     )
 
+    @field_validator(
+        "direct_destinations", "transshipment_countries", "coalition_countries", mode="before"
+    )
+    @classmethod
+    def _norway_is_not_false(cls, values: Any) -> Any:
+        """YAML 1.1 reads an unquoted NO (Norway) as false; in a list of countries it is NO."""
+        if isinstance(values, list | tuple):
+            return [("NO" if v is False else v) for v in values]
+        return values
+
     @field_validator("direct_destinations", "transshipment_countries", "coalition_countries")
     @classmethod
     def _iso2(cls, values: tuple[str, ...]) -> tuple[str, ...]:
@@ -281,9 +335,16 @@ class ScreeningConfig(_Settings):
         return self.model_dump(mode="json")
 
     def to_manifest(self) -> dict[str, Any]:
-        """The full configuration for a run's manifest: every setting with its value, plus the
-        name-matching tunables the matcher declares (they change results too)."""
-        return {**self.to_dict(), "name_matching": name_matching_settings()}
+        """The full configuration for a run's manifest: every setting with the value used,
+        the name matcher's tunables included."""
+        return self.to_dict()
+
+    def match_settings(self) -> MatchSettings:
+        """The matcher's settings for this run: its declared defaults with this config's
+        threshold and ``name_matching`` values."""
+        return default_match_settings.with_values(
+            flag_threshold=self.name_threshold, **self.name_matching.model_dump()
+        )
 
     @classmethod
     def describe(cls) -> dict[str, dict[str, Any]]:
@@ -319,17 +380,6 @@ class ScreeningConfig(_Settings):
             at = f" at line {where.line + 1}" if where is not None else ""
             raise ConfigError(f"{path}: not valid YAML{at}") from None
         return cls.from_mapping(data or {}, source=str(path))
-
-
-def name_matching_settings() -> dict[str, Any]:
-    """The matcher's declared tunables (penalties, bonuses, batch sizes) with their values."""
-    from screening.names import match
-
-    return {
-        name: getattr(match, name)
-        for name in sorted(vars(match))
-        if name.isupper() and isinstance(getattr(match, name), int | float)
-    }
 
 
 def _one_line(exc: ValidationError, source: str | None) -> str:
@@ -369,8 +419,22 @@ def _describe(model: type[BaseModel], prefix: str = "") -> dict[str, dict[str, A
             continue
         default = (defaults or model().model_dump(mode="json"))[name]
         out[f"{prefix}{name}"] = {
-            "type": getattr(annotation, "__name__", str(annotation)),
+            "type": _type_name(annotation),
             "default": default,
             "description": field.description or "",
         }
     return out
+
+
+def _type_name(annotation: Any) -> str:
+    """``float``, ``list[str]``, ``'records' | 'value'``, ``str | None``: as a YAML file reads."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Literal:
+        return " | ".join(repr(a) for a in args)
+    if origin is tuple:
+        return f"list[{_type_name(args[0])}]"
+    if origin in (Union, types.UnionType):
+        return " | ".join(_type_name(a) for a in args)
+    if annotation is type(None):
+        return "None"
+    return getattr(annotation, "__name__", str(annotation))

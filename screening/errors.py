@@ -4,7 +4,9 @@ ScreeningError
  ├── ListParseError      a reference list file is unsupported or malformed
  ├── TradeLayoutError    a trade file's columns cannot be mapped onto the canonical fields
  ├── TradeReadError      a trade file cannot be read at all
- └── ReferenceDataError  bundled reference data is missing or fails its sha256 check
+ ├── ReferenceDataError  bundled reference data is missing or fails its sha256 check
+ ├── ConfigError         a config key is unknown or its value has the wrong type
+ └── StageOutputError    a screening stage's output lacks a declared column, or mistypes it
 """
 
 from __future__ import annotations
@@ -72,12 +74,26 @@ class TradeLayoutError(ScreeningError):
             header_row,
         )
         at = f" (header at row {header_row})" if header_row else ""
+        shown = [repr(c if len(c) <= 60 else c[:57] + "...") for c in self.seen[:40]]
+        if len(self.seen) > 40:
+            shown.append(f"... {len(self.seen) - 40} more")
+        seen_text = f"columns seen: {', '.join(shown)}" if self.seen else "no columns"
         super().__init__(
             f"{file}: cannot map canonical field(s) {', '.join(self.missing)}{at}; "
-            f"columns seen: {', '.join(repr(c) for c in self.seen)}. "
-            "Pass a mapping with --map FIELD=COLUMN or --mapping FILE.yml."
+            f"{seen_text}. Pass a mapping with --map FIELD=COLUMN or --mapping FILE.yml."
         )
 
 
 class ReferenceDataError(ScreeningError):
     """Bundled reference data is missing, or its sha256 does not match the manifest."""
+
+
+class ConfigError(ScreeningError):
+    """A config file or mapping is unreadable, has an unknown key or a value of the wrong type.
+
+    One line, naming the file (when there is one) and the key, so the CLI can print it as is.
+    """
+
+
+class StageOutputError(ScreeningError):
+    """A stage's output, or a reader's input, lacks a declared column or has it mistyped."""

@@ -261,6 +261,7 @@ def best_party_matches(
         threshold=config.name_threshold,
         top=config.max_matches_per_name,
         workers=config.workers,
+        config=config.match_settings(),
     )
 
 

@@ -39,7 +39,7 @@ from collections.abc import Iterable
 
 import pyarrow as pa
 
-from screening.errors import ScreeningError
+from screening.errors import StageOutputError
 
 ENTITY_TYPES = ("entity", "individual", "vessel", "aircraft")
 NAME_KINDS = ("primary", "alias", "weak_alias", "former")
@@ -218,10 +218,6 @@ SCREENED_FIELDS: dict[str, tuple[str, pa.Field]] = {
 """column -> (the stage that adds it, its field): who to blame when a column is missing."""
 
 SCREENING_STAGES = tuple(STAGE_OUTPUTS)
-
-
-class StageOutputError(ScreeningError):
-    """A stage's output, or a reader's input, lacks a declared column or has it mistyped."""
 
 
 def _same_type(actual: pa.DataType, declared: pa.DataType) -> bool:

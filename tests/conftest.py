@@ -17,12 +17,39 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("DUALUSE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
 
 
+BUNDLED_COPIES: dict[str, str] = {
+    # a list file (or folder of one publication) of ../shared/data -> its byte-identical copy in
+    # reference_lists/ (same sha256 as manifest.yml records; tests/lists/test_bundled.py checks
+    # this where ../shared is present), so the tests reading it run where ../shared is absent
+    "sanctions/us_ofac/sdn_set_2023-12-28": "us_ofac_sdn/2023-12-28",
+    "sanctions/us_trade_csl/consolidated_2022-04.csv": "us_trade_csl/2022-04/consolidated.csv",
+    "sanctions/un/UN_consolidated_2026-02-27.xml": "un_sc/2026-02-27/consolidated.xml",
+    "sanctions/uk/FCDO_SL_2025-08-11.ods": "uk_fcdo/2025-08-11/UK_Sanctions_List.ods",
+}
+
+
 def shared_path(*parts: str) -> Path:
-    """A path under ../shared/data, or skip the test saying which file is missing."""
+    """A path under ../shared/data, or its bundled copy in reference_lists/ when ../shared is
+    absent and one exists (BUNDLED_COPIES), or skip the test saying which file is missing."""
     path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"real data not available: {path} (../shared/data is absent on this machine)")
-    return path
+    if path.exists():
+        return path
+    bundled = bundled_copy(*parts)
+    if bundled is not None:
+        return bundled
+    pytest.skip(f"real data not available: {path} (../shared/data is absent on this machine)")
+
+
+def bundled_copy(*parts: str) -> Path | None:
+    """The bundled copy of ``parts`` (a mapped file, or a file inside a mapped folder)."""
+    from screening.paths import REFERENCE_DIR
+
+    relative = "/".join(parts)
+    for shared, bundled in BUNDLED_COPIES.items():
+        if relative == shared or relative.startswith(shared + "/"):
+            copy = Path(REFERENCE_DIR, bundled, relative[len(shared) :].lstrip("/"))
+            return copy if copy.exists() else None
+    return None
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ def test_match_names_writes_one_row_per_hit(tmp_path: Path) -> None:
     pd.DataFrame(
         {
             "party": [
-                "OOO SILOVYE MASHINY",
+                "PAO SILOVYE MASHINY",
                 "FOSHAN MAGIC BUILDING MATERIALS CO LTD",
                 "AO PKK MILANDR",
             ]
@@ -59,7 +59,7 @@ def test_match_names_writes_one_row_per_hit(tmp_path: Path) -> None:
         "matched_name",
         "explanation",
     ]
-    assert set(hits["query"]) == {"OOO SILOVYE MASHINY", "AO PKK MILANDR"}
+    assert set(hits["query"]) == {"PAO SILOVYE MASHINY", "AO PKK MILANDR"}
     assert hits.groupby("query")["rank"].max().max() <= 2
 
 
@@ -82,5 +82,7 @@ def test_compare_pairs_file_adds_score_and_is_match(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["compare", "--pairs", str(pairs), "--out", str(out)])
     assert result.exit_code == 0, result.output
     scored = pd.read_csv(out, encoding="utf-8-sig")
-    assert scored["is_match"].tolist() == [True, False, True, False]
+    # a slip in a two-word name (YATASS) needs a corroborating country before it flags
+    assert scored["is_match"].tolist() == [False, False, True, False]
+    assert "needs corroboration" in scored["explanation"][0]
     assert (scored["score"] >= 0).all() and (scored["score"] <= 100).all()

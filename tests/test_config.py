@@ -11,13 +11,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pydantic
 import pytest
 
 from screening.config import ConfigError, ScreeningConfig
 from screening.errors import ScreeningError
-from screening.names import DEFAULT_THRESHOLD
-from screening.pipeline import link_records
+from screening.names import DEFAULT_THRESHOLD, NameIndex
+from screening.names import settings as names_settings
+from screening.pipeline import best_party_matches, link_records
+from screening.schema import LIST_ENTRY_SCHEMA
 from tests.conftest import REPO_ROOT
 from tests.risk.factory import chpl, screened
 
@@ -87,7 +90,52 @@ def test_manifest_records_every_tunable_and_the_matcher_settings() -> None:
     assert manifest["risk_weights"]["party_match"] == 50.0
     assert manifest["risk_weights"]["party_export_control_list"] == 10.0
     assert manifest["import_surge"]["surge_ratio"] == 4.0
-    assert manifest["name_matching"]["DEFAULT_THRESHOLD"] == DEFAULT_THRESHOLD
+    assert manifest["name_threshold"] == DEFAULT_THRESHOLD
+    for name, entry in names_settings.describe().items():
+        if name != "flag_threshold":
+            assert manifest["name_matching"][name] == entry["value"], name
+
+
+def test_name_matching_is_the_matchers_own_declaration() -> None:
+    """name_matching: is built from screening.names.tunables (same keys, defaults and
+    descriptions, nothing restated) and its values reach the matcher."""
+    described = ScreeningConfig.describe()
+    for name, entry in names_settings.describe().items():
+        if name == "flag_threshold":
+            continue
+        assert described[f"name_matching.{name}"]["default"] == entry["default"]
+        assert described[f"name_matching.{name}"]["description"] == entry["description"]
+    config = ScreeningConfig.from_mapping(
+        {"name_threshold": 91, "name_matching": {"country_conflict": -30}}
+    )
+    assert config.match_settings().flag_threshold == 91
+    assert config.match_settings().country_conflict == -30
+    with pytest.raises(ConfigError, match=r"unknown config key 'name_matching\.flag_threshold'"):
+        ScreeningConfig.from_mapping({"name_matching": {"flag_threshold": 80}})
+
+
+def test_name_matching_values_change_the_party_match() -> None:
+    """A listed Russian firm named with a German destination scores 92 with the default
+    country-conflict penalty (-8) and drops below the threshold at -30."""
+    row = {
+        "list_source": "us_ofac_sdn",
+        "source_id": "1",
+        "entity_type": "entity",
+        "name": "EVEREST GRUP OOO",
+        "name_kind": "primary",
+        "countries": ["RU"],
+        "list_version": "2024-01-01",
+    }
+    index = NameIndex.build(pa.Table.from_pylist([row], schema=LIST_ENTRY_SCHEMA))
+    queries = (["OOO EVEREST GRUP", "OOO EVEREST GRUP"], ["DE", "RU"])
+
+    def scores(values: dict[str, Any]) -> dict[str, float]:
+        config = ScreeningConfig.from_mapping({"workers": 1, **values})
+        hits = best_party_matches(*queries, index, config).to_pylist()
+        return {h["query_country"]: h["score"] for h in hits}
+
+    assert scores({}) == {"DE": 92.0, "RU": 100.0}
+    assert scores({"name_matching": {"country_conflict": -30}}) == {"RU": 100.0}
 
 
 def test_round_trip_and_frozen() -> None:
@@ -195,3 +243,25 @@ def test_cli_refuses_a_bad_config_at_once_before_reading_lists(tmp_path: Path) -
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
+
+
+def test_dualuse_config_prints_a_template_that_reads_back(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from screening.cli import cli
+
+    team = tmp_path / "team.yml"
+    team.write_text("risk_weights: {route_chain: 25}\ncoalition_countries: [NO, US]\n")
+    result = CliRunner().invoke(cli, ["config", "--config", str(team)])
+    assert result.exit_code == 0, result.output
+    assert "# points from which a record is high risk (float)" in result.output
+    written = tmp_path / "written.yml"
+    written.write_text(result.output, encoding="utf-8")
+    config = ScreeningConfig.from_file(written)
+    assert config == ScreeningConfig.from_file(team)
+    assert config.coalition_countries == ("NO", "US")  # YAML's "NO" is not read as false
+    bad = tmp_path / "bad.yml"
+    bad.write_text("risk_weights: {route_chian: 25}\n", encoding="utf-8")
+    refused = CliRunner().invoke(cli, ["config", "--config", str(bad)])
+    assert isinstance(refused.exception, ConfigError)
+    assert "unknown config key 'risk_weights.route_chian'" in str(refused.exception)

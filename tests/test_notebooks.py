@@ -135,15 +135,19 @@ def summary_of(nb: Any) -> dict[str, Any]:
 def expected_counts(screened: pa.Table) -> dict[str, Any]:
     """The notebook's counts, computed here independently of pandas, from the screened table."""
     flagged = screened.filter(pc.not_equal(screened["risk_level"], "none"))
-    parties: Counter[tuple[str, str, str]] = Counter()
+    parties: Counter[tuple[str, str]] = Counter()
     for row in flagged.to_pylist():
+        # one listed entity (list + id) per record, whatever alias or role matched it
         parties.update(
             {
-                (row[f"{r}_match_name"], row[f"{r}_match_list_source"], row[f"{r}_match_source_id"])
+                (row[f"{r}_match_list_source"], row[f"{r}_match_source_id"])
                 for r in ROLES
                 if row[f"{r}_match_name"] is not None
             }
         )
+    months = Counter(
+        d[:7] for d in flagged["date"].to_pylist() if d and re.match(r"^\d{4}-\d{2}", d)
+    )
     levels = Counter(screened["risk_level"].to_pylist())
     return {
         "records": screened.num_rows,
@@ -154,6 +158,7 @@ def expected_counts(screened: pa.Table) -> dict[str, Any]:
         ),
         "flagged_by_route": Counter(flagged["route"].to_pylist()),
         "parties": parties,
+        "flagged_by_month": dict(months),
     }
 
 
@@ -172,17 +177,20 @@ def assert_notebook_matches(nb: Any, screened: pa.Table) -> dict[str, Any]:
     assert summary["top_parties"], "the sample has party matches; the notebook must show them"
     top = max(expected["parties"].values())
     assert summary["top_parties"][0]["records"] == top
-    for party in summary["top_parties"]:
-        key = (party["matched_name"], party["list_source"], party["source_id"])
+    keys = [(p["list_source"], p["source_id"]) for p in summary["top_parties"]]
+    assert len(keys) == len(set(keys)), "one row per listed entity"
+    for party, key in zip(summary["top_parties"], keys, strict=True):
         assert party["records"] == expected["parties"][key], key
+    assert summary["flagged_by_month"] == expected["flagged_by_month"]
 
     shown_levels = "\n".join(outputs_of(cell_tagged(nb, "risk-levels"), "text/plain"))
     for level, count in expected["by_risk_level"].items():
         assert re.search(rf"^{level}\s+{count}\s", shown_levels, re.MULTILINE), (level, count)
 
-    charts = outputs_of(cell_tagged(nb, "tier-chart"), "image/png")
-    assert len(charts) == 1, "the CHPL-tier cell draws one chart"
-    assert base64.b64decode(charts[0]).startswith(b"\x89PNG\r\n\x1a\n")
+    for tag in ("risk-chart", "tier-chart", "route-chart", "month-chart"):
+        charts = outputs_of(cell_tagged(nb, tag), "image/png")
+        assert len(charts) == 1, f"the {tag} cell draws one chart"
+        assert base64.b64decode(charts[0]).startswith(b"\x89PNG\r\n\x1a\n")
 
     review_order = flagged_records(screened)["record_id"].to_pylist()
     top20_html = "\n".join(outputs_of(cell_tagged(nb, "top20"), "text/html"))
@@ -208,6 +216,10 @@ def test_notebook_screens_the_bundled_sample_by_default(
     nb = run_notebook(tmp_path)
     summary = assert_notebook_matches(nb, sample_screened)
     assert summary["source"] == f"screened now {SAMPLE_TRADES}"
+    loop = summary["review_loop"]
+    assert loop["suppressed_by_decision"] >= loop["case_records"] >= 1, loop
+    assert loop["rows_still_matching"] == 0, loop
+    assert loop["flagged_after"] <= loop["flagged_before"], loop
     load_output = "\n".join(outputs_of(cell_tagged(nb, "load"), "stream"))
     assert f"{sample_screened.num_rows:,} rows read, 0 rejected" in load_output
 
@@ -219,6 +231,7 @@ def test_notebook_reads_a_previous_runs_parquet(
     nb = run_notebook(tmp_path, SCREENED_PARQUET=str(path))
     summary = assert_notebook_matches(nb, screened)
     assert summary["source"] == f"previous run {path}"
+    assert summary["review_loop"] is None, "no run folder to review: the demo is skipped"
     assert summary["records"] == SUBSET_ROWS
 
 

@@ -48,6 +48,16 @@ TIE_MARGIN = 0.01
 _TURKISH_BYTES = frozenset(b"\xd0\xdd\xde\xf0\xfd\xfe")
 """The only printable bytes where cp1254 and cp1252 differ (Ğ İ Ş ğ ı ş vs Ð Ý Þ ð ý þ)."""
 _CHUNK = 1 << 20
+_COMMON_ACCENTED = frozenset(
+    "åøæñãõâêîôûàèìòùëïÿœ"  # Western European
+    "łąęśźżćńčřěůőűťď"  # Central European
+)
+"""Accented letters frequent in company and place names, to tell Latin code pages apart."""
+
+
+def _common_letters(sample: bytes, encoding: str) -> int:
+    text = sample.decode(encoding, errors="replace").lower()
+    return sum(1 for ch in text if ch in _COMMON_ACCENTED)
 
 
 @dataclass(frozen=True)
@@ -144,11 +154,17 @@ def _choose(path: Path, sample: bytes) -> str:
         and r.coherence >= best.coherence - TIE_MARGIN
         and not _same_text(sample, r.encoding, name)
     ]
-    if {name, *rivals} <= {"cp1252", "cp1254", "cp1250", "iso8859_9"} and any(
-        b in _TURKISH_BYTES for b in sample
-    ):
+    latin = {"cp1252", "cp1254", "cp1250", "iso8859_9"}
+    if {name, *rivals} <= latin and any(b in _TURKISH_BYTES for b in sample):
         # Ğ İ Ş ı in Turkish names against Icelandic Ð Ý Þ ý: customs data is Turkish.
         return "cp1254"
+    if rivals and {name, *rivals} <= latin:
+        # Latin code pages differ in a few accented letters: the reading with more letters
+        # that names really use wins (Ångström, not Ĺngström); a draw is refused.
+        scores = {e: _common_letters(sample, e) for e in (name, *rivals)}
+        ranked = sorted(scores.values(), reverse=True)
+        if ranked[0] > ranked[1]:
+            return max(scores, key=lambda e: scores[e])
     if rivals and not {name, *rivals} <= {"cp1254", "iso8859_9"}:
         raise TradeReadError(
             f"cannot tell the text encoding: {name} and {', '.join(rivals)} read the file "

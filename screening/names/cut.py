@@ -8,7 +8,7 @@ the same one cut.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from rapidfuzz.distance import OSA
@@ -62,13 +62,29 @@ def truncated_scores(
     last equal and in order, the last one the start of the list name's word; else 0."""
     return np.array(
         [
-            cut_version_score(queries[q].tokens, index.keys[k].tokens)
+            cut_version_score(
+                queries[q].tokens,
+                index.keys[k].tokens,
+                at_vendor_width=queries[q].written_length in VENDOR_WIDTHS,
+                listed_written=index.keys[k].as_written,
+            )
             for q, k in zip(q_rows.tolist(), k_ids.tolist(), strict=True)
         ]
     )
 
 
-def cut_version_score(query: tuple[str, ...], listed: tuple[str, ...]) -> float:
+VENDOR_WIDTHS = frozenset({30, 35, 40, 50})
+"""Field widths data vendors cut names at: a name exactly this long was most likely cut, even
+where the cut fell between two words (LIMITED LIABILITY COMPANY ISKUSSTVO [KRASOTY])."""
+
+
+def cut_version_score(
+    query: tuple[str, ...],
+    listed: tuple[str, ...],
+    *,
+    at_vendor_width: bool = False,
+    listed_written: Callable[[str], str] | None = None,
+) -> float:
     """How well a cut trade name matches the start of a list name (0 when it does not):
     AO SARATOVSKII RADIOPRIBORN is AO SARATOVSKII RADIOPRIBORNYI ZAVOD cut. The words before
     the last must agree in order (spelling aside), the last must begin the list word."""
@@ -76,10 +92,13 @@ def cut_version_score(query: tuple[str, ...], listed: tuple[str, ...]) -> float:
     if not 1 <= n <= len(listed) or query == listed:
         return 0.0
     last, listed_word = fold_token(query[-1], force=True), listed[n - 1]
-    if not listed_word.startswith(last) and not listed_word.startswith(query[-1]):
-        return 0.0
-    if n == 1 and (len(last) < CUT_SINGLE_WORD_MIN or last == listed_word):
-        return 0.0  # one whole word is no evidence of a cut
+    written = listed_written(listed_word) if listed_written else listed_word
+    if not any(w.startswith(p) for w in (listed_word, written) for p in (last, query[-1])):
+        return 0.0  # (GARDA TEC: the start of TECHNOLOGIES as written, not of its key TEHN...)
+    if n == 1 and (
+        len(last) < CUT_SINGLE_WORD_MIN or (last == listed_word and not at_vendor_width)
+    ):
+        return 0.0  # one whole word is no evidence of a cut, unless cut at a vendor's width
     word_agreement = [
         OSA.normalized_similarity(ours, theirs)
         for ours, theirs in zip(query[:-1], listed[: n - 1], strict=True)
@@ -88,7 +107,7 @@ def cut_version_score(query: tuple[str, ...], listed: tuple[str, ...]) -> float:
         return 0.0
     at_word_boundary = listed_word in (last, query[-1])
     if n == 1:
-        return 100.0 - TRUNCATION_PENALTY
+        return 100.0 - TRUNCATION_PENALTY - (WORD_BOUNDARY_CUT_PENALTY if at_word_boundary else 0)
     return (
         100.0
         - TRUNCATION_PENALTY

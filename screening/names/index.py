@@ -15,6 +15,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
@@ -23,6 +24,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from scipy import sparse
 
+from screening.names import index_cache
 from screening.names.normalise import (
     NormalisedName,
     fold_token,
@@ -30,6 +32,7 @@ from screening.names.normalise import (
     normalise_names,
 )
 from screening.names.repair import KnownWords
+from screening.names.tunables import settings
 
 PARTY_ENTITY_TYPES = ("entity", "individual")
 """Vessels and aircraft are not trade parties; matching them to company names only adds noise."""
@@ -90,7 +93,8 @@ class NameIndex:
     key_is_weak: np.ndarray
     """per key: every list row carrying it is a weak alias (OFAC's low-quality a.k.a.)"""
     key_is_person: np.ndarray
-    """per key: every list row carrying it is an individual"""
+    """per key: every list row carrying it is an individual, or, on a list that does not say
+    (the BIS Entity List), the name reads as a person's (looks_personal)"""
     key_countries: list[frozenset[str]]
     """per key: ISO-2 countries of the listed entries carrying it"""
     known_words: KnownWords
@@ -98,12 +102,35 @@ class NameIndex:
     sorted_keys: tuple[list[str], np.ndarray]
     """key strings in sorted order with their key ids: the list names a cut name begins"""
     _buckets: dict[str, tuple[list[str], np.ndarray]]
+    unseen_weight: float | None = None
+    """the weight of an unknown word, when learnt from other lists (with_word_rarity_of)"""
+    distinctive_keys: list[str] = dataclasses.field(default_factory=list)
+    """per key: its distinctive words (generic ones set aside), sorted, as one string"""
+    abbreviation_targets: AbbreviationTargets = dataclasses.field(
+        default_factory=lambda: AbbreviationTargets.build([], np.zeros(0))
+    )
+    """list words a customs abbreviation may stand for (AVN: AVIATION, HLD: HOLDING)"""
 
     @classmethod
     def build(
         cls, list_table: pa.Table, *, entity_types: Sequence[str] = PARTY_ENTITY_TYPES
     ) -> NameIndex:
-        """Index the party names of a canonical list table (LIST_ENTRY_SCHEMA)."""
+        """Index the party names of a canonical list table (LIST_ENTRY_SCHEMA); an index built
+        before for the same table and matcher code is read back from the cache
+        (screening.names.index_cache) instead."""
+        key = index_cache.key_for(list_table, entity_types)
+        cached = index_cache.load(key)
+        if isinstance(cached, cls):
+            return cached
+        index = cls.build_uncached(list_table, entity_types=entity_types)
+        index_cache.store(key, index)
+        return index
+
+    @classmethod
+    def build_uncached(
+        cls, list_table: pa.Table, *, entity_types: Sequence[str] = PARTY_ENTITY_TYPES
+    ) -> NameIndex:
+        """Index the party names of a canonical list table, always from scratch."""
         keep = pc.or_kleene(
             pc.is_in(list_table["entity_type"], pa.array(list(entity_types))),
             pc.is_null(list_table["entity_type"]),
@@ -161,8 +188,14 @@ class NameIndex:
             [bool(np.all(kinds[rows] == "weak_alias")) for rows in key_rows], dtype=bool
         )
         types = np.asarray(list_table["entity_type"].to_pylist(), dtype=object)
+        untyped = _untyped_rows(list_table)
         key_is_person = np.array(
-            [bool(np.all(types[rows] == "individual")) for rows in key_rows], dtype=bool
+            [
+                bool(np.all(types[rows] == "individual"))
+                or (bool(np.all(untyped[rows])) and looks_personal(key))
+                for key, rows in zip(keys, key_rows, strict=True)
+            ],
+            dtype=bool,
         )
         countries_col = (
             list_table["countries"].to_pylist()
@@ -170,7 +203,9 @@ class NameIndex:
             else [None] * list_table.num_rows
         )
         key_countries = [
-            frozenset(c for row in rows.tolist() for c in (countries_col[row] or []))
+            frozenset(
+                c for row in rows.tolist() for c in (countries_col[row] or []) if c and c != "None"
+            )
             for rows in key_rows
         ]
         as_written = set(names)  # the short forms add no word the lists write
@@ -203,6 +238,8 @@ class NameIndex:
             key_countries=key_countries,
             known_words=known_words,
             sorted_keys=_sorted_keys(keys),
+            abbreviation_targets=AbbreviationTargets.build(tokens, df),
+            distinctive_keys=[distinctive_key(k) for k in keys],
             _buckets={
                 k: (v, np.array([vocab[t] for t in v], dtype=np.int64)) for k, v in buckets.items()
             },
@@ -226,11 +263,20 @@ class NameIndex:
             weights=weights,
             key_weight=np.asarray(self.key_matrix @ weights).ravel(),
             known_words=known,
+            abbreviation_targets=reference.abbreviation_targets,
+            unseen_weight=reference.unseen_token_weight,
         )
+
+    def _rare_word_weight(self) -> float:
+        """The weight of a word on at most RARE_WORD_DF list names."""
+        n_keys = self.key_matrix.shape[0]
+        return float(np.log((n_keys + 1) / (RARE_WORD_DF + 1)) + 1.0)
 
     @property
     def unseen_token_weight(self) -> float:
         """Weight of a query word absent from every list name: as rare as the rarest."""
+        if self.unseen_weight is not None:
+            return self.unseen_weight
         return float(self.weights.max()) if len(self.weights) else 1.0
 
     def map_tokens(self, queries: Sequence[NormalisedName], *, workers: int = -1) -> TokenMapping:
@@ -277,6 +323,35 @@ class NameIndex:
                 ),
                 key=lambda ts: ts[0],
             )[:MAX_FUZZY_ALTERNATIVES]
+        rare = self._rare_word_weight()
+        maybe_abbreviated = sorted(
+            {
+                t
+                for q in queries
+                for t in q.tokens
+                if t.isalpha()
+                and t not in fuzzy
+                and (
+                    t not in self.vocab
+                    or _skeleton_like(t)  # SHPG may be a list word too
+                    or (len(t) <= MAX_RARE_ABBREVIATION_LEN and self.weights[self.vocab[t]] >= rare)
+                )
+            }
+        )
+        for token in maybe_abbreviated:
+            listed = self.vocab.get(token)
+            found_words = [
+                w
+                for w in self.abbreviation_targets.expansions(token)
+                if w in self.vocab  # (targets learnt from reference lists: words of these names)
+                and (
+                    listed is None
+                    or _skeleton_like(token)
+                    or self.weights[self.vocab[w]] + ABBREVIATION_COMMONER <= self.weights[listed]
+                )
+            ]
+            if found_words:
+                fuzzy[token] = [(w, settings.abbreviation_similarity) for w in found_words]
         vocab_ids: list[list[int]] = []
         sims: list[list[float]] = []
         totals: list[float] = []
@@ -288,14 +363,21 @@ class NameIndex:
                 if t in self.vocab:
                     ids.append(self.vocab[t])
                     ss.append(1.0)
-                    total += float(self.weights[self.vocab[t]])
+                    weight = float(self.weights[self.vocab[t]])
+                    for alt, score in fuzzy.get(t, []):  # a listed abbreviation (SHPG)
+                        ids.append(self.vocab[alt])
+                        ss.append(score)
+                        weight = min(weight, float(self.weights[self.vocab[alt]]))
+                    total += weight
                 elif t in fuzzy:
                     alt_ids = [self.vocab[alt] for alt, _ in fuzzy[t]]
                     ids.extend(alt_ids)
                     ss.extend(score for _, score in fuzzy[t])
                     total += float(self.weights[alt_ids].max())
-                else:
-                    total += unseen_weight
+                else:  # as rare as the rarest list word; a generic word stays light
+                    total += unseen_weight * (
+                        GENERIC_WEIGHT_FACTOR if t in q.generic_tokens else 1.0
+                    )
             vocab_ids.append(ids)
             sims.append(ss)
             totals.append(total)
@@ -414,14 +496,100 @@ class NameIndex:
         return np.concatenate(q_rows), np.concatenate(k_ids)
 
 
+MIN_ABBREVIATION_TARGET_DF = 5
+"""A word on fewer list names is not what customs abbreviations stand for."""
+MAX_ABBREVIATION_EXPANSIONS = 1
+
+
+MAX_SKELETON_LEN = 5
+MAX_RARE_ABBREVIATION_LEN = 6
+RARE_WORD_DF = 3
+ABBREVIATION_COMMONER = float(np.log(5))
+"""A word some list names write (DEVT, INDS, TECHS) is read as the abbreviation of a list word
+only if it is rare (on at most RARE_WORD_DF names) and that word at least 5 times commoner."""
+
+
+def _skeleton_like(word: str) -> bool:
+    """A short word of consonants (SHPG, HLDG, TRDG): an abbreviation, even if some list
+    name writes it so."""
+    return 3 <= len(word) <= MAX_SKELETON_LEN and sum(c in "aeiou" for c in word) == 0
+
+
+def is_abbreviation(short: str, word: str) -> bool:
+    """``short`` stands for ``word``: its start (LOGIST, ARMOR), or its consonant skeleton,
+    the letters in order from the same first letter (AVN: AVIATION, HLD: HOLDING, SHPG:
+    SHIPPING)."""
+    if len(word) < len(short) + 2 or short[0] != word[0]:
+        return False
+    if word.startswith(short):
+        return True
+    if sum(c in "aeiou" for c in short) > 1:
+        return False
+    rest = iter(word[1:])
+    return all(c in rest for c in short[1:])
+
+
+MAX_ABBREVIATION_LEN = 8
+SMALL_INDEX_WORDS = 1000
+
+
+@dataclass(frozen=True)
+class AbbreviationTargets:
+    """The list words a short unknown word may abbreviate, by first letter, the words on most
+    list names first: customs abbreviations stand for the common words of names, and read
+    against the lists' own words they go beyond any fixed table."""
+
+    by_letter: dict[str, str]
+    """first letter -> the target words, one a line, most used first (searched by regex)"""
+
+    @classmethod
+    def build(cls, tokens: Sequence[str], df: np.ndarray) -> AbbreviationTargets:
+        order = sorted(range(len(tokens)), key=lambda i: (-int(df[i]), tokens[i]))
+        # a handful of names (a pair file) cannot tell common words: every word is a target
+        min_df = MIN_ABBREVIATION_TARGET_DF if len(tokens) >= SMALL_INDEX_WORDS else 1
+        by_letter: dict[str, list[str]] = defaultdict(list)
+        for i in order:
+            token = tokens[i]
+            if df[i] >= min_df and len(token) >= 5 and token.isalpha():
+                by_letter[token[0]].append(token)
+        return cls({letter: "\n".join(words) for letter, words in by_letter.items()})
+
+    def expansions(self, short: str) -> list[str]:
+        """The most used list word ``short`` may abbreviate (one: a second reading would
+        weigh as a rare word of its own)."""
+        if not settings.min_abbreviation_len <= len(short) <= MAX_ABBREVIATION_LEN:
+            return []
+        words = self.by_letter.get(short[0])
+        if not words:
+            return []
+        return list(_expansions_in(words, short))
+
+
+@lru_cache(maxsize=1 << 16)
+def _expansions_in(words: str, short: str) -> tuple[str, ...]:
+    """The list words (one per line of ``words``) ``short`` abbreviates, first ones first.
+    Bulk traffic repeats its short words, so each is looked up (and its pattern compiled) once;
+    ``words`` is the same string object every call, whose hash Python keeps."""
+    skeleton = sum(c in "aeiou" for c in short) <= 1
+    pattern = f"^{short}[a-z]{{2,}}$"
+    if skeleton:
+        pattern += "|^" + "[a-z]*".join(short) + "[a-z]*$"
+    found: list[str] = []
+    for match in re.finditer(pattern, words, flags=re.M):
+        if is_abbreviation(short, match.group()):
+            found.append(match.group())
+            if len(found) == MAX_ABBREVIATION_EXPANSIONS:
+                break
+    return tuple(found)
+
+
 _PARENTHETICAL = re.compile(r"\s*\([^()]*\)")
 _MANGLED_APOSTROPHE = re.compile(r"(?<=[^\W\d_])\?(?=[^\W\d_])")
 """XI?AN: an apostrophe an earlier encoding turned into "?" (the name is also kept as split)."""
 
 
 def _with_short_forms(rows: list[int], names: list[str | None]) -> tuple[list[int], list[str]]:
-    """Each list name, plus the name without its parenthetical qualifiers where it has some
-    ("Huawei Technologies Co., Ltd. (Huawei)" is traded as "HUAWEI TECHNOLOGIES CO LTD") and
+    """Each list name, plus its parenthetical alternatives (parenthetical_alternatives) and
     with a mangled apostrophe dropped (XI?AN is traded as XIAN)."""
     out_rows: list[int] = []
     out_names: list[str] = []
@@ -430,15 +598,54 @@ def _with_short_forms(rows: list[int], names: list[str | None]) -> tuple[list[in
             continue
         out_rows.append(row)
         out_names.append(name)
-        if "(" in name:
-            short = _PARENTHETICAL.sub("", name).strip()
-            if short and short != name:
-                out_rows.append(row)
-                out_names.append(short)
+        for alternative in parenthetical_alternatives(name):
+            out_rows.append(row)
+            out_names.append(alternative)
         if _MANGLED_APOSTROPHE.search(name):
             out_rows.append(row)
             out_names.append(_MANGLED_APOSTROPHE.sub("", name))
     return out_rows, out_names
+
+
+_ALIAS_MARKERS = re.compile(r"^\s*(?:f\.?k\.?a\.?|a\.?k\.?a\.?|formerly|also|ex)\b[\s.:]*", re.I)
+MIN_PARENTHETICAL_LEN = 3
+
+
+def parenthetical_alternatives(name: str) -> list[str]:
+    """Other names a name gives in parentheses, read on both sides of a match: the name without
+    them ("Huawei Technologies Co., Ltd. (Huawei)" is traded as HUAWEI TECHNOLOGIES CO LTD),
+    and each part that is itself a name: an acronym (CSSC) or the original-script name
+    ("Kalashnikov Concern (Концерн Калашников)"); "f.k.a." and the like set aside. Other parts
+    ("(Hong Kong)") are qualifiers many unrelated names share."""
+    if "(" not in name:
+        return []
+    out = []
+    short = _PARENTHETICAL.sub("", name).strip()
+    if short and short != name:
+        out.append(short)
+    for part in re.findall(r"\(([^()]*)\)", name):
+        part = _ALIAS_MARKERS.sub("", part).strip()
+        if len(part) >= MIN_PARENTHETICAL_LEN and (_is_acronym(part) or _non_latin(part)):
+            out.append(part)
+    return out
+
+
+MAX_ACRONYM_LEN = 8
+
+
+def _is_acronym(part: str) -> bool:
+    """One word in capitals (CSSC, KRET, IRGC) in a name written otherwise: an acronym, not a
+    place or a qualifier such as (Hong Kong) that many unrelated names carry."""
+    letters = part.replace(".", "").replace("-", "")
+    return (
+        letters.isalpha() and letters.isupper() and len(letters) <= MAX_ACRONYM_LEN
+    ) and " " not in part
+
+
+def _non_latin(part: str) -> bool:
+    """Written in another script: the original name (Концерн Калашников)."""
+    letters = [c for c in part if c.isalpha()]
+    return bool(letters) and not any(c.isascii() for c in letters)
 
 
 def _sorted_keys(keys: Sequence[NormalisedName]) -> tuple[list[str], np.ndarray]:
@@ -468,6 +675,51 @@ def slip_similarity(token: str, listed: str, similarity: float) -> float:
 def one_slip_apart(a: str, b: str) -> bool:
     """Two long words one edit apart (a letter left out, doubled, swapped or mistyped)."""
     return min(len(a), len(b)) >= MIN_SLIP_WORD_LEN and OSA.distance(a, b, score_cutoff=1) <= 1
+
+
+MIN_UNTYPED_LIST_ROWS = 100
+
+
+def _untyped_rows(list_table: pa.Table) -> np.ndarray:
+    """Per row: its list never says whether an entry is a person or a company (the BIS Entity
+    List), and is a real list (a pair file of a few names is not)."""
+    sources = list_table["list_source"].to_pylist()
+    types = list_table["entity_type"].to_pylist()
+    typed = {src for src, kind in zip(sources, types, strict=True) if kind is not None}
+    counts: dict[str, int] = defaultdict(int)
+    for src in sources:
+        counts[src] += 1
+    return np.array(
+        [src not in typed and counts[src] >= MIN_UNTYPED_LIST_ROWS for src in sources],
+        dtype=bool,
+    )
+
+
+PERSONAL_WORD_ZIPF = 3.0
+
+
+def looks_personal(name: NormalisedName) -> bool:
+    """Two or three words, no legal form and no generic word, each a word common in some
+    language (ALI GUZEL, ALI SALIM): on a list that does not say which entries are people,
+    read as a personal name (a coined company name such as NIKIMT ATOMSTROY is not)."""
+    from screening.names.commonness import word_zipf
+
+    return (
+        not name.legal_forms
+        and 2 <= len(name.tokens) <= 3
+        and not name.generic_tokens
+        and all(t.isalpha() and word_zipf(t) >= PERSONAL_WORD_ZIPF for t in name.tokens)
+    )
+
+
+def _is_country(code: str | None) -> bool:
+    """A listed country code; some list rows carry the text "None" for a missing one."""
+    return bool(code) and code != "None"
+
+
+def distinctive_key(name: NormalisedName) -> str:
+    """The name's distinctive words (generic words set aside), sorted, as one string."""
+    return " ".join(sorted(set(name.tokens) - name.generic_tokens))
 
 
 def index_key(name: NormalisedName) -> tuple[tuple[str, ...], tuple[str, ...]]:

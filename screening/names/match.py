@@ -17,7 +17,7 @@ import pyarrow as pa
 from rapidfuzz import fuzz, process
 from scipy import sparse
 
-from screening.names.commonness import word_zipf
+from screening import progress
 from screening.names.cut import (
     cut_version_score,
     maybe_truncated,
@@ -25,12 +25,18 @@ from screening.names.cut import (
     rows_possibly_cut,
     truncated_scores,
 )
+from screening.names.features import (
+    FEATURES,
+    Pair,
+    corroborated,
+    needs_corroboration,
+)
 from screening.names.index import (
     FuzzyMap,
     NameIndex,
     describe_weight,
-    index_key,
-    one_slip_apart,
+    distinctive_key,
+    is_abbreviation,
     token_idf,
 )
 from screening.names.normalise import (
@@ -38,66 +44,37 @@ from screening.names.normalise import (
     normalise_names,
 )
 from screening.names.readings import best_reading, read_queries
+from screening.names.tunables import MatchSettings, settings
 from screening.schema import NAME_MATCH_SCHEMA, empty_table
 
-DEFAULT_THRESHOLD = 88.0
-WEAK_ALIAS_PENALTY = 15.0
-"""OFAC: weak a.k.a.s are broad and not expected to produce a hit on their own."""
-RECUT_PENALTY = 1.0
-"""A name read with its spaces moved (TRANSLOGISTIK as TRANS LOGISTIK) is a guess."""
-SINGLE_WORD_SPELLING_PENALTY = 6.0
-"""A one-word name spelt differently (KINET / KINEF) is thin evidence."""
-ONE_SLIP_SPELLING_PENALTY = 1.0
-"""One slip (a letter left out, doubled, swapped or mistyped) in a long word (VETRIKAL /
-VERTIKAL, ONRBANK / ONERBANK) is how customs clerks misspell names: less doubt."""
-COUNTRY_AGREEMENT_BONUS = 3.0
-COUNTRY_CONFLICT_PENALTY = 5.0
-"""The trade party's country (origin for exporters, destination for importers) against the
-countries of the listed entry: agreement is mild support, conflict mild doubt."""
-COMMON_WORD_ZIPF = 3.5
-"""A word at least this frequent in ordinary language (Zipf scale) is a dictionary word."""
-VERY_COMMON_WORD_ZIPF = 4.0
-ONE_COMMON_WORD_PENALTY = 11.0
-"""ATLAS, RASSVET ("dawn"), TERMINAL: a one-word name that is a dictionary word names many
-unrelated firms; alone it should not raise a flag."""
-TWO_COMMON_WORDS_PENALTY = 8.0
-"""ALI SALIM: a person named by two common words (given names) is thin evidence."""
-LEGAL_FORM_CONFLICT_PENALTY = 4.0
-SINGLE_WORD_LEGAL_FORM_CONFLICT_PENALTY = 10.0
-"""CITY LLC vs CITY PJSC: with one word in common, differing legal forms say a lot."""
-TOKEN_WEIGHT_SHARE = 0.7
-MAX_CANDIDATES_PER_NAME = 100
-BATCH_SIZE = 20000
+DEFAULT_THRESHOLD = settings.flag_threshold
+"""The flag threshold (screening.names.settings): one definition for run, match-names, compare."""
+ONE_COMMON_WORD_PENALTY = -settings.one_common_word
 
 
-def _explain(
-    query: NormalisedName,
-    key_id: int,
-    index: NameIndex,
-    fuzzy: FuzzyMap,
-    id_match: str | None,
-    query_country: str | None = None,
-) -> str:
-    key = index.keys[key_id]
+def _explain_words(pair: Pair) -> list[str]:
+    """The name-similarity part of an explanation, in the words of the names as written."""
+    query, key, index, fuzzy = pair.query, pair.key, pair.index, pair.fuzzy
     key_tokens = set(key.tokens)
-    cut = possibly_cut(query) and cut_version_score(query.tokens, key.tokens) > 0
+    cut = pair.cut or (possibly_cut(query) and cut_version_score(query.tokens, key.tokens) > 0)
     cut_word = key.tokens[len(query.tokens) - 1] if cut else None
-    parts = []
     matched, missing = [], []
     for t in dict.fromkeys(query.tokens):
         kind = describe_weight(token_idf(index, t if t in index.vocab else ""))
+        ours = query.as_written(t)
         if t in key_tokens:
-            matched.append(f"{t} ({kind})")
+            matched.append(f"{ours} ({kind})")
         elif alt := next((a for a in fuzzy.get(t, []) if a[0] in key_tokens), None):
-            matched.append(f"{t}~{alt[0]} (spelling {alt[1]:.2f})")
+            how = "abbreviation" if is_abbreviation(t, alt[0]) else "spelling"
+            matched.append(f"{ours}~{key.as_written(alt[0])} ({how} {alt[1]:.2f})")
         elif cut_word and t == query.tokens[-1]:
-            matched.append(f"{t}... (start of {cut_word})")
+            matched.append(f"{ours}... (start of {key.as_written(cut_word)})")
         else:
-            missing.append(t)
+            missing.append(ours)
     q_set = set(query.tokens) | {a for t in query.tokens for a, _ in fuzzy.get(t, [])}
     q_set |= {cut_word} if cut_word else set()
-    extra = [t for t in key.tokens if t not in q_set]
-    parts.append("matched words: " + (", ".join(matched) or "none"))
+    extra = [key.as_written(t) for t in key.tokens if t not in q_set]
+    parts = ["matched words: " + (", ".join(matched) or "none")]
     if missing:
         parts.append("only in trade name: " + ", ".join(missing))
     if extra:
@@ -105,42 +82,35 @@ def _explain(
     if query.removed or key.removed:
         parts.append(
             "legal forms set aside: "
-            + (", ".join(query.legal_forms) or "-")
+            + (", ".join(query.removed) or "-")
             + " vs "
-            + (", ".join(key.legal_forms) or "-")
+            + (", ".join(key.removed) or "-")
         )
-    if query.recut:
-        parts.append("read as typed slips: " + ", ".join(query.recut) + " (score lowered)")
-    if legal_forms_conflict(query, key):
-        parts.append("legal forms differ (score lowered)")
     if cut:
         parts.append(
             f"trade name may be cut at {query.written_length} characters: "
             "compared with the start of the list name"
         )
-    if common_words_penalty(index, key_id):
-        parts.append("list name is only ordinary dictionary words (score lowered)")
-    if _one_distinctive_word(query) or _one_distinctive_word(key):
+    return parts
+
+
+def explain_pair(pair: Pair, *, held: bool = False) -> str:
+    """The sentences an analyst reads for one returned hit: the words that matched, then each
+    feature that moved the score with its points, then what corroboration it lacks."""
+    parts = _explain_words(pair)
+    for feature in FEATURES:
+        result = feature.func(pair, True)
+        if result.value:
+            points = feature.weight(pair.settings) * result.value
+            parts.append(f"{result.detail} ({points:+.0f})")
+    if pair.identifier:
+        parts.append(pair.identifier)
+    reason = needs_corroboration(pair)
+    if reason and not corroborated(pair):
         parts.append(
-            "one distinctive word"
-            + (
-                " spelt differently (score lowered)"
-                if _spelt_differently(query, key, cut=cut)
-                else ""
-            )
+            f"needs corroboration: rests on {reason}, and no agreeing country or identifier"
+            + (" (held below the threshold)" if held else "")
         )
-    if index.key_is_weak[key_id]:
-        parts.append("list name is a weak alias (score lowered)")
-    key_countries = index.key_countries[key_id]
-    relation = country_relation(query_country, key_countries)
-    if relation is not None:
-        listed = ", ".join(sorted(key_countries))
-        parts.append(
-            f"country {query_country} vs listed {listed}: "
-            + ("agree (score raised)" if relation == "agree" else "differ (score lowered)")
-        )
-    if id_match:
-        parts.append(id_match)
     return "; ".join(parts)
 
 
@@ -157,6 +127,10 @@ class ScoredPairs:
     scores: np.ndarray
     fuzzy_tokens: FuzzyMap
     identifier_hits: IdentifierHits
+    held: np.ndarray
+    """per pair: would have flagged, held below the threshold for want of corroboration"""
+    cut: np.ndarray
+    """per pair: scored as a trade name cut short"""
 
 
 @dataclass(frozen=True)
@@ -178,116 +152,39 @@ def _identifier_hits(queries: Sequence[NormalisedName], index: NameIndex) -> Ide
     return hits
 
 
-NEUTRAL_LEGAL_FORMS = frozenset({"co"})
-"""Set aside like a legal form but saying nothing about it ("company")."""
-
-
-def legal_forms_conflict(query: NormalisedName, key: NormalisedName) -> bool:
-    """Both names state a legal form and none of them agree (LLC vs JSC)."""
-    ours = set(query.legal_forms) - NEUTRAL_LEGAL_FORMS
-    theirs = set(key.legal_forms) - NEUTRAL_LEGAL_FORMS
-    return bool(ours and theirs) and not ours & theirs
-
-
-def _distinctive(name: NormalisedName) -> frozenset[str]:
-    """The words that identify a name: generic words set aside."""
-    return frozenset(name.tokens) - name.generic_tokens
-
-
-def _spelt_differently(query: NormalisedName, key: NormalisedName, *, cut: bool) -> bool:
-    """The names' distinctive words differ; for a cut name of several words matched on the
-    start of the list name, the words before the cut were already found to agree."""
-    if cut and len(query.tokens) > 1:
-        return False
-    return _distinctive(query) != _distinctive(key)
-
-
-def _one_slip(query: NormalisedName, key: NormalisedName) -> bool:
-    """Each name has one distinctive word, long, and they differ by one edit."""
-    ours, theirs = _distinctive(query), _distinctive(key)
-    if len(ours) != 1 or len(theirs) != 1:
-        return False
-    (a,), (b,) = ours, theirs
-    return one_slip_apart(a, b)
-
-
-def _one_distinctive_word(name: NormalisedName) -> bool:
-    return len(_distinctive(name)) <= 1
-
-
-def common_words_penalty(index: NameIndex, key_id: int) -> float:
-    """Points off for a listed name whose distinctive words (generic words set aside) are one
-    dictionary word (GREEN INDUSTRIES, FORTUNE INTERNATIONAL TRADING), or for a person, two
-    common words (ALI SALIM)."""
-    words = _distinctive(index.keys[key_id])
-    if not words:  # generic words only (WORLD EQUIPMENT TRADING)
-        return ONE_COMMON_WORD_PENALTY
-    limit = 2 if index.key_is_person[key_id] else 1
-    if len(words) > limit or not all(word_zipf(w) >= COMMON_WORD_ZIPF for w in words):
-        return 0.0
-    if len(words) == 2:
-        return TWO_COMMON_WORDS_PENALTY
-    # very common words (CITY, GREEN, TERMINAL) weigh less than famous names (HUAWEI)
-    return (
-        ONE_COMMON_WORD_PENALTY
-        if word_zipf(min(words)) >= VERY_COMMON_WORD_ZIPF
-        else (ONE_COMMON_WORD_PENALTY / 2)
-    )
-
-
-def country_relation(query_country: str | None, key_countries: frozenset[str]) -> str | None:
-    """'agree', 'differ', or None when either side has no country."""
-    if not query_country or not key_countries:
-        return None
-    return "agree" if query_country in key_countries else "differ"
-
-
-def _penalties(
-    queries: Sequence[NormalisedName],
-    index: NameIndex,
-    q_rows: np.ndarray,
-    k_ids: np.ndarray,
-    query_countries: Sequence[str | None] | None,
-    cut: np.ndarray,
-) -> np.ndarray:
-    """Points taken off (negative: added) for qualifying evidence: weak aliases, one-word
-    names, re-spaced words, legal forms, countries. ``cut``: per pair, scored as a cut name."""
-    penalty = np.where(index.key_is_weak[k_ids], WEAK_ALIAS_PENALTY, 0.0)
-    for n, (qi, k) in enumerate(zip(q_rows.tolist(), k_ids.tolist(), strict=True)):
-        query, key = queries[qi], index.keys[k]
-        if query_countries is not None:
-            relation = country_relation(query_countries[qi], index.key_countries[k])
-            if relation == "agree":
-                penalty[n] -= COUNTRY_AGREEMENT_BONUS
-            elif relation == "differ":
-                penalty[n] += COUNTRY_CONFLICT_PENALTY
-        single = _one_distinctive_word(query) or _one_distinctive_word(key)
-        if single and _spelt_differently(query, key, cut=bool(cut[n])):
-            penalty[n] += (
-                ONE_SLIP_SPELLING_PENALTY if _one_slip(query, key) else SINGLE_WORD_SPELLING_PENALTY
-            )
-        if query.recut:
-            penalty[n] += RECUT_PENALTY
-        penalty[n] += common_words_penalty(index, k)
-        if legal_forms_conflict(query, key):
-            penalty[n] += (
-                SINGLE_WORD_LEGAL_FORM_CONFLICT_PENALTY if single else LEGAL_FORM_CONFLICT_PENALTY
-            )
-    return penalty
+def _qualify(pairs: Iterable[Pair], n: int, config: MatchSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: the points the qualifying features add (negative: take off), and whether it
+    needs corroboration it does not have."""
+    points = np.zeros(n)
+    uncorroborated = np.zeros(n, dtype=bool)
+    weights = [(f.func, f.weight(config)) for f in FEATURES]
+    for i, pair in enumerate(pairs):
+        total = 0.0
+        for func, weight in weights:
+            value = func(pair, False).value
+            if value:
+                total += weight * value
+        points[i] = total
+        uncorroborated[i] = needs_corroboration(pair) is not None and not corroborated(pair)
+    return points, uncorroborated
 
 
 def score_pairs(
     queries: Sequence[NormalisedName],
     index: NameIndex,
     *,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float | None = None,
     workers: int = -1,
     query_countries: Sequence[str | None] | None = None,
+    config: MatchSettings = settings,
+    keep_held: bool = False,
 ) -> ScoredPairs:
-    """Generate candidates for the queries and keep the pairs scoring >= ``threshold``."""
+    """Generate candidates for the queries and keep the pairs scoring >= ``threshold`` (and,
+    with ``keep_held``, those held just below it for want of corroboration)."""
+    threshold = config.flag_threshold if threshold is None else threshold
     mapping = index.map_tokens(queries, workers=workers)
     blocking, weighted, total = index.query_matrices(queries, mapping)
-    q_rows, k_ids = index.candidates(blocking, max_candidates=MAX_CANDIDATES_PER_NAME)
+    q_rows, k_ids = index.candidates(blocking, max_candidates=config.max_candidates_per_name)
     cut_rows, cut_keys = index.prefix_candidates(queries, rows_possibly_cut(queries))
     same_rows, same_keys = index.exact_candidates(queries)
     id_hits = _identifier_hits(queries, index)
@@ -296,7 +193,7 @@ def score_pairs(
     # a pair found twice is scored twice and kept once (best_reading): cheaper than deduping
     q_rows = np.concatenate([q_rows, cut_rows, same_rows, id_rows])
     k_ids = np.concatenate([k_ids, cut_keys, same_keys, id_keys])
-    q_rows, k_ids, scores = _score_given_pairs(
+    q_rows, k_ids, scores, held, cut = _score_given_pairs(
         queries,
         index,
         q_rows,
@@ -304,13 +201,22 @@ def score_pairs(
         weighted,
         total,
         id_hits,
+        mapping.fuzzy_pairs,
         threshold=threshold,
         workers=workers,
         query_countries=query_countries,
+        config=config,
     )
-    scores = np.round(scores, 1)  # as reported: 87.99999 from float sums is 88.0
-    keep = scores >= threshold
-    return ScoredPairs(q_rows[keep], k_ids[keep], scores[keep], mapping.fuzzy_pairs, id_hits)
+    keep = (scores >= threshold) | (held & keep_held)
+    return ScoredPairs(
+        q_rows[keep],
+        k_ids[keep],
+        scores[keep],
+        mapping.fuzzy_pairs,
+        id_hits,
+        held[keep],
+        cut[keep],
+    )
 
 
 def _score_given_pairs(
@@ -321,31 +227,37 @@ def _score_given_pairs(
     weighted: sparse.csr_matrix,
     total: np.ndarray,
     id_hits: IdentifierHits,
+    fuzzy: FuzzyMap,
     *,
     threshold: float,
     workers: int,
     query_countries: Sequence[str | None] | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Scores of (query row, key id) pairs; pairs that cannot reach ``threshold`` are dropped."""
+    config: MatchSettings,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(query rows, key ids, scores, held, cut) of the pairs that may reach ``threshold``.
+
+    Name similarity for all pairs at once (vectorised), then the qualifying features for the
+    pairs it brings near the threshold; a pair needing corroboration it lacks is held just
+    below the flag threshold (``held``: it would have flagged)."""
+    empty = np.zeros(0, dtype=bool)
     if len(q_rows) == 0:
-        return q_rows, k_ids, np.empty(0)
-    id_pair = np.array(
-        [int(k) in id_hits.get(int(qi), {}) for qi, k in zip(q_rows, k_ids, strict=True)]
-        if id_hits
-        else np.zeros(len(q_rows), dtype=bool),
-        dtype=bool,
-    )
+        return q_rows, k_ids, np.empty(0), empty, empty
+    n_keys = len(index.keys)
+    id_codes = np.array([q * n_keys + k for q, ks in id_hits.items() for k in ks], dtype=np.int64)
+    id_pair = np.isin(q_rows.astype(np.int64) * n_keys + k_ids.astype(np.int64), id_codes)
     shared = np.asarray(weighted[q_rows].multiply(index.key_matrix[k_ids]).sum(axis=1)).ravel()
     dice = np.clip(2.0 * shared / (total[q_rows] + index.key_weight[k_ids]), 0.0, 1.0)
     # string similarity adds at most its share: pairs that cannot reach the threshold go now
+    share = config.token_weight_share
     cut = maybe_truncated(queries, index, q_rows, k_ids)
-    best_case = 100.0 * (TOKEN_WEIGHT_SHARE * dice + (1 - TOKEN_WEIGHT_SHARE))
-    reachable = (best_case + COUNTRY_AGREEMENT_BONUS >= threshold) | id_pair | cut
+    best_case = 100.0 * (share * dice + (1 - share))
+    reachable = (best_case + config.country_agreement >= threshold) | id_pair | cut
     q_rows, k_ids, dice = q_rows[reachable], k_ids[reachable], dice[reachable]
     id_pair, cut = id_pair[reachable], cut[reachable]
+    expanded = _expanded_keys(queries, fuzzy)
     string_sim = (
         process.cpdist(
-            [queries[i].key for i in q_rows],
+            [expanded[i] for i in q_rows],
             [index.keys[k].key for k in k_ids],
             scorer=fuzz.token_sort_ratio,
             workers=workers,
@@ -353,38 +265,72 @@ def _score_given_pairs(
         )
         / 100.0
     )
-    scores = 100.0 * (TOKEN_WEIGHT_SHARE * dice + (1 - TOKEN_WEIGHT_SHARE) * string_sim)
+    # the same distinctive words, only generic ones apart (JSC KALASHNIKOV / JOINT STOCK
+    # COMPANY CONCERN KALASHNIKOV): the spelling of the name agrees in full
+    ours = np.array([_distinctive_key(q) for q in queries], dtype=object)[q_rows]
+    theirs = np.asarray(index.distinctive_keys, dtype=object)[k_ids]
+    long_enough = np.array([len(t) >= MIN_DISTINCTIVE_KEY_LEN for t in theirs], dtype=bool)
+    string_sim[(ours == theirs) & long_enough] = 1.0
+    scores = 100.0 * (share * dice + (1 - share) * string_sim)
     cut_won = np.zeros(len(scores), dtype=bool)
     if cut.any():
         rows = np.flatnonzero(cut)
         truncated = truncated_scores(queries, index, q_rows[rows], k_ids[rows])
         cut_won[rows] = truncated > scores[rows]
         scores[rows] = np.maximum(scores[rows], truncated)
-    near = np.flatnonzero(scores + COUNTRY_AGREEMENT_BONUS >= threshold)
-    scores[near] -= _penalties(
-        queries, index, q_rows[near], k_ids[near], query_countries, cut_won[near]
+    near = np.flatnonzero(scores + config.country_agreement >= threshold)
+    countries = query_countries
+    pairs = (
+        Pair(
+            query=queries[qi],
+            key=index.keys[k],
+            key_id=k,
+            index=index,
+            fuzzy=fuzzy,
+            settings=config,
+            query_country=countries[qi] if countries is not None else None,
+            cut=bool(c),
+            identifier=id_hits.get(qi, {}).get(k),
+        )
+        for qi, k, c in zip(
+            q_rows[near].tolist(), k_ids[near].tolist(), cut_won[near].tolist(), strict=True
+        )
     )
+    points, uncorroborated = _qualify(pairs, len(near), config)
+    scores[near] += points
     scores = np.minimum(scores, 100.0)
     scores[id_pair] = 100.0
-    return q_rows, k_ids, scores
+    scores = np.round(scores, 1)  # as reported: 87.99999 from float sums is 88.0
+    held = np.zeros(len(scores), dtype=bool)
+    ceiling = round(config.flag_threshold - config.corroboration_margin, 1)
+    held[near] = uncorroborated & (scores[near] > ceiling)
+    scores[held] = ceiling
+    return q_rows, k_ids, scores, held, cut_won
 
 
-def score_name_pairs(
-    names_a: Sequence[str],
-    names_b: Sequence[str],
-    *,
-    reference: NameIndex | None = None,
-    workers: int = -1,
-) -> list[Comparison]:
-    """Score aligned pairs (names_a[i] vs names_b[i]) with the matcher's features.
+MIN_DISTINCTIVE_KEY_LEN = 5
+"""Only generic words apart is agreement in full for a name of some length: LLC SVR
+DISTRIBUTION is not the SVR."""
 
-    Word rarity is learnt from the second names, so a labelled pair file is scored as the
-    screening would score its first column against a list made of its second column; with
-    ``reference`` (the index of the screening lists) the lists' word rarity is used wherever
-    they know the word.
-    """
-    if len(names_a) != len(names_b):
-        raise ValueError("names_a and names_b must have the same length")
+
+def _expanded_keys(queries: Sequence[NormalisedName], fuzzy: FuzzyMap) -> list[str]:
+    """Per query, its key with each abbreviation read as the list word it stands for (SIBERIAN
+    AVN HLD as SIBERIAN AVIATION HOLDING): what string similarity compares."""
+    out = []
+    for q in queries:
+        words = []
+        for t in q.tokens:
+            alt = next((a for a, _ in fuzzy.get(t, []) if is_abbreviation(t, a)), None)
+            words.append(alt or t)
+        out.append(" ".join(words))
+    return out
+
+
+def _distinctive_key(name: NormalisedName) -> str:
+    return distinctive_key(name)
+
+
+def _pair_index(names_b: Sequence[str], reference: NameIndex | None) -> NameIndex:
     corpus = sorted({n for n in names_b if n})
     index = NameIndex.build(
         pa.table(
@@ -397,17 +343,39 @@ def score_name_pairs(
             }
         )
     )
-    if reference is not None:
-        index = index.with_word_rarity_of(reference)
-    key_of = {index_key(key): k for k, key in enumerate(index.keys)}
+    return index.with_word_rarity_of(reference) if reference is not None else index
+
+
+def score_name_pairs(
+    names_a: Sequence[str],
+    names_b: Sequence[str],
+    *,
+    reference: NameIndex | None = None,
+    workers: int = -1,
+    config: MatchSettings = settings,
+) -> list[Comparison]:
+    """Score aligned pairs (names_a[i] vs names_b[i]) with the matcher's features.
+
+    Word rarity is learnt from the second names, so a labelled pair file is scored as the
+    screening would score its first column against a list made of its second column; with
+    ``reference`` (the index of the screening lists) the lists' word rarity is used wherever
+    they know the word. A pair needing corroboration (no country here) is held below the flag
+    threshold, as match_names holds it.
+    """
+    if len(names_a) != len(names_b):
+        raise ValueError("names_a and names_b must have the same length")
+    index = _pair_index(names_b, reference)
     readings = read_queries([a or "" for a in names_a], index)
     queries = readings.names
+    # the target of a pair is its list name read as the index read it, every alternative
+    # (its parenthetical parts too): the best-scoring one counts, as in match_names
     targets = normalise_names([b or "" for b in names_b], may_be_cut=False)
-    target_keys = [key_of.get(index_key(t)) for t in targets]
+    target_keys = _target_keys(names_b, index)
     pairs = [
-        (r, target_keys[origin])
+        (r, k)
         for r, (q, origin) in enumerate(zip(queries, readings.origin.tolist(), strict=True))
-        if target_keys[origin] is not None and q.tokens
+        if q.tokens
+        for k in target_keys[origin]
     ]
     r_rows = np.array([r for r, _ in pairs], dtype=np.int64)
     k_ids = np.array([k for _, k in pairs], dtype=np.int64)
@@ -415,7 +383,7 @@ def score_name_pairs(
     _, weighted, total = index.query_matrices(queries, mapping)
     compared = set(r_rows.tolist())
     id_hits = {qi: hits for qi, hits in _identifier_hits(queries, index).items() if qi in compared}
-    scored_r, scored_k, scores = _score_given_pairs(
+    scored_r, scored_k, scores, held, cut = _score_given_pairs(
         queries,
         index,
         r_rows,
@@ -423,14 +391,21 @@ def score_name_pairs(
         weighted,
         total,
         id_hits,
+        mapping.fuzzy_pairs,
         threshold=0.0,
         workers=workers,
         query_countries=None,
+        config=config,
     )
     best_q, best_k, best_s, best_r = best_reading(scored_r, scored_k, scores, readings.origin)
-    by_row = {
-        int(q): (int(k), float(s), int(r))
-        for q, k, s, r in zip(best_q, best_k, best_s, best_r, strict=True)
+    by_row: dict[int, tuple[int, float, int]] = {}
+    for q, k, s, r in zip(*(a.tolist() for a in (best_q, best_k, best_s, best_r)), strict=True):
+        # the list name read every way it is read (its parenthetical parts too): the best
+        if q not in by_row or s > by_row[q][1]:
+            by_row[q] = (k, s, r)
+    flags = {
+        (int(r), int(k)): (bool(h), bool(c))
+        for r, k, h, c in zip(scored_r, scored_k, held, cut, strict=True)
     }
     results = []
     for i, target in enumerate(targets):
@@ -440,15 +415,37 @@ def score_name_pairs(
             )
             continue
         key_id, score, reading = by_row[i]
-        explanation = _explain(
-            queries[reading],
-            key_id,
-            index,
-            mapping.fuzzy_pairs,
-            id_hits.get(reading, {}).get(key_id),
+        was_held, was_cut = flags[(reading, key_id)]
+        pair = Pair(
+            query=queries[reading],
+            key=index.keys[key_id],
+            key_id=key_id,
+            index=index,
+            fuzzy=mapping.fuzzy_pairs,
+            settings=config,
+            cut=was_cut,
+            identifier=id_hits.get(reading, {}).get(key_id),
         )
-        results.append(Comparison(round(score, 1), explanation))
+        results.append(Comparison(round(score, 1), explain_pair(pair, held=was_held)))
     return results
+
+
+def _target_keys(names_b: Sequence[str], index: NameIndex) -> list[list[int]]:
+    """Per second name, the index keys it was read into (with its alternative names)."""
+    rows_of: dict[str, list[int]] = {}
+    for row, name in enumerate(index.list_table["name"].to_pylist()):
+        rows_of.setdefault(name, []).append(row)
+    key_of_row: dict[int, set[int]] = {}
+    for k, rows in enumerate(index.key_rows):
+        for row in rows.tolist():
+            key_of_row.setdefault(row, set()).add(k)
+    out = []
+    for name in names_b:
+        keys: set[int] = set()
+        for row in rows_of.get(name or "", []):
+            keys |= key_of_row.get(row, set())
+        out.append(sorted(keys))
+    return out
 
 
 def _distinct_queries(
@@ -469,28 +466,42 @@ def match_names(
     index: NameIndex,
     *,
     countries: Iterable[str | None] | None = None,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float | None = None,
     top: int = 3,
     workers: int = -1,
+    config: MatchSettings = settings,
+    show_held: bool = False,
 ) -> pa.Table:
     """Match party names against the index: one row per (query, listed entry) hit, best first.
 
     Works over distinct non-empty names (with ``countries``, distinct (name, ISO-2 country)
     pairs: the party's own country qualifies the score). A name with no hit at or above
-    ``threshold`` does not appear. ``top`` caps listed entries per query. Deterministic.
+    ``threshold`` (default: the flag threshold) does not appear, except, with ``show_held``,
+    hits held just below it because they need corroboration (their explanation says so).
+    ``top`` caps listed entries per query. Deterministic.
     """
+    threshold = config.flag_threshold if threshold is None else threshold
     distinct = _distinct_queries(names, countries)
     use_countries = countries is not None
     unique = [n for n, _ in distinct]
     if not unique or not index.keys:
         return empty_table(NAME_MATCH_SCHEMA)
+    from screening.names.bulk import match_in_processes, process_count
+
+    if (processes := process_count(len(distinct), workers)) > 1:
+        return match_in_processes(
+            match_names, distinct, index, processes=processes, use_countries=use_countries,
+            threshold=threshold, top=top, config=config, show_held=show_held,
+        )  # fmt: skip
     table_sources = index.list_table["list_source"].to_pylist()
     table_ids = index.list_table["source_id"].to_pylist()
     table_names = index.list_table["name"].to_pylist()
     out: dict[str, list] = {f.name: [] for f in NAME_MATCH_SCHEMA}
-    for start in range(0, len(unique), BATCH_SIZE):
-        batch = unique[start : start + BATCH_SIZE]
-        batch_countries = [c for _, c in distinct[start : start + BATCH_SIZE]]
+    advance = progress.counter("Matching names", total=len(unique))
+    for start in range(0, len(unique), config.batch_size):
+        batch = unique[start : start + config.batch_size]
+        advance(len(batch))
+        batch_countries = [c for _, c in distinct[start : start + config.batch_size]]
         readings = read_queries(batch, index)
         reading_countries = [batch_countries[i] for i in readings.origin.tolist()]
         scored = score_pairs(
@@ -499,10 +510,18 @@ def match_names(
             threshold=threshold,
             workers=workers,
             query_countries=reading_countries if use_countries else None,
+            config=config,
+            keep_held=show_held,
         )
         q_rows, k_ids, scores, r_rows = best_reading(
             scored.query_rows, scored.key_ids, scored.scores, readings.origin
         )
+        flags = {
+            (int(r), int(k)): (bool(h), bool(c))
+            for r, k, h, c in zip(
+                scored.query_rows, scored.key_ids, scored.held, scored.cut, strict=True
+            )
+        }
         fuzzy, id_hits = scored.fuzzy_tokens, scored.identifier_hits
         order = np.lexsort((k_ids, -scores, q_rows))
         per_query: dict[int, list[tuple[float, int, int]]] = {}
@@ -514,14 +533,19 @@ def match_names(
             seen: set[tuple[str, str]] = set()
             rank = 0
             for score, key_id, reading in hits:
-                explanation = _explain(
-                    readings.names[reading],
-                    key_id,
-                    index,
-                    fuzzy,
-                    id_hits.get(reading, {}).get(key_id),
-                    batch_countries[qi],
+                was_held, was_cut = flags[(reading, key_id)]
+                pair = Pair(
+                    query=readings.names[reading],
+                    key=index.keys[key_id],
+                    key_id=key_id,
+                    index=index,
+                    fuzzy=fuzzy,
+                    settings=config,
+                    query_country=batch_countries[qi],
+                    cut=was_cut,
+                    identifier=id_hits.get(reading, {}).get(key_id),
                 )
+                explanation = explain_pair(pair, held=was_held)
                 for row in index.key_rows[key_id].tolist():
                     entry = (table_sources[row], table_ids[row])
                     if entry in seen:
@@ -543,6 +567,6 @@ def match_names(
     return pa.table(out, schema=NAME_MATCH_SCHEMA)
 
 
-def compare_names(name_a: str, name_b: str) -> Comparison:
+def compare_names(name_a: str, name_b: str, *, config: MatchSettings = settings) -> Comparison:
     """Score one pair (see score_name_pairs; with two names every word weighs the same)."""
-    return score_name_pairs([name_a], [name_b], workers=1)[0]
+    return score_name_pairs([name_a], [name_b], workers=1, config=config)[0]

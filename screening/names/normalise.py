@@ -33,12 +33,32 @@ _APOSTROPHES = re.compile(r"['’ʼ`ʹ]")
 _TOKEN = re.compile(r"[a-z0-9]+")
 _LEADING_RU_IDS = re.compile(r"^\s*(?P<inn>\d{10}|\d{12})(?:\s+(?P<kpp>\d{9}))?\s+(?=.*[^\W\d_])")
 _RU_SOFT_SIGNS = str.maketrans({"ь": "", "Ь": "", "ъ": "", "Ъ": "", "ё": "е", "Ё": "Е"})
+_UK_TO_RU = str.maketrans(
+    {
+        "і": "и",
+        "І": "И",
+        "ї": "и",
+        "Ї": "И",
+        "є": "е",
+        "Є": "Е",
+        "ґ": "г",
+        "Ґ": "Г",
+        "ы": "и",
+        "Ы": "И",
+    }
+)
+"""Ukrainian and Russian Cyrillic spellings of one name read alike (Київський / Киевский):
+і, ї and Russian ы read as и, є as е, ґ as г."""
 
 # Order matters: longer clusters first. Applied to whole tokens, both sides alike.
 _FOLD_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), repl)
     for pattern, repl in (
         (r"ies$", "y"),  # TECHNOLOGIES ~ TECHNOLOGY, whatever the spelling
+        (r"dzh", "j"),  # DZHOINT ~ JOINT (English written in Cyrillic)
+        (r"tech", "teh"),  # TECHNO ~ TEKHNO (the English and the transliterated Russian)
+        (r"tre[iy]d|trade", "trad"),  # SPETSTEHNOTREYD ~ SPETSTECHNOTRADE
+        (r"c(?![eiyhkz])", "k"),  # ENICS ~ ENIKS: a c sounding k
         (r"shch", "sch"),
         (r"sch", "sh"),
         (r"kh", "h"),
@@ -53,6 +73,7 @@ _FOLD_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"ie", "e"),
         (r"(?<=[^s])s$", ""),  # plural (SHIPYARDS ~ SHIPYARD); not -ss (BUSINESS)
         (r"(.)\1+", r"\1"),
+        (r"(?<=..)([sc])k(i|ai|aia|oe|oi|ogo)$", r"\1k"),  # VOTKINSKIY, LIPETSKII ~ -SK
     )
 )
 
@@ -80,6 +101,15 @@ class NameVocabulary:
     """long legal-form and generic words that misspellings are corrected to (COMPNAY)"""
     legal_form_starts: frozenset[tuple[str, ...]]
     """every legal-form phrase cut inside one of its words (LIMITED LIABILITY COMPA)"""
+    translations: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
+    """folded Russian/Ukrainian organisation phrase -> its English words (ZAVOD -> plant)"""
+    max_translation_len: int = 1
+    translation_stems: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(folded Russian stem, English words), longest stem first (ИНЖЕНЕРН -> engineering)"""
+    neutral_legal_forms: frozenset[str] = frozenset()
+    """legal forms that say nothing about the form ("company")"""
+    compatible_legal_forms: frozenset[frozenset[str]] = frozenset()
+    """pairs of legal forms one company may be written with (LLC, LTD)"""
 
 
 @dataclass(frozen=True)
@@ -103,8 +133,14 @@ class NormalisedName:
     recut: tuple[str, ...] = field(default=())
     """words repaired into list words (``nationalnuclear -> national nuclear``, ``lbc -> llc``),
     for explanations"""
+    written: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    """(comparison key, word as written): explanations use the words an analyst reads"""
     key: str = field(init=False, compare=False)
     """The core as one string: what string scorers compare."""
+
+    def as_written(self, token: str) -> str:
+        """The word of the name as written that gave the comparison key ``token``."""
+        return dict(self.written).get(token, token)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "key", " ".join(self.tokens))
@@ -115,10 +151,68 @@ def raw_words(text: str) -> list[str]:
     return _raw_tokens(text)
 
 
+@functools.cache
+def _latin_lookalikes() -> dict[str, str]:
+    """Character -> the Latin letter it looks like, from the Unicode confusables data (UTS #39,
+    as packaged by confusable-homoglyphs): Cyrillic С, Greek Ο, Cyrillic У ..."""
+    from confusable_homoglyphs.confusables import confusables_data
+
+    table: dict[str, str] = {}
+    for char, glyphs in confusables_data.items():
+        if len(char) != 1 or _is_latin(char):
+            continue
+        latin = [
+            g["c"] for g in glyphs if len(g["c"]) == 1 and g["c"].isascii() and g["c"].isalpha()
+        ]
+        if latin:
+            table[char] = latin[0]
+    return table
+
+
+def _is_latin(char: str) -> bool:
+    return char.isascii() or unicodedata.name(char, "").startswith("LATIN")
+
+
+_WORD = re.compile(r"\w+")
+
+
+def latin_skeleton(text: str) -> str:
+    """Latin text with look-alike letters of other scripts typed into it (``Сo., Ltd.`` with a
+    Cyrillic С, ``PУRAMID``) read as the Latin letters they look like: a word mixing scripts,
+    or in a mostly Latin name a word made only of look-alikes. Names written wholly in
+    another script are left to transliteration."""
+    letters = [c for c in text if c.isalpha()]
+    latin = sum(1 for c in letters if _is_latin(c))
+    if not latin or latin == len(letters):
+        return text
+    lookalikes = _latin_lookalikes()
+    mostly_latin = 2 * latin > len(letters)
+
+    def fold(word: re.Match[str]) -> str:
+        w = word.group()
+        foreign = [c for c in w if c.isalpha() and not _is_latin(c)]
+        if not foreign or not all(c in lookalikes for c in foreign):
+            return w
+        if len(foreign) < sum(c.isalpha() for c in w) or mostly_latin:
+            return "".join(lookalikes.get(c, c) if not _is_latin(c) else c for c in w)
+        return w
+
+    return _WORD.sub(fold, text)
+
+
+_GLUED_INITIALS = re.compile(r"(?<=[A-Za-z]{2})(?=[A-Za-z]\.[A-Za-z]\.)")
+"""ARIZONAS.A., DEC.V.: a legal form written as initials, glued to the word before it."""
+
+
 def _raw_tokens(text: str) -> list[str]:
-    text = unicodedata.normalize("NFKC", text).translate(_RU_SOFT_SIGNS)
+    text = latin_skeleton(unicodedata.normalize("NFKC", text))
+    if "." in text:
+        text = _GLUED_INITIALS.sub(" ", text)
+    text = text.translate(_RU_SOFT_SIGNS).translate(_UK_TO_RU)
     text = _CJK.sub(r" \1 ", text)
     text = _APOSTROPHES.sub("", anyascii(text)).casefold()
+    if "dzh" in text:
+        text = text.replace("dzh", "j")  # ДЖ: DZHOINT is JOINT, DZHABRAILOV JABRAILOV
     text = text.replace("&", " and ")
     return _join_initials(_TOKEN.findall(text))
 
@@ -147,11 +241,14 @@ _LIGHT_FOLD_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), repl)
     for pattern, repl in (
         (r"(iy|yy|yi|ii)$", "i"),
+        (r"dzh", "j"),
         (r"kh", "h"),  # UKHTA ~ UHTA
         (r"y", "i"),  # KUZEY ~ KUZEI, SVYAZ ~ SVIAZ, YANG ~ IANG
+        (r"^tre[iy]d$", "trade"),  # TREID ~ TRADE
     )
 )
-FOLD_VERSION = 3
+_HARD_C = re.compile(r"c(?![eiyhkz])")
+FOLD_VERSION = 6
 """Bumped whenever the fold changes: caches of folded words carry it in their names."""
 
 
@@ -164,21 +261,28 @@ def fold_token(token: str, *, force: bool = False) -> str:
             return token
         for pattern, repl in _LIGHT_FOLD_RULES:
             token = pattern.sub(repl, token)
+        if len(token) > MIN_LIGHT_FOLD_LEN:  # ENICS ~ ENIKS; four letters (CTTS) are initials
+            token = _HARD_C.sub("k", token)
         return token
     for pattern, repl in _FOLD_RULES:
         token = pattern.sub(repl, token)
     return token
 
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML has it: the vocabularies load ~10x faster (every
+command that matches a name pays this once)."""
+
+
 @functools.cache
 def load_vocabulary() -> NameVocabulary:
     with open(PACKAGE_DATA_DIR / "name_vocabulary.yml", encoding="utf-8") as fh:
-        vocab = yaml.safe_load(fh)
+        vocab = yaml.load(fh, Loader=_YAML_LOADER)
     abbreviations = {
         str(k): tuple(_raw_tokens(str(v))) for k, v in (vocab.get("abbreviations") or {}).items()
     }
     with open(PACKAGE_DATA_DIR / "legal_forms.yml", encoding="utf-8") as fh:
-        forms_data = yaml.safe_load(fh)
+        forms_data = yaml.load(fh, Loader=_YAML_LOADER)
     legal_forms: dict[tuple[str, ...], str] = {}
     for canonical, variants in forms_data.items():
         for variant in [canonical, *variants]:
@@ -224,7 +328,27 @@ def load_vocabulary() -> NameVocabulary:
             i > 1 or (len(phrase[0]) >= MIN_CUT_FORM_WORD and phrase[0] not in NAME_LIKE_FORM_WORDS)
         )
     }
+    translations = {
+        tuple(fold_token(t) for t in _raw_tokens(str(k))): tuple(_raw_tokens(str(v)))
+        for k, v in (vocab.get("translations") or {}).items()
+    }
+    families = (vocab.get("legal_form_families") or {}).values()
+    compatible = frozenset(
+        frozenset((a, b)) for family in families for a in family for b in family if a != b
+    )
+    stems = sorted(
+        (
+            (fold_token("".join(_raw_tokens(str(k))), force=True), tuple(_raw_tokens(str(v))))
+            for k, v in (vocab.get("translation_stems") or {}).items()
+        ),
+        key=lambda sv: (-len(sv[0]), sv[0]),
+    )
     return NameVocabulary(
+        translation_stems=tuple(stems),
+        neutral_legal_forms=frozenset(vocab.get("neutral_legal_forms") or ()),
+        compatible_legal_forms=compatible,
+        translations=translations,
+        max_translation_len=max((len(k) for k in translations), default=1),
         abbreviations=abbreviations,
         folded_abbreviations={
             fold_token(k): v for k, v in abbreviations.items() if len(k) >= MIN_FOLD_LEN
@@ -395,7 +519,9 @@ def normalise_name(
         removed.append(cut)
     if fragment:
         core.append(fragment)
+    core, translated = _translate(core, vocab)
     folded = tuple(fold_token(t) for t in core)
+    written = _written_words(read_from, vocab, translated)
     return NormalisedName(
         original=original,
         tokens=folded,
@@ -407,17 +533,107 @@ def normalise_name(
         written_length=len(text.strip()),
         words=read_from,
         recut=tuple(repairs),
+        written=written,
     )
 
 
+def _translate(core: list[str], vocab: NameVocabulary) -> tuple[list[str], dict[str, str]]:
+    """Russian/Ukrainian organisation words in English (ZAVOD -> plant, NPO -> scientific
+    production association), longest phrase first, on folded words; also returns each English
+    word's source phrase as written (English word -> source, for explanations)."""
+    if not vocab.translations:
+        return core, {}
+    folded = [fold_token(t) for t in core]
+    out: list[str] = []
+    sources: dict[str, str] = {}
+    i = 0
+    while i < len(core):
+        for size in range(min(vocab.max_translation_len, len(core) - i), 0, -1):
+            english = vocab.translations.get(tuple(folded[i : i + size]))
+            if english is not None:
+                out.extend(english)
+                for word in english:
+                    sources.setdefault(word, " ".join(core[i : i + size]))
+                i += size
+                break
+        else:
+            english = _stem_translation(folded[i], vocab)
+            if english is None:
+                out.append(core[i])
+            else:
+                out.extend(english)
+                for word in english:
+                    sources.setdefault(word, core[i])
+            i += 1
+    return out, sources
+
+
+MIN_STEM_TOKEN_LEN = 5
+
+
+def _stem_translation(folded: str, vocab: NameVocabulary) -> tuple[str, ...] | None:
+    """The English words of a Russian word beginning with a known stem (any ending)."""
+    if len(folded) < MIN_STEM_TOKEN_LEN or not folded.isalpha():
+        return None
+    return _stem_lookup(folded)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _stem_lookup(folded: str) -> tuple[str, ...] | None:
+    for stem, english in load_vocabulary().translation_stems:
+        if folded.startswith(stem):
+            return english
+    return None
+
+
+def _written_words(
+    words: Sequence[str], vocab: NameVocabulary, translated: dict[str, str]
+) -> tuple[tuple[str, str], ...]:
+    """(comparison key, word as written) for the words of a name: explanations speak of
+    SIEMENS, not of its key ``semen``; of ZAVOD (as plant), not of ``plant``."""
+    found: dict[str, str] = {}
+    for word in words:
+        for token in _expand([word], vocab.abbreviations, vocab.folded_abbreviations):
+            found.setdefault(fold_token(token), word)
+    for english, source in translated.items():
+        key = fold_token(english)
+        found[key] = source if fold_token(source) == key else f"{source} (as {english})"
+    return tuple(found.items())
+
+
+_LABELLED_RU_IDS = re.compile(
+    r"[\s,;(]*\b(?P<scheme>INN|ИНН|OGRN|ОГРН|KPP|КПП)\b[\s:№#.]*(?P<value>\d{9,15})\b[\s,;)]*",
+    re.IGNORECASE,
+)
+_SCHEMES = {"инн": "INN", "огрн": "OGRN", "кпп": "KPP"}
+_ID_LENGTHS = {"INN": (10, 12), "OGRN": (13, 15), "KPP": (9,)}
+
+
 def split_identifiers(name: str | None) -> tuple[list[tuple[str, str]], str]:
-    """Russian INN/KPP digits customs systems glue before a name, and the name after them."""
+    """Russian INN/KPP digits customs systems glue before a name, and labelled INN, OGRN or
+    KPP numbers anywhere in it (``INN 7718852163 ROSOBORONEKSPORT OAO``, ``... OOO INN
+    5042118606``); the identifiers and the name without them."""
     text = name or ""
+    identifiers: list[tuple[str, str]] = []
     found = _LEADING_RU_IDS.match(text)
-    if not found:
-        return [], text
-    identifiers = [("INN", found["inn"])] + ([("KPP", found["kpp"])] if found["kpp"] else [])
-    return identifiers, text[found.end() :]
+    if found:
+        identifiers = [("INN", found["inn"])] + ([("KPP", found["kpp"])] if found["kpp"] else [])
+        text = text[found.end() :]
+    if any(c.isdigit() for c in text):
+        kept: list[tuple[str, str]] = []
+
+        def take(match: re.Match[str]) -> str:
+            scheme = _SCHEMES.get(match["scheme"].casefold(), match["scheme"].upper())
+            if len(match["value"]) not in _ID_LENGTHS[scheme]:
+                return match.group()
+            kept.append((scheme, match["value"]))
+            return " "
+
+        rest = _LABELLED_RU_IDS.sub(take, text)
+        if kept and rest.strip():
+            identifiers += kept
+            text = rest.strip()
+    return identifiers, text
 
 
 def normalise_company_name(name: str | None) -> str:

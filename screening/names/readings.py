@@ -9,14 +9,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from screening.names.cut import TRUNCATION_MIN_LEN, possibly_cut
-from screening.names.index import NameIndex
+from screening.names.index import NameIndex, parenthetical_alternatives
 from screening.names.normalise import NormalisedName, normalise_name, normalise_names
 from screening.names.repair import repaired_reading
 
 
 @dataclass(frozen=True)
 class Readings:
-    """Every query as written, plus where they differ a reading with typing slips repaired from
+    """Every query as written, plus where they differ: its parenthetical parts read as other
+    names (the name without them, an acronym, the original-script name), a reading with typing
+    slips repaired from
     the lists' words (EXODUSM ICROELECTRONICS -> EXODUS MICROELECTRONICS) and, for a long name,
     a reading as cut short with its last word a fragment (... SCIENTIFIC INST[RUMENTS]). Each
     pair is scored on every reading and keeps the best score, so a repair that makes things
@@ -33,6 +35,12 @@ def read_queries(names: Sequence[str], index: NameIndex) -> Readings:
     readings = list(plain)
     origin = list(range(len(plain)))
     for i, name in enumerate(plain):
+        for alternative in parenthetical_alternatives(name.original):
+            reading = normalise_name(alternative)
+            if reading.tokens and reading.tokens != name.tokens:
+                readings.append(reading)
+                origin.append(i)
+    for i, name in enumerate(plain):
         reading = repaired_reading(name, index.known_words)
         if reading is not None and reading.tokens != name.tokens:
             readings.append(reading)
@@ -44,6 +52,11 @@ def read_queries(names: Sequence[str], index: NameIndex) -> Readings:
                 readings.append(as_cut)
                 origin.append(i)
     return Readings(names=readings, origin=np.array(origin, dtype=np.int64))
+
+
+def _has_distinctive(name: NormalisedName) -> bool:
+    """A parenthetical part that is only generic words ("(Russia)", "(branch)") names nothing."""
+    return bool(set(name.tokens) - name.generic_tokens)
 
 
 def best_reading(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz.distance import OSA
 
@@ -39,6 +40,9 @@ class KnownWords:
 
 
 MIN_RECUT_WORD = 6
+MAX_REPAIRED_WORD = 64
+"""A name with a longer "word" is not repaired: re-cutting and undoubling slice each word at
+every position, quadratic in its length (a 1 MB cell would take hours)."""
 """A word this long that the lists do not know may be two list words run together."""
 MIN_RECUT_PART = 2
 MIN_RECUT_LONGER_PART = 4
@@ -53,6 +57,7 @@ def _legal_form_words(*words: str) -> bool:
     )
 
 
+@lru_cache(maxsize=1 << 18)  # bulk traffic repeats its words: each cut is searched once
 def _split_in_two(
     word: str, known: KnownWords, *, around: int | None = None
 ) -> tuple[str, str] | None:
@@ -116,7 +121,9 @@ def recut_words(words: list[str], known: KnownWords) -> tuple[list[str], list[st
                 notes.append(f"{word} {nxt} -> {joined}")
                 i += 2
                 continue
-            split = _split_in_two(joined, known, around=len(word))
+            # AGORA SA is not AGOR ASA: a space before a whole legal form is where it belongs
+            before_form = (nxt,) in load_vocabulary().legal_forms and len(word) >= 3
+            split = None if before_form else _split_in_two(joined, known, around=len(word))
             if split is not None and split[0] != word:
                 out.extend(split)
                 notes.append(f"{word} {nxt} -> {' '.join(split)}")
@@ -217,6 +224,18 @@ def _swapped_legal_form(word: str, vocab: NameVocabulary) -> str | None:
     return next((swapped for swapped in _swaps(word) if swapped in vocab.short_legal_forms), None)
 
 
+@lru_cache(maxsize=1 << 18)
+def _one_word_repair(word: str, known: KnownWords) -> str | None:
+    """The one list word an unknown word is with a doubled, swapped or left-out letter or a J
+    for ZH. Bulk traffic repeats its unknown words, so each is worked out once per process."""
+    return (
+        _undoubled(word, known)
+        or _unswapped(word, known)
+        or _zh_for_j(word, known)
+        or _reinserted(word, known)
+    )
+
+
 def repair_words(words: list[str], known: KnownWords) -> tuple[list[str], list[str]]:
     """The name as its typist meant it, as far as the lists' words tell: misplaced spaces
     undone (recut_words); a doubled letter dropped, two swapped letters put back, a J read as
@@ -236,12 +255,7 @@ def repair_words(words: list[str], known: KnownWords) -> tuple[list[str], list[s
         if word in known or word.isdigit():
             out.append(word)
             continue
-        single = (
-            _undoubled(word, known)
-            or _unswapped(word, known)
-            or _zh_for_j(word, known)
-            or _reinserted(word, known)
-        )
+        single = _one_word_repair(word, known)
         if single is not None:
             out.append(single)
             notes.append(f"{word} -> {single}")
@@ -269,5 +283,7 @@ def repair_words(words: list[str], known: KnownWords) -> tuple[list[str], list[s
 def repaired_reading(name: NormalisedName, known_words: KnownWords) -> NormalisedName | None:
     """``name`` read again with its typing slips repaired (repair_words), or None when there
     is nothing to repair: most names are spared a second normalisation."""
+    if any(len(word) > MAX_REPAIRED_WORD for word in name.words):
+        return None  # not a name (a description pasted into the cell); repairs are quadratic
     words, notes = repair_words(list(name.words), known_words)
     return normalise_name(name.original, words=words, repairs=notes) if notes else None

@@ -1,45 +1,31 @@
 """The files an analyst opens after a run: the review file (flagged.csv, flagged.xlsx) and the
 run report (report.html), all built from the flagged records and the manifest's counts, so a
-streamed run of any size produces them from bounded data."""
+streamed run of any size produces them from bounded data.
 
-from __future__ import annotations
+Names are imported on first use, so that importing :mod:`screening.report.links` (as the
+single-name lookup does) does not load the spreadsheet and HTML writers.
+"""
 
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
+import importlib as _importlib
+import typing as _typing
 
-import pyarrow as pa
-
-from screening.io.writers import write_csv_atomic
-from screening.report.html import render_report, write_report
-from screening.report.review_layout import listed_entities, review_table
-from screening.report.summary import ReportSummary, summarise_run
-from screening.report.xlsx import write_workbook
-
-__all__ = [
-    "ReportSummary",
-    "listed_entities",
-    "render_report",
-    "review_table",
-    "summarise_run",
-    "write_report",
-    "write_review_files",
-    "write_workbook",
-]
+_EXPORTS = {
+    "ReportSummary": "screening.report.summary",
+    "summarise_run": "screening.report.summary",
+    "listed_entities": "screening.report.review_layout",
+    "review_table": "screening.report.review_layout",
+    "render_report": "screening.report.html",
+    "write_report": "screening.report.html",
+    "write_workbook": "screening.report.xlsx",
+    "write_review_files": "screening.report.files",
+}
+__all__ = sorted(_EXPORTS)
 
 
-def write_review_files(
-    out_dir: str | Path, *, flagged: pa.Table, manifest: Mapping[str, Any]
-) -> dict[str, Path]:
-    """flagged.csv, flagged.xlsx (sheets "flagged" and "by party") and report.html.
-
-    ``flagged`` is the flagged records in review order (``pipeline.flagged_records``)."""
-    out = Path(out_dir)
-    review = review_table(flagged)
-    return {
-        "flagged": write_csv_atomic(review, out / "flagged.csv"),
-        "flagged_xlsx": write_workbook(
-            {"flagged": review, "by party": listed_entities(review)}, out / "flagged.xlsx"
-        ),
-        "report": write_report(summarise_run(manifest, flagged, review), out / "report.html"),
-    }
+def __getattr__(name: str) -> _typing.Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'screening.report' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(module), name)
+    globals()[name] = value
+    return value

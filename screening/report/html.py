@@ -9,6 +9,7 @@ links built in :mod:`screening.report.links`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -22,6 +23,8 @@ RISK_COLOURS = {"high": "#c0392b", "medium": "#e67e22", "low": "#f1c40f", "none"
 BAR_COLOUR = "#2e6da4"
 BAR_HEIGHT, BAR_GAP, LABEL_WIDTH, CHART_WIDTH = 18, 6, 190, 520
 MAX_BARS = 15
+LABEL_SPACING = 72
+"""Pixels between two month labels: a YYYY-MM label at 12 px is about 55 px wide."""
 
 
 def _fmt(value: float) -> str:
@@ -71,7 +74,7 @@ def column_chart(counts: Mapping[str, int], *, title: str) -> Markup:
     width, height, base = CHART_WIDTH * 2 + 20, 220, 180
     step = (width - 40) / len(items)
     bar = max(2.0, step * 0.7)
-    label_every = max(1, int(len(items) / ((width - 40) / 60)))
+    label_every = max(1, math.ceil(LABEL_SPACING / step))
     parts = [
         f'<svg role="img" aria-label="{escape(title)}" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',

@@ -259,7 +259,8 @@ def listed_entities(review: pa.Table) -> pa.Table:
     if not rows:
         return pa.table({c: pa.array([], pa.string()) for c in columns})
     frame = pd.DataFrame(rows)
-    frame["value"] = pd.to_numeric(frame["value"])  # all-null values come as objects
+    for column in ("value", "best_score"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     levels = {level: i for i, level in enumerate(_risk_levels())}
     frame["_rank"] = frame["risk_level"].map(levels).fillna(len(levels))
     grouped = frame.groupby(["list_source", "source_id"], sort=False)

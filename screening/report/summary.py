@@ -51,6 +51,19 @@ def month_of(date: str | None) -> str | None:
     return match.group(1) if match else None
 
 
+def _in_risk_order(counts: Mapping[str, Any]) -> dict[str, int]:
+    """Highest risk first, as the review file orders records."""
+    from screening.risk.score import RISK_LEVELS
+
+    rank = {level: i for i, level in enumerate(RISK_LEVELS)}
+    return {k: int(counts[k]) for k in sorted(counts, key=lambda k: (rank.get(k, len(rank)), k))}
+
+
+def _tiers_in_order(counts: dict[str, int]) -> dict[str, int]:
+    """CHPL tiers in tier order (1, 2, 3.A, ...), records off the CHPL last."""
+    return {k: counts[k] for k in sorted(counts, key=lambda k: (k == NOT_ON_CHPL, k))}
+
+
 def top_parties(flagged: pa.Table, limit: int = TOP_N) -> list[dict[str, Any]]:
     """Parties as written in the trade files, by flagged records (either role)."""
     counts: Counter[tuple[str, str]] = Counter()
@@ -79,8 +92,8 @@ def summarise_run(
             for k, v in counts.items()
             if isinstance(v, int | float) and not isinstance(v, bool)
         },
-        by_risk_level={k: int(v) for k, v in counts.get("by_risk_level", {}).items()},
-        flagged_by_tier=_counter(_column(flagged, "chpl_tier"), NOT_ON_CHPL),
+        by_risk_level=_in_risk_order(counts.get("by_risk_level", {})),
+        flagged_by_tier=_tiers_in_order(_counter(_column(flagged, "chpl_tier"), NOT_ON_CHPL)),
         flagged_by_route=_counter(_column(flagged, "route")),
         flagged_by_destination=_counter(
             [

@@ -185,22 +185,39 @@ def reopen_reason(
 
 
 def annotate_matches(screened: pa.Table, lists: pa.Table) -> pa.Table:
-    """Add ``<role>_match_entry_hash`` and ``<role>_match_list_version`` for every match."""
+    """Add ``<role>_match_entry_hash`` and ``<role>_match_list_version`` for every match
+    (hashes computed once per matched entity, joined back onto the records)."""
     keys = _match_keys(screened)
     hashes = entry_hashes(lists, keys)
     versions = entry_versions(lists, keys)
+    lookup = pa.table(
+        {
+            "_source": pa.array([k[0] for k in keys], pa.string()),
+            "_id": pa.array([k[1] for k in keys], pa.string()),
+            "entry_hash": pa.array([hashes.get(k) for k in keys], pa.string()),
+            "list_version": pa.array([versions.get(k) for k in keys], pa.string()),
+        }
+    )
     out = screened
+    rows = pa.array(range(screened.num_rows), pa.int64())
     for role in PARTY_ROLES:
-        sources = screened[f"{role}_match_list_source"].to_pylist()
-        ids = screened[f"{role}_match_source_id"].to_pylist()
-        pairs = [(s, i) if s is not None else None for s, i in zip(sources, ids, strict=True)]
-        for suffix, values in (("entry_hash", hashes), ("list_version", versions)):
+        joined = (
+            pa.table(
+                {
+                    "_row": rows,
+                    "_source": screened[f"{role}_match_list_source"],
+                    "_id": screened[f"{role}_match_source_id"],
+                }
+            )
+            .join(lookup, keys=["_source", "_id"], join_type="left outer")
+            .sort_by("_row")
+        )
+        for suffix in ("entry_hash", "list_version"):
             column = f"{role}_match_{suffix}"
-            data = pa.array([values.get(p) if p else None for p in pairs], pa.string())
             if column in out.column_names:
-                out = out.set_column(out.schema.get_field_index(column), column, data)
+                out = out.set_column(out.schema.get_field_index(column), column, joined[suffix])
             else:
-                out = out.append_column(column, data)
+                out = out.append_column(column, joined[suffix])
     return out
 
 

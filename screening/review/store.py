@@ -37,6 +37,8 @@ DB_FILE_NAME = "review.sqlite"
 DECISIONS = ("cleared", "confirmed", "escalated")
 _BATCH = 1000
 """Rows per executemany / IN (...) query: well under every driver's parameter limit."""
+_WRITE_OPTION = "dualuse_write"
+"""Execution option marking a write transaction (SQLite takes its write lock at BEGIN)."""
 _PG_MIGRATION_LOCK = 0x6475616C  # "dual": the advisory lock id that serialises migrations
 
 metadata = sa.MetaData()
@@ -121,10 +123,33 @@ class Migration:
     apply: Callable[[Connection], None]
 
 
+def _append_only_decisions(connection: Connection) -> None:
+    """Triggers that refuse UPDATE and DELETE on decisions: the history is append-only in the
+    database itself, whatever client writes to it."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(
+            "CREATE FUNCTION decisions_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'decisions are append-only: add a new decision instead'; "
+            "END $$"
+        )
+        connection.exec_driver_sql(
+            "CREATE TRIGGER decisions_append_only BEFORE UPDATE OR DELETE ON decisions "
+            "FOR EACH ROW EXECUTE FUNCTION decisions_append_only()"
+        )
+        return
+    for action in ("UPDATE", "DELETE"):
+        connection.exec_driver_sql(
+            f"CREATE TRIGGER decisions_no_{action.lower()} BEFORE {action} ON decisions "
+            "BEGIN SELECT RAISE(ABORT, 'decisions are append-only: add a new decision instead'); "
+            "END"
+        )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "decisions, records_seen, parties_seen", _create(decisions, records_seen, parties_seen)
     ),
+    Migration(2, "decisions append-only (triggers)", _append_only_decisions),
 )
 """Ordered schema steps; a new step is appended here, never an old one edited."""
 
@@ -181,9 +206,11 @@ def create_store_engine(url: str) -> Engine:
 
         @sa.event.listens_for(engine, "begin")
         def _sqlite_begin(connection: Connection) -> None:
-            # take the write lock up front: two writers wait for each other instead of one
-            # failing on a lock upgrade half way through its transaction
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # writers take the write lock up front: two writers wait for each other instead of
+            # one failing on a lock upgrade half way through its transaction; readers do not
+            # wait for writers (WAL)
+            writing = connection.get_execution_options().get(_WRITE_OPTION, False)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
         return engine
     try:
@@ -258,8 +285,11 @@ class ReviewStore:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self.engine.begin() as connection:
-            yield connection
+        """A write transaction (committed on success, rolled back on error)."""
+        with self.engine.connect() as connection:
+            connection = connection.execution_options(**{_WRITE_OPTION: True})
+            with connection.begin():
+                yield connection
 
     # --- migrations -------------------------------------------------------------------------
 

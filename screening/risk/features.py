@@ -108,8 +108,9 @@ class ScreenedColumns:
 
     @functools.cached_property
     def chpl_tier_3_4(self) -> np.ndarray:
-        tier = self.text("chpl_tier").astype(str)
-        return np.char.startswith(tier, "3") | np.char.startswith(tier, "4")
+        tier = pc.fill_null(self.table["chpl_tier"], "")
+        three_four = pc.or_(pc.starts_with(tier, "3"), pc.starts_with(tier, "4"))
+        return np.asarray(three_four.to_numpy(zero_copy_only=False), dtype=bool)
 
     @functools.cached_property
     def chpl_code(self) -> np.ndarray:

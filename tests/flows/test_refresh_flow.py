@@ -147,9 +147,26 @@ def test_cli_refresh_runs_the_flow_and_exits_1_when_a_list_is_not_refreshed(
     )
 
 
+@pytest.fixture(scope="module")
+def bundled_store(server: ListServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store whose SDN snapshot is the bundled 2023-12-28 set, and a local catalogue beside
+    it (``sources.yml``): what the interruption tests need, without ../shared."""
+    from screening import paths
+    from screening.lists.store.local_import import import_list_files
+    from tests.lists.list_server import SDN_SET_FILES
+
+    work = tmp_path_factory.mktemp("bundled_store")
+    write_local_catalogue(server, LISTS, work / "sources.yml")
+    folder = Path(paths.REFERENCE_DIR) / "us_ofac_sdn" / "2023-12-28"
+    store = work / "store"
+    result = import_list_files("us_ofac_sdn", [folder / n for n in SDN_SET_FILES], store=store)
+    assert result.status == "updated", result.reason
+    return store
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_signal_stops_the_cli_refresh_within_seconds(
-    runs: dict[str, Any], server: ListServer, tmp_path: Path, signum: signal.Signals
+    bundled_store: Path, server: ListServer, tmp_path: Path, signum: signal.Signals
 ) -> None:
     """A server that stalls after its headers; the signal ends `dualuse lists refresh` within
     seconds, with the active snapshot untouched and no partial file left."""
@@ -158,16 +175,16 @@ def test_signal_stops_the_cli_refresh_within_seconds(
     from prefect.settings import PREFECT_API_URL
 
     store = tmp_path / "store"
-    shutil.copytree(runs["store"], store)
+    shutil.copytree(bundled_store, store)
     before = (store / "active.json").read_bytes()
     server.routes.clear()
     server.requested.clear()
-    body = runs["store"].parent / "stall.csv"
+    body = bundled_store.parent / "stall.csv"
     body.write_bytes(b"x" * 100_000)
     server.serve("us_ofac_sdn/sdn.csv", Route(body.read_bytes(), stall_seconds=120))
     env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
     command = [sys.executable, "-m", "screening", "lists", "refresh", "--list", "us_ofac_sdn"]
-    command += ["--store", str(store), "--sources", str(runs["store"].parent / "sources.yml")]
+    command += ["--store", str(store), "--sources", str(bundled_store.parent / "sources.yml")]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         assert server.requested.wait(120), "the refresh never reached the server"
@@ -187,3 +204,29 @@ def test_signal_stops_the_cli_refresh_within_seconds(
     verify_snapshot(store / "us_ofac_sdn" / read_active(store)["active"]["us_ofac_sdn"]["snapshot"])
     assert not list((store / ".staging").iterdir()), "partial files left behind"
     print(f"{signum.name}: stopped {took:.2f} s after the signal")
+
+
+def test_deadline_bounds_attempts_and_task_retries_together(
+    bundled_store: Path, server: ListServer, tmp_path: Path
+) -> None:
+    """A server answering 500 forever: without the deadline, 3 attempts x 6 task tries with
+    growing waits; with --deadline 3 the flow gives up in seconds and says why."""
+    server.routes.clear()
+    server.hits.clear()
+    server.serve("un_sc/consolidated.xml", Route(b"", fail_first=1_000))
+    started = time.monotonic()
+    summary = refresh_lists_flow(
+        list_ids=["un_sc"],
+        store=str(tmp_path / "store"),
+        sources_file=str(bundled_store.parent / "sources.yml"),
+        http_attempts=3,
+        download_retries=5,
+        retry_backoff_seconds=1.0,
+        deadline_seconds=3.0,
+    )
+    took = time.monotonic() - started
+    assert summary["failed"] == ["un_sc"]
+    assert took < 15, f"the flow took {took:.1f} s against a 3 s deadline"
+    assert server.hits["/un_sc/consolidated.xml"] < 3 * 6
+    reason = summary["results"][0]["reason"]
+    assert "HTTP 500" in reason and "deadline" in reason

@@ -54,12 +54,26 @@ def test_sample_run_manifest_counts_add_up(sample_run: Path) -> None:
     manifest = read_manifest(sample_run)
     counts = manifest["counts"]
     assert counts["rows_in"] == counts["rows_screened"] + counts["rows_rejected"]
-    assert counts["rows_flagged"] == len(read_flagged(sample_run))
+    assert counts["rows_flagged"] == read_flagged(sample_run)["record_count"].astype(int).sum()
     assert sum(counts["by_risk_level"].values()) == counts["rows_screened"]
     screened = pd.read_parquet(sample_run / "screened.parquet")
     assert len(screened) == counts["rows_screened"]
     assert manifest["inputs"][0]["sha256"]
     assert manifest["lists"]["us_ofac_sdn"] == "2023-12-28"
+
+
+def test_sample_run_artifact_says_where_the_outputs_are(sample_run: Path) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["screening-outputs"]))
+        )
+    texts = [a.data for a in artifacts if str(sample_run) in (a.data or "")]
+    assert texts, "an artifact names the run's output folder"
+    for name in ("report.html", "flagged.xlsx", "flagged.csv", "screened.parquet"):
+        assert str(sample_run / name) in texts[0], name
 
 
 def test_flagged_cells_are_formula_escaped(tmp_path: Path) -> None:

@@ -128,3 +128,18 @@ def test_longest_prefix_wins() -> None:
     prefixes = pa.array(["85", "8542", "854231"])
     codes = pa.array(["8542310000", "854239", "851762", "847150", None, "8"])
     assert match_code_prefixes(codes, prefixes).to_pylist() == [2, 1, 0, None, None, None]
+
+
+def test_huge_scientific_notation_is_invalid_at_once():
+    """1E5000 crashed a run (int of 5001 digits); 1E9999999 ran for minutes."""
+    import time
+
+    from screening.hs.codes import normalise_hs_code
+
+    started = time.perf_counter()
+    for text in ("1E5000", "1E9999999", "9.9E+99999999"):
+        digits, status, issue = normalise_hs_code(text)
+        assert (digits, status) == (None, "invalid")
+        assert issue.startswith("too long")
+    assert normalise_hs_code("8" * 5000)[2] == "not an HS code: 5,000 characters"
+    assert time.perf_counter() - started < 1

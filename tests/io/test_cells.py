@@ -87,3 +87,22 @@ def test_look_alikes_are_escaped_in_written_csv(tmp_path):
     lines = out.read_text(encoding="utf-8-sig").splitlines()
     assert lines[1] == "\"'＝CMD|' /C calc'!A0\""
     assert lines[2:] == ['"-5"', '"OOO"']
+
+
+def test_old_mac_line_endings_are_rows(tmp_path):
+    """A file with CR-only line endings used to be refused as "cannot be split as CSV"."""
+    path = tmp_path / "classic_mac.csv"
+    path.write_bytes(b"EXPORTER_NAME,HS_CODE\rA LLC,854231\rB LLC,854232\r")
+    loaded = load_trade_file(path)
+    assert loaded.table.column("exporter").to_pylist() == ["A LLC", "B LLC"]
+    assert loaded.table.column("source_row").to_pylist() == [2, 3]
+
+
+def test_latin_code_pages_are_told_apart_by_the_letters_names_use(tmp_path):
+    path = tmp_path / "nordic.csv"
+    path.write_bytes(
+        "EXPORTER_NAME,HS_CODE\nÅngström AB,854231\nSöderström AB,854232\n".encode("cp1252")
+    )
+    loaded = load_trade_file(path)
+    assert loaded.table.column("exporter").to_pylist() == ["Ångström AB", "Söderström AB"]
+    assert loaded.files[0].encoding == "cp1252"

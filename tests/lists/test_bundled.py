@@ -23,6 +23,7 @@ from screening.lists import (
 from screening.lists.parsers.registry import FORMATS
 from screening.lists.store.bundled import MANIFEST_NAME, load_manifest, sha256_of
 from screening.schema import LIST_ENTRY_SCHEMA
+from tests.conftest import BUNDLED_COPIES, SHARED_DATA
 
 REFERENCE_DIR = Path(paths.REFERENCE_DIR)
 
@@ -138,3 +139,20 @@ def test_load_bundled_lists() -> None:
     assert set(sdn["list_version"].to_pylist()) == {"2023-12-28"}  # newer than the CSL's
     sources = set(table["list_source"].to_pylist())
     assert {"us_ofac_sdn", "us_bis_entity_list", "us_bis_meu", "us_ofac_ssi"} <= sources
+
+
+@pytest.mark.parametrize("shared", sorted(BUNDLED_COPIES))
+def test_bundled_stand_ins_for_shared_files_are_byte_identical(shared: str) -> None:
+    """Tests read these bundled copies where ../shared is absent (tests/conftest.py): each must
+    hold the bytes of the ../shared file it stands for, as manifest.yml records them."""
+    recorded = {REFERENCE_DIR / f["path"]: f["sha256"] for f in _files()}
+    bundled = REFERENCE_DIR / BUNDLED_COPIES[shared]
+    copies = sorted(bundled.iterdir()) if bundled.is_dir() else [bundled]
+    for copy in copies:
+        assert sha256_of(copy) == recorded[copy], copy
+    original = SHARED_DATA / shared
+    if not original.exists():  # ../shared absent: the manifest's sha256 is all there is
+        return
+    for copy in copies:
+        source = original / copy.name if original.is_dir() else original
+        assert sha256_of(source) == recorded[copy], source

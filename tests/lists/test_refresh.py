@@ -177,11 +177,12 @@ def _server_error(v1: dict[str, Path], _v2: dict[str, Path]) -> dict[str, Route]
     return {"add.csv": Route(b"", fail_first=10)}
 
 
-def _mixed_publications(v1: dict[str, Path], v2: dict[str, Path]) -> dict[str, Route]:
+def _mixed_publications(v1: dict[str, Path], _v2: dict[str, Path]) -> dict[str, Route]:
     # the 2026 alt.csv names parties the 2024 sdn.csv does not have yet
     partial = shared_path("sanctions", "us_ofac", "partial_2026-06", "alt.csv")
+    newer = shared_path("sanctions", "us_ofac", "sdn_2024-05-03", "sdn.csv")
     return {
-        "sdn.csv": Route(v2["sdn.csv"].read_bytes()),
+        "sdn.csv": Route(newer.read_bytes()),
         "alt.csv": Route(partial.read_bytes()),
     }
 
@@ -226,14 +227,13 @@ def test_bad_download_keeps_the_last_good_snapshot(
     server: ListServer,
     sources: dict[str, ListSource],
     sdn_v1: dict[str, Path],
-    sdn_v2: dict[str, Path],
     answers: Callable[..., dict[str, Route]],
     status: str,
     reason: str,
 ) -> None:
     good = active_dir(store)
     before = {path.name: path.read_bytes() for path in good.iterdir() if path.is_file()}
-    serve_sdn(server, sdn_v1, **answers(sdn_v1, sdn_v2))
+    serve_sdn(server, sdn_v1, **answers(sdn_v1, {}))
 
     result = refresh_list("us_ofac_sdn", store=store, sources=sources, policy=FAST)
 

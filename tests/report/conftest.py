@@ -27,25 +27,10 @@ class RunFolder:
 
 @pytest.fixture(scope="session")
 def vendor_run(tmp_path_factory: pytest.TempPathFactory) -> RunFolder:
-    from screening.config import ScreeningConfig
-    from screening.io import load_trade_files
-    from screening.outputs import build_manifest, write_run_outputs
-    from screening.pipeline import load_reference_data, screen_records
+    """``screen_files`` (what ``dualuse run`` calls) over the two files, with a fresh store."""
+    from screening.run import screen_files
 
     paths = [shared_path("trade", "vendor_samples_csv", name) for name in VENDOR_FILES]
-    config = ScreeningConfig()
-    reference = load_reference_data(config)
-    loaded = load_trade_files(paths)
-    screened, timings = screen_records(loaded.table, reference, config)
-    manifest = build_manifest(
-        inputs=paths,
-        screened=screened,
-        rejects=loaded.rejects,
-        rows_in=loaded.rows_in,
-        list_versions=reference.list_versions,
-        config=config.to_dict(),
-        timings=timings,
-    )
-    out = tmp_path_factory.mktemp("vendor-run")
-    write_run_outputs(out, screened=screened, rejects=loaded.rejects, manifest=manifest)
-    return RunFolder(out)
+    base = tmp_path_factory.mktemp("vendor-run")
+    result = screen_files(paths, out_dir=base / "out", db=f"sqlite:///{base / 'review.db'}")
+    return RunFolder(Path(result.out_dir))

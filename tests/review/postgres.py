@@ -17,9 +17,12 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 CLUSTER_USER = "postgres"
 FALLBACK_USER = "dualuse-pg"
@@ -120,10 +123,6 @@ def postgres_cluster(bindir: Path) -> Iterator[str]:
 
 
 # --- fixtures (a pytest plugin, registered in tests/conftest.py) --------------------------------
-
-import uuid  # noqa: E402
-
-import pytest  # noqa: E402
 
 BACKENDS = ("sqlite", "postgresql")
 

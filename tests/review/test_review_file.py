@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from screening.review.carry import party_key
 from screening.review.decisions import ReviewFileError, canonical_decision, read_review_file
 
 HEADER = [
@@ -107,9 +108,9 @@ def test_a_decided_row_becomes_a_decision_per_party_match(tmp_path: Path) -> Non
     assert first.note == "tile maker in Iran, not the listed firm"
     assert first.entry_hash == "ab" * 32 and first.list_version == "2023-12-28"
     assert first.analyst == "ana" and first.source == "flagged.csv:2"
-    assert sorted((d.party, d.source_id) for d in confirmed) == [
-        ("romashka", "555"),
-        ("zavod", "777"),  # 777.0 as a spreadsheet wrote it
+    assert sorted((d.party_name, d.party, d.source_id) for d in confirmed) == [
+        ("7707083893 OOO ROMASHKA", "romashka", "555"),  # INN and legal form set aside
+        ("AO ZAVOD", party_key("AO ZAVOD"), "777"),  # 777.0 as a spreadsheet wrote it
     ]
     assert {d.party_identifiers for d in confirmed} == {"INN:7707083893", ""}
 
@@ -176,3 +177,24 @@ def test_a_grouped_case_stores_one_decision_per_party(tmp_path: Path) -> None:
         "ALI SALIM",
         "a:2; a:3",
     )
+
+
+def test_the_command_line_stops_on_a_bad_value_and_stores_nothing(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    path = _write_csv(tmp_path / "flagged.csv", [_row("cleared"), _row("maybe later")])
+    db = f"sqlite:///{tmp_path / 'review.sqlite'}"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    command = [sys.executable, "-m", "screening", "review"]
+    bad = subprocess.run(
+        [*command, "apply", str(path), "--db", db], capture_output=True, text=True, env=env
+    )
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines()[-1] == (
+        f"error: {path}, row 3, column 'analyst_decision': unknown decision 'maybe later'; "
+        "use cleared, confirmed or escalated"
+    )
+    listed = subprocess.run([*command, "list", "--db", db], capture_output=True, text=True, env=env)
+    assert listed.returncode == 0 and listed.stdout.strip() == "no decisions stored"

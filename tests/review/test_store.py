@@ -67,6 +67,29 @@ def test_decisions_are_appended_never_overwritten(store_url: str) -> None:
     assert len(current) == 2
 
 
+def test_an_older_store_is_upgraded_and_decisions_cannot_be_changed(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import screening.review.store as store_module
+
+    monkeypatch.setattr(store_module, "MIGRATIONS", MIGRATIONS[:1])  # a store made by v1
+    with ReviewStore(store_url) as old:
+        old.add_decisions([_decision("cleared")])
+        with old.engine.begin() as connection:  # version 1 had no guard yet
+            connection.execute(decisions.update().values(note="edited before the upgrade"))
+    monkeypatch.setattr(store_module, "MIGRATIONS", MIGRATIONS)
+    with ReviewStore(store_url) as store:
+        assert store.schema_version() == MIGRATIONS[-1].version >= 2
+        for statement in (decisions.update().values(decision="confirmed"), decisions.delete()):
+            with (
+                pytest.raises(sa.exc.DBAPIError, match="append-only"),
+                store.engine.begin() as connection,
+            ):
+                connection.execute(statement)
+        [kept] = store.decision_history()
+    assert (kept.decision, kept.note) == ("cleared", "edited before the upgrade")
+
+
 def test_unknown_decisions_never_reach_the_store(store_url: str) -> None:
     with ReviewStore(store_url) as store:
         with pytest.raises(ValueError, match="unknown decision 'maybe'"):

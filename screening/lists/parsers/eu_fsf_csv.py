@@ -135,6 +135,15 @@ def parse_eu_fsf_csv(path: str | Path, *, list_version: str | None = None) -> pa
     """
     path = Path(path)
     frame, first_line = _read(path)
+    return fsf_table(path, frame, first_line, list_version=list_version)
+
+
+def fsf_table(
+    path: Path, frame: pd.DataFrame, first_line: int | None, *, list_version: str | None = None
+) -> pa.Table:
+    """The canonical table of the FSF's flattened rows (FSF_COLUMNS, stripped, blank = null),
+    whether read from the CSV or flattened from the XML (eu_fsf_xml). ``first_line`` is the
+    CSV header's 0-based line, for row numbers in errors (None: no row numbers)."""
     ids = frame["Entity_LogicalId"]
     parties = frame.drop_duplicates("Entity_LogicalId").reset_index(drop=True)
     n = len(parties)
@@ -210,7 +219,7 @@ def _read(path: Path) -> tuple[pd.DataFrame, int]:
     return frame, header_line
 
 
-def _dates(path: Path, texts: pd.Series, column: str, header_line: int) -> pd.Series:
+def _dates(path: Path, texts: pd.Series, column: str, header_line: int | None) -> pd.Series:
     """ISO ``2022-02-25`` or ``25/02/2022`` -> ISO text; anything else names its row."""
     iso = pd.to_datetime(texts, format="%Y-%m-%d", errors="coerce")
     european = pd.to_datetime(texts, format="%d/%m/%Y", errors="coerce")
@@ -221,7 +230,7 @@ def _dates(path: Path, texts: pd.Series, column: str, header_line: int) -> pd.Se
         raise ListParseError(
             f"{column} {texts.iloc[i]!r} is neither YYYY-MM-DD nor DD/MM/YYYY",
             file=path,
-            row=header_line + i + 2,
+            row=None if header_line is None else header_line + i + 2,
             column=column,
         )
     return parsed.dt.strftime("%Y-%m-%d").where(parsed.notna())

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,6 +21,10 @@ import pyarrow.csv as pacsv
 from screening.errors import ListParseError
 
 _SEPARATOR_WORDS = {"\t": "tab-separated ", ";": "';'-separated "}
+
+
+class RepeatedHeaderWarning(UserWarning):
+    """Rows that repeat the header (files glued together, or exported twice) were skipped."""
 
 
 def read_header(path: Path, *, delimiter: str = ",") -> list[str]:
@@ -67,10 +73,10 @@ def read_string_csv(
     (older US government files). Empty cells are null; with ``strip`` also blank ones, and
     every cell is stripped.
     """
-    bad_rows: list[tuple[int, int, int]] = []
+    bad_rows: list[tuple[int, int, int, str]] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
-        bad_rows.append((row.number, row.expected_columns, row.actual_columns))
+        bad_rows.append((row.number, row.expected_columns, row.actual_columns, row.text))
         return "error"
 
     encoding = "utf8"
@@ -102,20 +108,68 @@ def read_string_csv(
         )
     except pa.ArrowInvalid as exc:
         if bad_rows:
-            row, expected, actual = bad_rows[0]
+            row, expected, actual, text = bad_rows[0]
+            row_number = row + skip_rows if row and row > 0 else None
             column = columns[actual] if actual < expected else f"(extra column {actual})"
             separated = _SEPARATOR_WORDS.get(delimiter, "")
+            if actual < expected and _ends_with(path, data, text):
+                raise ListParseError(
+                    f"truncated at row {row_number}: the last record has {actual} of the expected "
+                    f"{expected} {separated}columns and no line end (the file stops inside "
+                    "it; cut short?)",
+                    file=path,
+                    row=row_number,
+                    column=column,
+                ) from exc
             raise ListParseError(
                 f"expected {expected} {separated}columns {columns_described}, got {actual}",
                 file=path,
-                row=row + skip_rows if row and row > 0 else None,
+                row=row_number,
                 column=column,
             ) from exc
         raise ListParseError(f"not a readable {kind}: {exc}", file=path) from exc
     frame = table.to_pandas()
     if strip:
         frame = frame.apply(lambda column: column.str.strip()).replace("", None)
+    if not column_names_given:
+        frame = _drop_repeated_headers(frame, path, first_data_row=skip_rows + 2)
     return frame
+
+
+def _drop_repeated_headers(frame: pd.DataFrame, path: Path, *, first_data_row: int) -> pd.DataFrame:
+    """Skip rows whose every cell is its own column's name, with a warning naming them."""
+    if frame.empty or len(frame.columns) < 2:
+        return frame
+    names = pd.Series(frame.columns, index=frame.columns, dtype="str").str.strip()
+    cells = frame.apply(lambda column: column.str.strip())
+    same = cells.eq(names, axis=1)
+    repeated = (same | cells.isna()).all(axis=1) & (same.sum(axis=1) >= 2)
+    if not repeated.any():
+        return frame
+    rows = [int(i) + first_data_row for i in frame.index[repeated.to_numpy()]]
+    shown = ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")
+    warnings.warn(
+        RepeatedHeaderWarning(f"{path}: row(s) {shown} repeat the header; skipped"),
+        stacklevel=3,
+    )
+    return frame[~repeated.to_numpy()].reset_index(drop=True)
+
+
+def _ends_with(path: Path, data: bytes | None, text: str) -> bool:
+    """Whether the file stops inside its last record, ``text``: a short last row with no line
+    end after it (a complete short row ends with one and is a plain column-count error)."""
+    tail_text = text.encode("utf-8", errors="replace").rstrip(b"\r\n")
+    if not tail_text:
+        return False
+    if data is None:
+        size = os.path.getsize(path)
+        with open(path, "rb") as handle:
+            handle.seek(max(0, size - len(tail_text) - 64))
+            tail = handle.read()
+    else:
+        tail = data[-(len(tail_text) + 64) :]
+    tail = tail.rstrip(b"\x1a ")
+    return not tail.endswith((b"\n", b"\r")) and tail.endswith(tail_text.rstrip(b"\x1a "))
 
 
 def add_missing_columns(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:

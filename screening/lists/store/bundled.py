@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from screening import paths
+from screening import paths, progress
 from screening.errors import ReferenceDataError
 from screening.io.writers import write_parquet_atomic
 from screening.lists.parsers.registry import FORMATS, keep_newest_versions
@@ -143,7 +143,9 @@ def load_bundled_lists(*, verify: bool = True) -> pa.Table:
         if cached is not None:
             return cached
         tables = []
+        advance = progress.counter("Parsing lists", total=len(_active_lists()))
         for dataset in _active_lists():
+            advance(1)
             fmt = dataset.get("format")
             if fmt not in FORMATS:
                 raise ReferenceDataError(

@@ -38,6 +38,8 @@ from screening.lists.store.sources import SourceFile, redact_url
 HEAD_BYTES = 64 * 1024
 """How much of a file the sniff reads."""
 MAX_REDIRECTS = 5
+DEFAULT_DEADLINE_SECONDS = 600.0
+"""One refresh, all lists, attempts, waits and task retries included, ends within this."""
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 _REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
 _ALLOWED_CONTROLS = frozenset("\t\n\r\x0c\x1a")  # 0x1a: OFAC's DOS end-of-file byte
@@ -422,6 +424,8 @@ def sniff_problem(path: Path, file: SourceFile) -> str | None:
         return f"gzip-compressed bytes, not {file.kind} (served compressed without saying so?)"
     if file.kind == "ods":
         return _ods_problem(path, head)
+    if file.kind == "zip":
+        return _zip_problem(path, head)
     if head.startswith(b"PK\x03\x04"):
         return f"a zip archive, not {file.kind}"
     text = _decode_head(head)
@@ -436,6 +440,21 @@ def sniff_problem(path: Path, file: SourceFile) -> str | None:
         return problem
     if file.head_contains and file.head_contains not in text:
         return f"{file.head_contains!r} not found in the first {HEAD_BYTES // 1024} KiB"
+    return None
+
+
+def _zip_problem(path: Path, head: bytes) -> str | None:
+    """A list archive: a readable zip with at least one file (its members are parsed next,
+    within the limits of screening.lists.parsers.archives)."""
+    if not head.startswith(b"PK\x03\x04"):
+        return "not a ZIP archive (no zip header)"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            files = [info for info in archive.infolist() if not info.is_dir()]
+    except (zipfile.BadZipFile, OSError) as exc:
+        return f"not a readable ZIP archive (cut short?): {exc}"
+    if not files:
+        return "a ZIP archive holding no file"
     return None
 
 

@@ -14,10 +14,12 @@ import hashlib
 import os
 import shutil
 from collections.abc import Iterable, Mapping
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
-from screening.errors import ReferenceDataError
+from screening.errors import ListParseError, ReferenceDataError
+from screening.lists.parsers.archives import is_list_archive, unpacked
 from screening.lists.store.download import DownloadedFile
 from screening.lists.store.refresh import (
     DEFAULT_MAX_SHRINK,
@@ -42,11 +44,13 @@ def import_list_files(
 ) -> RefreshResult:
     """Stage local copies of ``list_id``'s files and activate them if they check out.
 
-    Files are matched to the catalogue's file names (``sdn.csv``, ``alt.csv``...; case does not
-    matter). A single file under another name stands for the list's first file (a renamed
-    ``sdn_2024-05-03.csv``). The first file is required; the others may be left out when the
-    parser does without them. ``list_version`` names the version when the file does not say
-    (else the file's modification date is used, as a server's Last-Modified would be).
+    A ZIP archive given for a list not published as one is unpacked (within limits) and its
+    members taken as the files. Files are matched to the catalogue's file names (``sdn.csv``,
+    ``alt.csv``...; case does not matter). A single file under another name stands for the
+    list's first file (a renamed ``sdn_2024-05-03.csv``). The first file is required; the
+    others may be left out when the parser does without them. ``list_version`` names the
+    version when the file does not say (else the file's modification date is used, as a
+    server's Last-Modified would be).
     Returns ``updated``, ``unchanged`` or ``rejected`` with the reason, like a refresh.
     """
     sources = load_list_sources() if sources is None else sources
@@ -55,21 +59,41 @@ def import_list_files(
             f"unknown list id {list_id!r}; the catalogue knows: {', '.join(sources)}"
         )
     source = sources[list_id]
-    named = assign_file_names(source, [Path(f) for f in files])
     store = resolve_store(store)
     imported_at = datetime.now(UTC).replace(microsecond=0)
-    folder = new_staging_dir(store, source.id, utc_stamp(imported_at))
-    try:
-        staged = tuple(_copy_in(path, folder / name) for name, path in named.items())
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
+    with ExitStack() as unpacking:
+        origin: dict[Path, str] = {}
+        for path in map(Path, files):
+            origin |= _files_of(path, source, unpacking)
+        named = assign_file_names(source, list(origin))
+        folder = new_staging_dir(store, source.id, utc_stamp(imported_at))
+        try:
+            staged = tuple(
+                _copy_in(path, folder / name, origin[path]) for name, path in named.items()
+            )
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
     return activate_download(
         StagedDownload(source.id, folder, staged, imported_at, list_version=list_version),
         source,
         store=store,
         max_shrink=max_shrink,
     )
+
+
+def _files_of(path: Path, source: ListSource, unpacking: ExitStack) -> dict[Path, str]:
+    """``{file: where it came from}``: ``path`` itself, or the members of a ZIP archive
+    (unpacked within the limits of screening.lists.parsers.archives) when the list is not
+    published as a ZIP (``file:///…/set.zip!/sdn.csv``)."""
+    uri = path.resolve().as_uri()
+    if source.files[0].kind != "zip" and is_list_archive(path):
+        try:
+            members = unpacking.enter_context(unpacked(path))
+        except ListParseError as error:
+            raise ReferenceDataError(str(error)) from error
+        return {member: f"{uri}!/{member.name}" for member in members}
+    return {path: uri}
 
 
 def assign_file_names(source: ListSource, paths: list[Path]) -> dict[str, Path]:
@@ -106,7 +130,7 @@ def assign_file_names(source: ListSource, paths: list[Path]) -> dict[str, Path]:
     return {name: named[name] for name in expected if name in named}
 
 
-def _copy_in(path: Path, target: Path) -> DownloadedFile:
+def _copy_in(path: Path, target: Path, origin: str) -> DownloadedFile:
     """Copy ``path`` to ``target`` (complete or not at all), hashing what was written."""
     partial = target.with_name(f".{target.name}.part")
     digest = hashlib.sha256()
@@ -126,7 +150,7 @@ def _copy_in(path: Path, target: Path) -> DownloadedFile:
     return DownloadedFile(
         name=target.name,
         path=target,
-        url=path.resolve().as_uri(),
+        url=origin,
         sha256=digest.hexdigest(),
         size=size,
         content_type=None,

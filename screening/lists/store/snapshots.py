@@ -30,10 +30,16 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from screening import paths
+from screening import paths, progress
 from screening.errors import ReferenceDataError
 from screening.io.writers import write_json_atomic
-from screening.lists.parsers.registry import FORMATS, detect_list_format, keep_newest_versions
+from screening.lists.parsers.archives import is_list_archive
+from screening.lists.parsers.registry import (
+    FORMATS,
+    detect_list_format,
+    keep_newest_versions,
+    parse_archive,
+)
 from screening.lists.store.bundled import load_manifest, sha256_of
 from screening.lists.store.sources import (
     ListSource,
@@ -171,12 +177,22 @@ def parse_entry_file(
     list_version: str | None = None,
     options: Mapping[str, Any] | None = None,
 ) -> pa.Table:
-    """Parse one list publication with its registered parser (``auto`` = detect the format)."""
-    name = detect_list_format(entry) if list_format == "auto" else list_format
-    if name not in FORMATS:
+    """Parse one list publication with its registered parser (``auto`` = detect the format).
+
+    A ZIP archive (OFAC's CONS_ENHANCED.ZIP) is unpacked within limits and its list file parsed.
+    """
+    if list_format != "auto" and list_format not in FORMATS:
         raise ReferenceDataError(
-            f"{entry}: list format {name!r} is not registered; known: {', '.join(FORMATS)}"
+            f"{entry}: list format {list_format!r} is not registered; known: {', '.join(FORMATS)}"
         )
+    if is_list_archive(entry):
+        return parse_archive(
+            entry,
+            None if list_format == "auto" else list_format,
+            list_version=list_version,
+            options=dict(options or {}),
+        )
+    name = detect_list_format(entry) if list_format == "auto" else list_format
     return FORMATS[name].parse(entry, list_version=list_version, **dict(options or {}))
 
 
@@ -299,7 +315,9 @@ def load_active_lists(
         check_active_ids(ids, sources, set(bundled_list_ids()))
     active = read_active(store)["active"]
     tables: dict[str, pa.Table] = {}
+    advance = progress.counter("Parsing lists", total=len(ids))
     for list_id in ids:
+        advance(1)
         if list_id in active:
             tables[list_id] = load_snapshot(store / list_id / active[list_id]["snapshot"])
             continue

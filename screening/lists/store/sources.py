@@ -25,7 +25,7 @@ LISTS_CONFIG_NAME = "lists.yml"
 """A lists config in the store folder is used when no ``--config`` is given."""
 
 DEFAULT_MAX_BYTES = 500_000_000
-FILE_KINDS = ("csv", "xml", "ods", "json")
+FILE_KINDS = ("csv", "xml", "ods", "json", "zip")
 DEFAULT_CONTENT_TYPES: dict[str, tuple[str, ...]] = {
     # servers label the same bytes in many ways; the byte sniff is the real check
     "csv": (
@@ -45,6 +45,12 @@ DEFAULT_CONTENT_TYPES: dict[str, tuple[str, ...]] = {
         "binary/octet-stream",
     ),
     "json": ("application/json", "application/x-ndjson", "text/plain", "application/octet-stream"),
+    "zip": (
+        "application/zip",
+        "application/x-zip-compressed",
+        "application/octet-stream",
+        "binary/octet-stream",
+    ),
 }
 _SECRET_QUERY_KEYS = frozenset({"token", "key", "apikey", "api_key", "secret", "access_token"})
 _PLACEHOLDER = re.compile(r"\{([A-Z][A-Z0-9_]*)\}")

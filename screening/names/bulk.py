@@ -1,0 +1,75 @@
+"""Large name sets matched in several processes at once.
+
+Reading a name (normalising it, repairing slips, reading it as cut short) is Python work per
+name, so one process uses one core however the candidate search is vectorised. Above
+``PARALLEL_MIN_NAMES`` distinct names, the sorted distinct (name, country) pairs are cut into
+one contiguous run per core and each run is matched in a forked child that shares the built
+index with its parent (copy-on-write, nothing pickled but the names and the hits). Each query's
+hits depend on that query alone, so the joined result is the one a single process gives, row
+for row.
+
+Forking is only safe where no other thread may hold a lock at that moment, so it is used only
+when the caller's process has a single thread (the ``match-names`` command, a script); inside a
+threaded host (a Prefect worker) matching stays in-process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+PARALLEL_MIN_NAMES = 20_000
+"""Fewer distinct names than this are matched in-process: forking would cost more than it
+saves."""
+
+_JOB: dict[str, Any] = {}
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def process_count(n_names: int, workers: int) -> int:
+    """How many processes to match ``n_names`` distinct names in (1 = in-process)."""
+    if workers == 1 or n_names < PARALLEL_MIN_NAMES or not hasattr(os, "fork"):
+        return 1
+    if threading.active_count() > 1 or multiprocessing.parent_process() is not None:
+        return 1
+    wanted = usable_cores() if workers < 0 else workers
+    return max(1, min(wanted, n_names // (PARALLEL_MIN_NAMES // 2)))
+
+
+def match_in_processes(
+    match: Callable[..., pa.Table],
+    distinct: Sequence[tuple[str, str | None]],
+    index: object,
+    *,
+    processes: int,
+    use_countries: bool,
+    **options: Any,
+) -> pa.Table:
+    """``match(names, index, countries=..., workers=1, **options)`` over contiguous runs of
+    ``distinct`` in ``processes`` forked children, joined in order."""
+    size = -(-len(distinct) // processes)
+    runs = [distinct[i : i + size] for i in range(0, len(distinct), size)]
+    _JOB.update(match=match, index=index, use_countries=use_countries, options=options)
+    try:
+        with multiprocessing.get_context("fork").Pool(len(runs)) as pool:
+            parts = pool.map(_match_run, runs, chunksize=1)
+    finally:
+        _JOB.clear()
+    return pa.concat_tables(parts)
+
+
+def _match_run(run: Sequence[tuple[str, str | None]]) -> pa.Table:
+    names = [name for name, _ in run]
+    countries = [country for _, country in run] if _JOB["use_countries"] else None
+    return _JOB["match"](names, _JOB["index"], countries=countries, workers=1, **_JOB["options"])

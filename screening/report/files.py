@@ -1,0 +1,37 @@
+"""Write the review file and the run report into a run folder."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from screening import progress
+from screening.io.writers import write_csv_atomic
+from screening.report.html import write_report
+from screening.report.review_layout import listed_entities, review_table
+from screening.report.summary import summarise_run
+from screening.report.xlsx import write_workbook
+
+
+def write_review_files(
+    out_dir: str | Path, *, flagged: pa.Table, manifest: Mapping[str, Any]
+) -> dict[str, Path]:
+    """flagged.csv, flagged.xlsx (sheets "flagged" and "by party") and report.html.
+
+    ``flagged`` is the flagged records in review order (``pipeline.flagged_records``): the
+    only per-record data the files need, so a streamed run passes what it kept of them."""
+    out = Path(out_dir)
+    advance = progress.counter("Writing the review files", total=3)
+    review = review_table(flagged)
+    written = {"flagged": write_csv_atomic(review, out / "flagged.csv")}
+    advance(1)
+    written["flagged_xlsx"] = write_workbook(
+        {"flagged": review, "by party": listed_entities(review)}, out / "flagged.xlsx"
+    )
+    advance(1)
+    written["report"] = write_report(summarise_run(manifest, flagged, review), out / "report.html")
+    advance(1)
+    return written

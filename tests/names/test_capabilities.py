@@ -1,0 +1,209 @@
+"""What the matcher reads, tested on real list names from ../shared (skipped where absent).
+
+Each capability is exercised on names taken from the published lists (the OFAC SDN file of
+2023-12-28 and the EU Regulation 833/269 records): the variants are made here the way customs
+clerks and data vendors write names, and must find the entry they came from.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import warnings
+
+import pyarrow as pa
+import pytest
+
+from screening.lists import parse_list_files
+from screening.names import (
+    DEFAULT_THRESHOLD,
+    NameIndex,
+    compare_names,
+    match_names,
+    score_name_pairs,
+)
+from screening.names.index import is_abbreviation
+from screening.names.normalise import latin_skeleton, raw_words
+from tests.conftest import shared_path
+
+SDN = ("sanctions", "us_ofac", "sdn_set_2023-12-28", "sdn.csv")
+EU_FILES = (
+    ("sanctions", "eu_opensanctions_oj", "32014R0833.csv"),
+    ("sanctions", "eu_opensanctions_oj", "32014R0269.csv"),
+)
+
+
+@functools.cache
+def sdn_table() -> pa.Table:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return parse_list_files([shared_path(*SDN)])
+
+
+@functools.cache
+def sdn_index() -> NameIndex:
+    return NameIndex.build(sdn_table())
+
+
+@functools.cache
+def eu_text() -> str:
+    return "\n".join(shared_path(*p).read_text(encoding="utf-8") for p in EU_FILES)
+
+
+def real_entities(pattern: str, limit: int = 12) -> list[dict]:
+    """SDN entity primary names matching ``pattern`` (a regex), in file order."""
+    found = []
+    columns = ["source_id", "name", "name_kind", "entity_type", "countries"]
+    for row in sdn_table().select(columns).to_pylist():
+        if row["entity_type"] != "entity" or row["name_kind"] != "primary":
+            continue
+        if re.search(pattern, row["name"]) and len(row["name"]) <= 60:
+            found.append(row)
+            if len(found) == limit:
+                break
+    assert found, f"no SDN entity name matches {pattern!r}"
+    return found
+
+
+def country_of(row: dict) -> str | None:
+    return next((c for c in row["countries"] or [] if c and c != "None"), None)
+
+
+def found_in_top5(query: str, row: dict) -> bool:
+    hits = match_names([query], sdn_index(), countries=[country_of(row)], top=5)
+    return row["source_id"] in hits["source_id"].to_pylist()
+
+
+def test_latin_lookalikes_are_read_with_the_unicode_skeleton() -> None:
+    assert latin_skeleton("PУRAMID") == "PYRAMID"  # Cyrillic У
+    assert latin_skeleton("Shenzhen Сo., Ltd.") == "Shenzhen Co., Ltd."  # Cyrillic С
+    assert latin_skeleton("ООО «Ромашка»") == "ООО «Ромашка»"  # a Cyrillic name stays
+    lookalike = str.maketrans({"C": "С", "O": "О", "P": "Р", "A": "А", "E": "Е"})
+    rows = real_entities(r"^[A-Z]+[COPAE][A-Z]* [A-Z]{4,}")
+    for row in rows:
+        word, rest = row["name"].split(" ", 1)
+        query = f"{word.translate(lookalike)} {rest}"  # every look-alike of the first word
+        assert query != row["name"]
+        assert found_in_top5(query, row), (query, row["name"])
+
+
+def test_joined_and_split_words_are_read_against_the_list_vocabulary() -> None:
+    rows = real_entities(r"^[A-Z]{4,} [A-Z]{4,} [A-Z]{3,}")
+    missed = []
+    for row in rows:
+        first, second, rest = row["name"].split(" ", 2)
+        joined = f"{first}{second} {rest}"  # NORTHSOUTH CARGO
+        if not found_in_top5(joined, row):
+            missed.append(joined)
+    assert len(missed) <= 1, missed
+    # a number run into the word after it (75ARSENAL), on a real name with a number
+    row = real_entities(r"^\d+(ST|ND|RD|TH)? [A-Z]{4,}", limit=1)[0]
+    number, rest = row["name"].split(" ", 1)
+    assert found_in_top5(f"{number}{rest}", row), row["name"]
+
+
+ABBREVIATED = [
+    (r"\bAVIATION\b", "AVIATION", "AVN"),
+    (r"\bHOLDING\b", "HOLDING", "HLD"),
+    (r"\bSHIPPING\b", "SHIPPING", "SHPG"),
+    (r"\bLOGISTICS\b", "LOGISTICS", "LOGIST"),
+    (r"\bINVESTMENT\b", "INVESTMENT", "INV"),
+    (r"\bRESEARCH INSTITUTE\b", "RESEARCH INSTITUTE", "RES INST"),
+]
+
+
+@pytest.mark.parametrize(("pattern", "word", "short"), ABBREVIATED)
+def test_abbreviations_are_read_as_prefixes_or_consonant_skeletons(
+    pattern: str, word: str, short: str
+) -> None:
+    assert all(is_abbreviation(s, w) for s, w in [("avn", "aviation"), ("hld", "holding")])
+    assert not is_abbreviation("kinet", "kinef")
+    rows = real_entities(pattern, limit=4)
+    for row in rows:
+        query = row["name"].replace(word, short)
+        assert found_in_top5(query, row), (query, row["name"])
+
+
+def test_parenthetical_parts_are_alternative_names_on_both_sides() -> None:
+    rows = real_entities(r"^[^()]{8,} \([A-Z]{3,8}\)$", limit=6)
+    for row in rows:
+        name = row["name"][:-1].rsplit(" (", 1)[0]
+        assert found_in_top5(name, row), row["name"]  # NAME against NAME (ACRONYM)
+        assert compare_names(row["name"], name).score >= DEFAULT_THRESHOLD
+        assert compare_names(name, row["name"]).score >= DEFAULT_THRESHOLD
+    # an English name followed by its original in Cyrillic, as the EU lists write them
+    assert "JSC Kalashnikov Concern" in eu_text()
+    both = compare_names("JSC Kalashnikov Concern (АО «Концерн Калашников»)", "Kalashnikov Concern")
+    assert both.score >= DEFAULT_THRESHOLD, both
+
+
+# EU name -> OFAC name of the same entity (same INN), as the two lists write them
+EU_TO_OFAC = [
+    ("JSC Kalashnikov Concern", "JOINT STOCK COMPANY CONCERN KALASHNIKOV"),
+    ("ENICS", "JOINT STOCK COMPANY ENIKS"),
+    ("Spetstehnotreyd LLC", "LIMITED LIABILITY COMPANY SPETSTECHNOTRADE"),
+    ("AO Votkinsky Zavod", "JOINT STOCK COMPANY VOTKINSKIY PLANT"),
+    ("Votkinsk Plant", "JOINT STOCK COMPANY VOTKINSKIY ZAVOD"),
+    ("Воткинский Завод", "JOINT STOCK COMPANY VOTKINSKIY PLANT"),
+]
+
+
+@pytest.mark.parametrize(("eu_name", "ofac_name"), EU_TO_OFAC)
+def test_russian_organisation_words_meet_their_translations(eu_name: str, ofac_name: str) -> None:
+    assert eu_name in eu_text()
+    assert ofac_name in sdn_table()["name"].to_pylist()
+    result = compare_names(eu_name, ofac_name)
+    assert result.score >= DEFAULT_THRESHOLD, result
+
+
+def test_ukrainian_and_russian_cyrillic_spellings_read_alike() -> None:
+    ukrainian = "Акціонерне товариство ‘Акціонерна компанія ‘Туламашзавод’’"
+    russian = "Акционерное Общество «Акционерная Компания «Туламашзавод» (АО «АК «Туламашзавод»)"
+    assert ukrainian in eu_text() and russian in eu_text()
+    assert raw_words("Харківський") == raw_words("Харкивский")  # і read as и
+    assert raw_words("Європа") == raw_words("Европа")  # є read as е
+    assert compare_names(ukrainian, russian).score >= DEFAULT_THRESHOLD
+
+
+def test_conflicting_legal_form_counts_against_and_says_so() -> None:
+    conflict = compare_names("Deutsche Bank AG", "Deutsche Bank GmbH")
+    assert conflict.score < DEFAULT_THRESHOLD
+    assert "legal forms differ: ag vs gmbh" in conflict.explanation
+    assert compare_names("Deutsche Bank", "Deutsche Bank GmbH").score == 100.0  # missing: neutral
+    assert (
+        compare_names("OOO Rassvet", "Rassvet LLC").score
+        > compare_names("ANO Rassvet", "Rassvet LLC").score
+    )
+
+
+def test_conflicting_country_counts_against_and_says_so() -> None:
+    row = real_entities(r"^[A-Z]{5,} [A-Z]{5,} [A-Z]{4,}", limit=1)[0]
+    listed = country_of(row)
+    other = "BR" if listed != "BR" else "AR"
+
+    def score(country: str | None) -> tuple[float, str]:
+        hits = match_names([row["name"]], sdn_index(), countries=[country], threshold=50)
+        hit = next(h for h in hits.to_pylist() if h["source_id"] == row["source_id"])
+        return hit["score"], hit["explanation"]
+
+    (agree, _), (none, _), (differ, why) = score(listed), score(None), score(other)
+    assert agree >= none > differ
+    assert none - differ >= 5
+    assert f"country {other} differs from listed" in why
+
+
+def test_truncated_names_keep_the_entries_they_begin() -> None:
+    rows = real_entities(r"^.{45,60}$", limit=12)
+    missed = [row["name"] for row in rows if not found_in_top5(row["name"][:35], row)]
+    assert len(missed) <= 1, missed
+
+
+def test_compare_and_match_names_give_one_score_for_one_pair() -> None:
+    index = sdn_index()
+    rows = real_entities(r"^[A-Z]{5,} [A-Z]{4,}", limit=10)
+    queries = [f"{r['name']} LLC" if i % 2 else r["name"].lower() for i, r in enumerate(rows)]
+    for query, row in zip(queries, rows, strict=True):
+        hits = match_names([query], index, top=10, threshold=0.0).to_pylist()
+        hit = next(h for h in hits if h["source_id"] == row["source_id"])
+        (pair,) = score_name_pairs([query], [hit["matched_name"]], reference=index)
+        assert pair.score == hit["score"], (query, hit, pair)
