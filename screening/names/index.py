@@ -15,6 +15,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
@@ -561,17 +562,25 @@ class AbbreviationTargets:
         words = self.by_letter.get(short[0])
         if not words:
             return []
-        skeleton = sum(c in "aeiou" for c in short) <= 1
-        pattern = f"^{short}[a-z]{{2,}}$"
-        if skeleton:
-            pattern += "|^" + "[a-z]*".join(short) + "[a-z]*$"
-        found = []
-        for match in re.finditer(pattern, words, flags=re.M):
-            if is_abbreviation(short, match.group()):
-                found.append(match.group())
-                if len(found) == MAX_ABBREVIATION_EXPANSIONS:
-                    break
-        return found
+        return list(_expansions_in(words, short))
+
+
+@lru_cache(maxsize=1 << 16)
+def _expansions_in(words: str, short: str) -> tuple[str, ...]:
+    """The list words (one per line of ``words``) ``short`` abbreviates, first ones first.
+    Bulk traffic repeats its short words, so each is looked up (and its pattern compiled) once;
+    ``words`` is the same string object every call, whose hash Python keeps."""
+    skeleton = sum(c in "aeiou" for c in short) <= 1
+    pattern = f"^{short}[a-z]{{2,}}$"
+    if skeleton:
+        pattern += "|^" + "[a-z]*".join(short) + "[a-z]*$"
+    found: list[str] = []
+    for match in re.finditer(pattern, words, flags=re.M):
+        if is_abbreviation(short, match.group()):
+            found.append(match.group())
+            if len(found) == MAX_ABBREVIATION_EXPANSIONS:
+                break
+    return tuple(found)
 
 
 _PARENTHETICAL = re.compile(r"\s*\([^()]*\)")

@@ -242,12 +242,9 @@ def _score_given_pairs(
     empty = np.zeros(0, dtype=bool)
     if len(q_rows) == 0:
         return q_rows, k_ids, np.empty(0), empty, empty
-    id_pair = np.array(
-        [int(k) in id_hits.get(int(qi), {}) for qi, k in zip(q_rows, k_ids, strict=True)]
-        if id_hits
-        else np.zeros(len(q_rows), dtype=bool),
-        dtype=bool,
-    )
+    n_keys = len(index.keys)
+    id_codes = np.array([q * n_keys + k for q, ks in id_hits.items() for k in ks], dtype=np.int64)
+    id_pair = np.isin(q_rows.astype(np.int64) * n_keys + k_ids.astype(np.int64), id_codes)
     shared = np.asarray(weighted[q_rows].multiply(index.key_matrix[k_ids]).sum(axis=1)).ravel()
     dice = np.clip(2.0 * shared / (total[q_rows] + index.key_weight[k_ids]), 0.0, 1.0)
     # string similarity adds at most its share: pairs that cannot reach the threshold go now

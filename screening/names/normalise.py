@@ -269,15 +269,20 @@ def fold_token(token: str, *, force: bool = False) -> str:
     return token
 
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML has it: the vocabularies load ~10x faster (every
+command that matches a name pays this once)."""
+
+
 @functools.cache
 def load_vocabulary() -> NameVocabulary:
     with open(PACKAGE_DATA_DIR / "name_vocabulary.yml", encoding="utf-8") as fh:
-        vocab = yaml.safe_load(fh)
+        vocab = yaml.load(fh, Loader=_YAML_LOADER)
     abbreviations = {
         str(k): tuple(_raw_tokens(str(v))) for k, v in (vocab.get("abbreviations") or {}).items()
     }
     with open(PACKAGE_DATA_DIR / "legal_forms.yml", encoding="utf-8") as fh:
-        forms_data = yaml.safe_load(fh)
+        forms_data = yaml.load(fh, Loader=_YAML_LOADER)
     legal_forms: dict[tuple[str, ...], str] = {}
     for canonical, variants in forms_data.items():
         for variant in [canonical, *variants]:
