@@ -456,9 +456,14 @@ def _distinct_queries(
         zip(names, countries, strict=True) if countries is not None else ((n, None) for n in names)
     )
     return sorted(
-        {(n.strip(), c or None) for n, c in pairs if n and n.strip()},
+        {(n.strip(), _country(c)) for n, c in pairs if isinstance(n, str) and n.strip()},
         key=lambda p: (p[0], p[1] or ""),
     )
+
+
+def _country(code: object) -> str | None:
+    """An ISO-2 country, or None for a missing one (None, "", NaN from a data frame)."""
+    return code.strip() or None if isinstance(code, str) else None
 
 
 def match_names(
