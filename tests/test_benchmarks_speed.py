@@ -50,3 +50,28 @@ def test_a_cached_index_is_reused_and_a_changed_list_builds_anew(lists, tmp_path
     assert len(list(index_cache.cache_dir().glob("*.pickle"))) == 2
     monkeypatch.setenv("DUALUSE_NAME_INDEX_CACHE", "0")
     assert index_cache.load(index_cache.key_for(small, ("entity", "individual"))) is None
+
+
+def test_the_speed_benchmark_counts_recall_and_clean_hits_per_kind() -> None:
+    """bench_speed.quality: a listed variant is found only through its own entry."""
+    import sys
+
+    import pandas as pd
+
+    from tests.conftest import REPO_ROOT
+
+    sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+    import bench_speed
+
+    queries = pd.DataFrame(
+        {
+            "name": ["ROSTEK", "GAZPROMBNK", "ACME TILES", "KAROMI LLC"],
+            "kind": ["listed_variant", "listed_variant", "vendor", "random"],
+            "expected": ["ssi\t1", "sdn\t2", "", ""],
+        }
+    )
+    found = {"ROSTEK": {"ssi\t1"}, "GAZPROMBNK": {"sdn\t9"}, "KAROMI LLC": {"sdn\t3"}}
+    result = bench_speed.quality(found, queries)
+    assert result["recall_listed"] == 0.5
+    assert result["hit_rate_vendor"] == 0.0
+    assert result["hit_rate_random"] == 1.0

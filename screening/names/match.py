@@ -242,12 +242,9 @@ def _score_given_pairs(
     empty = np.zeros(0, dtype=bool)
     if len(q_rows) == 0:
         return q_rows, k_ids, np.empty(0), empty, empty
-    id_pair = np.array(
-        [int(k) in id_hits.get(int(qi), {}) for qi, k in zip(q_rows, k_ids, strict=True)]
-        if id_hits
-        else np.zeros(len(q_rows), dtype=bool),
-        dtype=bool,
-    )
+    n_keys = len(index.keys)
+    id_codes = np.array([q * n_keys + k for q, ks in id_hits.items() for k in ks], dtype=np.int64)
+    id_pair = np.isin(q_rows.astype(np.int64) * n_keys + k_ids.astype(np.int64), id_codes)
     shared = np.asarray(weighted[q_rows].multiply(index.key_matrix[k_ids]).sum(axis=1)).ravel()
     dice = np.clip(2.0 * shared / (total[q_rows] + index.key_weight[k_ids]), 0.0, 1.0)
     # string similarity adds at most its share: pairs that cannot reach the threshold go now
@@ -272,7 +269,8 @@ def _score_given_pairs(
     # COMPANY CONCERN KALASHNIKOV): the spelling of the name agrees in full
     ours = np.array([_distinctive_key(q) for q in queries], dtype=object)[q_rows]
     theirs = np.asarray(index.distinctive_keys, dtype=object)[k_ids]
-    string_sim[(ours == theirs) & (ours != "")] = 1.0
+    long_enough = np.array([len(t) >= MIN_DISTINCTIVE_KEY_LEN for t in theirs], dtype=bool)
+    string_sim[(ours == theirs) & long_enough] = 1.0
     scores = 100.0 * (share * dice + (1 - share) * string_sim)
     cut_won = np.zeros(len(scores), dtype=bool)
     if cut.any():
@@ -307,7 +305,12 @@ def _score_given_pairs(
     ceiling = round(config.flag_threshold - config.corroboration_margin, 1)
     held[near] = uncorroborated & (scores[near] > ceiling)
     scores[held] = ceiling
-    return q_rows, k_ids, scores, held & (ceiling < threshold), cut_won
+    return q_rows, k_ids, scores, held, cut_won
+
+
+MIN_DISTINCTIVE_KEY_LEN = 5
+"""Only generic words apart is agreement in full for a name of some length: LLC SVR
+DISTRIBUTION is not the SVR."""
 
 
 def _expanded_keys(queries: Sequence[NormalisedName], fuzzy: FuzzyMap) -> list[str]:
@@ -488,7 +491,7 @@ def match_names(
     if (processes := process_count(len(distinct), workers)) > 1:
         return match_in_processes(
             match_names, distinct, index, processes=processes, use_countries=use_countries,
-            threshold=threshold, top=top,
+            threshold=threshold, top=top, config=config, show_held=show_held,
         )  # fmt: skip
     table_sources = index.list_table["list_source"].to_pylist()
     table_ids = index.list_table["source_id"].to_pylist()
