@@ -322,7 +322,11 @@ class NameIndex:
             }
         )
         for token in maybe_abbreviated:
-            found_words = self.abbreviation_targets.expansions(token)
+            # an index that borrows the lists' abbreviation targets (with_word_rarity_of) can
+            # only map to the words it has itself
+            found_words = [
+                w for w in self.abbreviation_targets.expansions(token) if w in self.vocab
+            ]
             if found_words:
                 fuzzy[token] = [(w, settings.abbreviation_similarity) for w in found_words]
         vocab_ids: list[list[int]] = []
