@@ -24,6 +24,7 @@ from prefect.futures import PrefectFuture
 from prefect.tasks import Task, exponential_backoff
 
 from screening.lists.store.download import (
+    DEFAULT_DEADLINE_SECONDS,
     DownloadError,
     DownloadPolicy,
     clear_stop,
@@ -46,8 +47,6 @@ from screening.lists.store.sources import (
 )
 
 DIFF_ROWS_SHOWN = 20
-DEFAULT_DEADLINE_SECONDS = 600.0
-"""One refresh, all lists, attempts, waits and task retries included, ends within this."""
 STOP_GRACE_SECONDS = 5.0
 """After SIGTERM/Ctrl-C, how long the downloads get to remove their partial files."""
 

@@ -74,10 +74,13 @@ class TradeLayoutError(ScreeningError):
             header_row,
         )
         at = f" (header at row {header_row})" if header_row else ""
+        shown = [repr(c if len(c) <= 60 else c[:57] + "...") for c in self.seen[:40]]
+        if len(self.seen) > 40:
+            shown.append(f"... {len(self.seen) - 40} more")
+        seen_text = f"columns seen: {', '.join(shown)}" if self.seen else "no columns"
         super().__init__(
             f"{file}: cannot map canonical field(s) {', '.join(self.missing)}{at}; "
-            f"columns seen: {', '.join(repr(c) for c in self.seen)}. "
-            "Pass a mapping with --map FIELD=COLUMN or --mapping FILE.yml."
+            f"{seen_text}. Pass a mapping with --map FIELD=COLUMN or --mapping FILE.yml."
         )
 
 

@@ -102,6 +102,7 @@ class Canonicaliser:
         self.cols = dict(layout.columns)
         self.counted = CountedNotes()
         self.dates = DateReader(excel_serials=from_excel)
+        self._clean_cache: dict[int, pa.Array] = {}
         verbatim = {self.cols[f] for f in VERBATIM_FIELDS if f in self.cols}
         self._src_indexes = [i for i in range(len(self.headers)) if i not in verbatim]
         src_names = [f"{EXTRA_COLUMN_PREFIX}{self.headers[i]}" for i in self._src_indexes]
@@ -127,8 +128,7 @@ class Canonicaliser:
         screened = [f for f in SCREENING_FIELDS if f in self.cols]
         empty = None
         for name in screened:
-            column = raw.columns[self.cols[name]]
-            is_null = pc.is_null(clean_text(column, self.mappings.null_markers))
+            is_null = pc.is_null(self._cleaned(raw, self.cols[name]))
             empty = is_null if empty is None else pc.and_(empty, is_null)
         if empty is None or raw.num_rows == 0 or not pc.any(empty).as_py():
             return raw, []
@@ -151,26 +151,33 @@ class Canonicaliser:
             rejects=raw.rejects,
             blank_rows=raw.blank_rows,
         )
+        self._clean_cache = {i: c.filter(keep) for i, c in self._clean_cache.items()}
         return kept, rejects
+
+    def _cleaned(self, raw: RawBatch, index: int) -> pa.Array:
+        """Column ``index`` of the current batch, trimmed and null-marked, computed once."""
+        if index not in self._clean_cache:
+            self._clean_cache[index] = clean_text(raw.columns[index], self.mappings.null_markers)
+        return self._clean_cache[index]
 
     def batch(self, raw: RawBatch) -> tuple[pa.Table, list[dict[str, Any]]]:
         """(records, rejects) for one raw batch; rejects are the reader's and unscreenable rows."""
+        self._clean_cache = {}
         raw, unscreenable = self._split_unscreenable(raw)
         n = raw.num_rows
-        markers = self.mappings.null_markers
 
         def column(name: str) -> pa.Array | None:
-            return raw.columns[self.cols[name]] if name in self.cols else None
+            return self._cleaned(raw, self.cols[name]) if name in self.cols else None
 
         out: dict[str, pa.Array] = {}
         for name in VERBATIM_FIELDS:
             col = column(name)
-            out[name] = clean_text(col, markers) if col is not None else null_strings(n)
+            out[name] = col if col is not None else null_strings(n)
         out["hs_code"] = pc.replace_substring_regex(out["hs_code"], r"^(\d+)\.0+$", r"\1")
 
         date_col = column("date")
         if date_col is not None:
-            out["date"], out["date_issue"] = self.dates.read(clean_text(date_col, markers))
+            out["date"], out["date_issue"] = self.dates.read(date_col)
         else:
             out["date"], out["date_issue"] = null_strings(n), null_strings(n)
         issues = []
@@ -179,7 +186,7 @@ class Canonicaliser:
             if col is None:
                 out[name] = pa.nulls(n, pa.float64())
                 continue
-            out[name], issue = parse_numbers(clean_text(col, markers), name)
+            out[name], issue = parse_numbers(col, name)
             issues.append(issue)
             not_numbers = int(pc.sum(pc.match_substring(issue, "not a number")).as_py() or 0)
             self.counted.add(
@@ -222,10 +229,9 @@ class Canonicaliser:
         """
         n = raw.num_rows
         cols = self.cols
-        markers = self.mappings.null_markers
         row_flow: pa.Array = pa.repeat(pa.scalar(self.flow, pa.string()), n)
         if "flow" in cols and not self.flow_is_explicit:
-            values = clean_text(raw.columns[cols["flow"]], markers)
+            values = self._cleaned(raw, cols["flow"])
             unique = pc.unique(values).drop_null()
             lookup = pa.array([self.mappings.flow_of(v) for v in unique.to_pylist()], pa.string())
             per_row = pc.take(lookup, pc.index_in(values, value_set=unique))
@@ -234,7 +240,7 @@ class Canonicaliser:
         is_import = pc.equal(row_flow, "import")
 
         if "partner_country" in cols:
-            partner = clean_text(raw.columns[cols["partner_country"]], markers)
+            partner = self._cleaned(raw, cols["partner_country"])
             for name, where in (("destination_country", is_export), ("origin_country", is_import)):
                 out[name], count = _fill(out[name], where, partner)
                 flow_word = "export" if name == "destination_country" else "import"
@@ -247,7 +253,7 @@ class Canonicaliser:
         row_reporter: pa.Array | pa.Scalar = pa.scalar(self.reporter, pa.string())
         described = repr(self.reporter)
         if "reporter_country" in cols:
-            per_row = clean_text(raw.columns[cols["reporter_country"]], markers)
+            per_row = self._cleaned(raw, cols["reporter_country"])
             row_reporter = pc.coalesce(per_row, pa.scalar(self.reporter, pa.string()))
             described = f"column {self.header('reporter_country')!r}"
         elif self.reporter is None:

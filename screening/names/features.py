@@ -226,7 +226,7 @@ def one_word_legal_form_conflict(pair: Pair, explain: bool) -> FeatureResult:
 def one_common_word(pair: Pair, explain: bool) -> FeatureResult:
     """The list name's one distinctive word is a dictionary word (ATLAS, RASSVET "dawn",
     TERMINAL), or it has none (WORLD EQUIPMENT TRADING): such names fit many unrelated firms.
-    Very common words count fully, merely common ones half; agreeing legal forms halve it."""
+    Very common words count fully, merely common ones half."""
     words = distinctive(pair.key)
     settings = pair.settings
     if not words:
@@ -240,13 +240,10 @@ def one_common_word(pair: Pair, explain: bool) -> FeatureResult:
     if zipf < settings.common_word_zipf:
         return NO
     value = 1.0 if zipf >= settings.very_common_word_zipf else 0.5
-    agreeing = legal_forms_agree(pair.query, pair.key)
-    if agreeing:
-        value /= 2  # SIEMENS AG / SIEMENSAG: the same word and the same legal form
     return FeatureResult(
         value,
         f"list name's one distinctive word ({_words(pair.key, words)}) is an ordinary "
-        "dictionary word" + (" (the legal forms agree)" if agreeing else "")
+        "dictionary word"
         if explain
         else None,
     )
@@ -281,18 +278,22 @@ FEATURES: tuple[Feature, ...] = (
 
 def rests_on_slip(pair: Pair) -> bool:
     """The match needs a letter repaired or a word spelt differently in a distinctive word
-    (INTERSAN -> INTERSCAN); moved spaces (SIEMENSAG) keep every letter and customs
-    abbreviations (AVN for AVIATION) are regular practice: neither counts."""
+    (INTERSAN -> INTERSCAN), or rests on abbreviations alone (LSS read as LESPROMPROTSESSING).
+    Moved spaces (SIEMENSAG) keep every letter, and an abbreviation beside a distinctive word
+    that agrees as written (SIBERIAN AVN) is regular customs practice: neither counts."""
     theirs = distinctive(pair.key)
     for note in pair.query.recut:
         before, _, after = note.partition(" -> ")
         repaired = {fold_token(w) for w in after.split()}
         if before.replace(" ", "") != after.replace(" ", "") and repaired & theirs:
             return True
-    for token in query_distinctive(pair) - theirs:
-        if any(alt in theirs for alt, _ in pair.fuzzy.get(token, [])):
+    abbreviated = False
+    for token in set(pair.query.tokens) - theirs:
+        alts = [alt for alt, _ in pair.fuzzy.get(token, []) if alt in theirs]
+        if any(not is_abbreviation(token, alt) for alt in alts):
             return True
-    return False
+        abbreviated = abbreviated or bool(alts)
+    return abbreviated and not set(pair.query.tokens) & theirs
 
 
 def needs_corroboration(pair: Pair) -> str | None:

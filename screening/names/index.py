@@ -93,7 +93,8 @@ class NameIndex:
     key_is_weak: np.ndarray
     """per key: every list row carrying it is a weak alias (OFAC's low-quality a.k.a.)"""
     key_is_person: np.ndarray
-    """per key: every list row carrying it is an individual"""
+    """per key: every list row carrying it is an individual, or, on a list that does not say
+    (the BIS Entity List), the name reads as a person's (looks_personal)"""
     key_countries: list[frozenset[str]]
     """per key: ISO-2 countries of the listed entries carrying it"""
     known_words: KnownWords
@@ -187,8 +188,14 @@ class NameIndex:
             [bool(np.all(kinds[rows] == "weak_alias")) for rows in key_rows], dtype=bool
         )
         types = np.asarray(list_table["entity_type"].to_pylist(), dtype=object)
+        untyped = _untyped_rows(list_table)
         key_is_person = np.array(
-            [bool(np.all(types[rows] == "individual")) for rows in key_rows], dtype=bool
+            [
+                bool(np.all(types[rows] == "individual"))
+                or (bool(np.all(untyped[rows])) and looks_personal(key))
+                for key, rows in zip(keys, key_rows, strict=True)
+            ],
+            dtype=bool,
         )
         countries_col = (
             list_table["countries"].to_pylist()
@@ -260,6 +267,11 @@ class NameIndex:
             unseen_weight=reference.unseen_token_weight,
         )
 
+    def _rare_word_weight(self) -> float:
+        """The weight of a word on at most RARE_WORD_DF list names."""
+        n_keys = self.key_matrix.shape[0]
+        return float(np.log((n_keys + 1) / (RARE_WORD_DF + 1)) + 1.0)
+
     @property
     def unseen_token_weight(self) -> float:
         """Weight of a query word absent from every list name: as rare as the rarest."""
@@ -311,6 +323,7 @@ class NameIndex:
                 ),
                 key=lambda ts: ts[0],
             )[:MAX_FUZZY_ALTERNATIVES]
+        rare = self._rare_word_weight()
         maybe_abbreviated = sorted(
             {
                 t
@@ -318,14 +331,24 @@ class NameIndex:
                 for t in q.tokens
                 if t.isalpha()
                 and t not in fuzzy
-                and (t not in self.vocab or _skeleton_like(t))  # SHPG may be a list word too
+                and (
+                    t not in self.vocab
+                    or _skeleton_like(t)  # SHPG may be a list word too
+                    or (len(t) <= MAX_RARE_ABBREVIATION_LEN and self.weights[self.vocab[t]] >= rare)
+                )
             }
         )
         for token in maybe_abbreviated:
-            # an index that borrows the lists' abbreviation targets (with_word_rarity_of) can
-            # only map to the words it has itself
+            listed = self.vocab.get(token)
             found_words = [
-                w for w in self.abbreviation_targets.expansions(token) if w in self.vocab
+                w
+                for w in self.abbreviation_targets.expansions(token)
+                if w in self.vocab  # (targets learnt from reference lists: words of these names)
+                and (
+                    listed is None
+                    or _skeleton_like(token)
+                    or self.weights[self.vocab[w]] + ABBREVIATION_COMMONER <= self.weights[listed]
+                )
             ]
             if found_words:
                 fuzzy[token] = [(w, settings.abbreviation_similarity) for w in found_words]
@@ -473,12 +496,17 @@ class NameIndex:
         return np.concatenate(q_rows), np.concatenate(k_ids)
 
 
-MIN_ABBREVIATION_TARGET_DF = 2
+MIN_ABBREVIATION_TARGET_DF = 5
 """A word on fewer list names is not what customs abbreviations stand for."""
 MAX_ABBREVIATION_EXPANSIONS = 1
 
 
 MAX_SKELETON_LEN = 5
+MAX_RARE_ABBREVIATION_LEN = 6
+RARE_WORD_DF = 3
+ABBREVIATION_COMMONER = float(np.log(5))
+"""A word some list names write (DEVT, INDS, TECHS) is read as the abbreviation of a list word
+only if it is rare (on at most RARE_WORD_DF names) and that word at least 5 times commoner."""
 
 
 def _skeleton_like(word: str) -> bool:
@@ -647,6 +675,41 @@ def slip_similarity(token: str, listed: str, similarity: float) -> float:
 def one_slip_apart(a: str, b: str) -> bool:
     """Two long words one edit apart (a letter left out, doubled, swapped or mistyped)."""
     return min(len(a), len(b)) >= MIN_SLIP_WORD_LEN and OSA.distance(a, b, score_cutoff=1) <= 1
+
+
+MIN_UNTYPED_LIST_ROWS = 100
+
+
+def _untyped_rows(list_table: pa.Table) -> np.ndarray:
+    """Per row: its list never says whether an entry is a person or a company (the BIS Entity
+    List), and is a real list (a pair file of a few names is not)."""
+    sources = list_table["list_source"].to_pylist()
+    types = list_table["entity_type"].to_pylist()
+    typed = {src for src, kind in zip(sources, types, strict=True) if kind is not None}
+    counts: dict[str, int] = defaultdict(int)
+    for src in sources:
+        counts[src] += 1
+    return np.array(
+        [src not in typed and counts[src] >= MIN_UNTYPED_LIST_ROWS for src in sources],
+        dtype=bool,
+    )
+
+
+PERSONAL_WORD_ZIPF = 3.0
+
+
+def looks_personal(name: NormalisedName) -> bool:
+    """Two or three words, no legal form and no generic word, each a word common in some
+    language (ALI GUZEL, ALI SALIM): on a list that does not say which entries are people,
+    read as a personal name (a coined company name such as NIKIMT ATOMSTROY is not)."""
+    from screening.names.commonness import word_zipf
+
+    return (
+        not name.legal_forms
+        and 2 <= len(name.tokens) <= 3
+        and not name.generic_tokens
+        and all(t.isalpha() and word_zipf(t) >= PERSONAL_WORD_ZIPF for t in name.tokens)
+    )
 
 
 def _is_country(code: str | None) -> bool:

@@ -269,7 +269,8 @@ def _score_given_pairs(
     # COMPANY CONCERN KALASHNIKOV): the spelling of the name agrees in full
     ours = np.array([_distinctive_key(q) for q in queries], dtype=object)[q_rows]
     theirs = np.asarray(index.distinctive_keys, dtype=object)[k_ids]
-    string_sim[(ours == theirs) & (ours != "")] = 1.0
+    long_enough = np.array([len(t) >= MIN_DISTINCTIVE_KEY_LEN for t in theirs], dtype=bool)
+    string_sim[(ours == theirs) & long_enough] = 1.0
     scores = 100.0 * (share * dice + (1 - share) * string_sim)
     cut_won = np.zeros(len(scores), dtype=bool)
     if cut.any():
@@ -304,7 +305,12 @@ def _score_given_pairs(
     ceiling = round(config.flag_threshold - config.corroboration_margin, 1)
     held[near] = uncorroborated & (scores[near] > ceiling)
     scores[held] = ceiling
-    return q_rows, k_ids, scores, held & (ceiling < threshold), cut_won
+    return q_rows, k_ids, scores, held, cut_won
+
+
+MIN_DISTINCTIVE_KEY_LEN = 5
+"""Only generic words apart is agreement in full for a name of some length: LLC SVR
+DISTRIBUTION is not the SVR."""
 
 
 def _expanded_keys(queries: Sequence[NormalisedName], fuzzy: FuzzyMap) -> list[str]:

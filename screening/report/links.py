@@ -46,6 +46,16 @@ LIST_PAGES: dict[str, str] = {
 """list_source -> the publisher's search or list page, for lists without per-entry pages."""
 
 
+OFFICIAL_PREFIXES = tuple(
+    sorted({t.split("{")[0] for t in ENTRY_PAGES.values()} | set(LIST_PAGES.values()))
+)
+"""Addresses this module builds: only these become clickable in the files it feeds."""
+
+
+def is_official_link(url: str | None) -> bool:
+    return bool(url) and str(url).startswith(OFFICIAL_PREFIXES)
+
+
 def entry_link(list_source: str | None, source_id: str | None) -> str | None:
     """The official page of one list entry, else its list's search page, else None."""
     if not list_source or not source_id:

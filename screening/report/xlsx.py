@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from screening.io.writers import _write_atomically, escape_formulas_in_table
+from screening.report.links import is_official_link
 
 MAX_SHEET_ROWS = 1_048_575
 """Excel's row limit less the header; a longer view is cut and says so in its last row."""
@@ -29,6 +30,7 @@ MIN_WIDTH, MAX_WIDTH = 8, 60
 WIDTH_SAMPLE_ROWS = 200
 TEXT_FORMAT = "@"
 MONEY_FORMAT = "#,##0.00"
+LINK_COLUMNS = frozenset({"exporter_match_link", "importer_match_link", "link"})
 MONEY_COLUMNS = frozenset({"value", "value_total", "quantity"})
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
@@ -72,7 +74,7 @@ def _value_cell(
         cell = WriteOnlyCell(sheet, value=str(value))
         cell.data_type = "s"  # never a formula, whatever the text
         cell.number_format = TEXT_FORMAT
-        if is_link and str(value).startswith("https://"):
+        if is_link and is_official_link(str(value)):
             cell.hyperlink = str(value)
             cell.font = LINK_FONT
         return cell
@@ -90,7 +92,8 @@ def write_sheet(sheet: Worksheet, table: pa.Table) -> None:
     sheet.auto_filter.ref = f"A1:{last_column}{rows + 1}"
     sheet.append([_header_cell(sheet, name) for name in safe.column_names])
     text = [pa.types.is_string(f.type) or pa.types.is_large_string(f.type) for f in safe.schema]
-    links = [name.endswith("link") for name in safe.column_names]
+    # only the link columns this package fills (never a vendor's src_* column)
+    links = [name in LINK_COLUMNS for name in safe.column_names]
     money = [
         name in MONEY_COLUMNS and not is_text
         for name, is_text in zip(safe.column_names, text, strict=True)

@@ -2,9 +2,10 @@
 
 Every run records its distinct parties and the list versions they were screened against
 (``parties_seen``). After a list update, :func:`rescreen` finds, per list and per version a
-party was last screened against, the entities added or changed since (screening.lists.store.diff on
-the old and the current version), indexes only their new names, and matches the parties
-against that small index. A hit is a party that did not match this entry before: the
+party was last screened against, the entities added or changed since (screening.lists.diff on
+the old and the current version). The parties are matched against the whole current list,
+scored as a run scores them, and only hits on an added entity, or through a name a changed
+entity gained, are kept: a party that did not match this entry before. These are the
 ``new_hits.csv`` an analyst reviews. The parties are then recorded as screened against the
 current versions, so the next rescreen starts from there.
 
@@ -35,11 +36,13 @@ from screening.lists.store.snapshots import (
     resolve_store,
     store_has_active_lists,
 )
-from screening.names.index import NameIndex
 from screening.names.match import match_names
+from screening.pipeline import cached_name_index
 from screening.review.carry import entry_hashes
 from screening.review.store import ReviewStore
 
+CANDIDATES_PER_PARTY = 50
+"""List hits looked at per party before keeping those on new entries (best first)."""
 NEW_HITS_COLUMNS = (
     "party",
     "country",
@@ -107,19 +110,27 @@ def _version_rows(table: pa.Table, list_source: str, version: str) -> pa.Table:
 
 @dataclass(frozen=True)
 class Delta:
-    """The current rows of one list_source worth re-screening against, and why."""
+    """The entries of one list_source worth re-screening against since a version, and why."""
 
     list_source: str
     previous_version: str | None
-    rows: pa.Table
     change: dict[str, str] = field(default_factory=dict)
     """source_id -> added / changed / unknown_baseline"""
+    new_names: frozenset[tuple[str, str]] = frozenset()
+    """(source_id, name) of the names changed entries gained: only hits through them count"""
+
+    def counts(self, source_id: str, matched_name: str) -> bool:
+        """Whether a hit on this entry through this name is new since the version."""
+        change = self.change.get(source_id)
+        if change in ("added", "unknown_baseline"):
+            return True
+        return change == "changed" and (source_id, matched_name.strip()) in self.new_names
 
 
 def list_delta(
     current: pa.Table, list_source: str, previous_version: str | None, *, store: str | Path | None
 ) -> Delta:
-    """Rows of ``list_source`` added or given new names since ``previous_version``."""
+    """Entries of ``list_source`` added, or given new names, since ``previous_version``."""
     now = current.filter(pc.equal(current["list_source"], list_source))
     old = (
         None
@@ -128,32 +139,20 @@ def list_delta(
     )
     if old is None:
         ids = pc.unique(now["source_id"]).to_pylist()
-        return Delta(list_source, previous_version, now, dict.fromkeys(ids, "unknown_baseline"))
+        return Delta(list_source, previous_version, dict.fromkeys(ids, "unknown_baseline"))
     diff = diff_lists(old, now)
     diff = diff.filter(pc.is_in(diff["change"], pa.array(["added", "changed"])))
     change: dict[str, str] = {}
-    wanted: list[tuple[str, str]] = []
+    new_names: set[tuple[str, str]] = set()
     for row in diff.select(["source_id", "change", "names_added"]).to_pylist():
         if row["change"] == "added":
             change[row["source_id"]] = "added"
-            wanted.append((row["source_id"], ""))
         elif row["names_added"]:
-            # a changed entry is re-screened on the names it gained: its other names were
-            # screened before, against the same entry
+            # a changed entry counts through the names it gained: through its other names
+            # the party was screened before, against the same entry
             change[row["source_id"]] = "changed"
-            wanted.extend((row["source_id"], name) for name in row["names_added"])
-    if not wanted:
-        return Delta(list_source, previous_version, now.slice(0, 0), {})
-    added_ids = [i for i, n in wanted if not n]
-    changed_pairs = [f"{i}\x1f{n.strip()}" for i, n in wanted if n]
-    keys = pc.binary_join_element_wise(
-        now["source_id"], pc.utf8_trim_whitespace(now["name"]), "\x1f"
-    )
-    keep = pc.or_(
-        pc.is_in(now["source_id"], pa.array(added_ids, pa.string())),
-        pc.is_in(keys, pa.array(changed_pairs, pa.string())),
-    )
-    return Delta(list_source, previous_version, now.filter(keep), change)
+            new_names.update((row["source_id"], n.strip()) for n in row["names_added"])
+    return Delta(list_source, previous_version, change, frozenset(new_names))
 
 
 @dataclass
@@ -198,24 +197,30 @@ def rescreen(
                     deltas[key] = list_delta(current, key[0], key[1], store=config.list_store)
     hits: list[dict[str, Any]] = []
     for stale, members in groups.items():
-        parts = [deltas[key] for key in stale if deltas[key].rows.num_rows]
+        parts = {deltas[key].list_source: deltas[key] for key in stale if deltas[key].change}
         if not parts:
             continue
-        rows = pa.concat_tables([d.rows for d in parts])
-        index = NameIndex.build(rows)
+        # scored against the whole current list, as a run would score them (word rarity is
+        # a property of the whole index), then only hits on new entries or new names kept
         matched = match_names(
             [p["party_name"] for p in members],
-            index,
+            cached_name_index(current),
             countries=[p["country"] or None for p in members],
             threshold=config.name_threshold,
-            top=config.max_matches_per_name,
+            top=CANDIDATES_PER_PARTY,
             workers=config.workers,
         )
         by_key = {(p["party_name"], p["country"]): p for p in members}
-        change = {(d.list_source, i): c for d in parts for i, c in d.change.items()}
-        previous = {d.list_source: d.previous_version for d in parts}
+        kept_per_party: dict[tuple[str, str], int] = {}
         for hit in matched.to_pylist():
-            party = by_key[(hit["query"], hit["query_country"] or "")]
+            delta = parts.get(hit["list_source"])
+            if delta is None or not delta.counts(hit["source_id"], hit["matched_name"]):
+                continue
+            key = (hit["query"], hit["query_country"] or "")
+            if kept_per_party.get(key, 0) >= config.max_matches_per_name:
+                continue
+            kept_per_party[key] = kept_per_party.get(key, 0) + 1
+            party = by_key[key]
             hits.append(
                 {
                     "party": party["party_name"],
@@ -230,9 +235,9 @@ def rescreen(
                     "matched_name": hit["matched_name"],
                     "score": round(hit["score"], 1),
                     "explanation": hit["explanation"],
-                    "change": change.get((hit["list_source"], hit["source_id"])),
+                    "change": delta.change[hit["source_id"]],
                     "list_version": versions.get(hit["list_source"]),
-                    "previous_list_version": previous.get(hit["list_source"]),
+                    "previous_list_version": delta.previous_version,
                 }
             )
     hits = _drop_cleared(hits, store, current)

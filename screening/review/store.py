@@ -37,6 +37,8 @@ DB_FILE_NAME = "review.sqlite"
 DECISIONS = ("cleared", "confirmed", "escalated")
 _BATCH = 1000
 """Rows per executemany / IN (...) query: well under every driver's parameter limit."""
+_WRITE_OPTION = "dualuse_write"
+"""Execution option marking a write transaction (SQLite takes its write lock at BEGIN)."""
 _PG_MIGRATION_LOCK = 0x6475616C  # "dual": the advisory lock id that serialises migrations
 
 metadata = sa.MetaData()
@@ -204,9 +206,11 @@ def create_store_engine(url: str) -> Engine:
 
         @sa.event.listens_for(engine, "begin")
         def _sqlite_begin(connection: Connection) -> None:
-            # take the write lock up front: two writers wait for each other instead of one
-            # failing on a lock upgrade half way through its transaction
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # writers take the write lock up front: two writers wait for each other instead of
+            # one failing on a lock upgrade half way through its transaction; readers do not
+            # wait for writers (WAL)
+            writing = connection.get_execution_options().get(_WRITE_OPTION, False)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
         return engine
     try:
@@ -281,8 +285,11 @@ class ReviewStore:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self.engine.begin() as connection:
-            yield connection
+        """A write transaction (committed on success, rolled back on error)."""
+        with self.engine.connect() as connection:
+            connection = connection.execution_options(**{_WRITE_OPTION: True})
+            with connection.begin():
+                yield connection
 
     # --- migrations -------------------------------------------------------------------------
 

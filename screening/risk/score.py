@@ -62,8 +62,8 @@ def _evidence(feature: Feature) -> WeightedFeature:
     return WeightedFeature(feature, feature.name, evidence=True)
 
 
-def _context(feature: Feature, weight: str | None = "") -> WeightedFeature:
-    return WeightedFeature(feature, feature.name if weight == "" else weight, evidence=False)
+def _context(feature: Feature, *, scored: bool = True) -> WeightedFeature:
+    return WeightedFeature(feature, feature.name if scored else None, evidence=False)
 
 
 RISK_MODEL: tuple[WeightedFeature, ...] = (
@@ -78,7 +78,7 @@ RISK_MODEL: tuple[WeightedFeature, ...] = (
     _evidence(f.possible_misdeclaration),
     _context(f.route_direct_russia_belarus),
     _context(f.route_transshipment_hub),
-    _context(f.destination_stated, weight=None),
+    _context(f.destination_stated, scored=False),
     _context(f.route_chain),
     _context(f.freight_forwarder_consignee),
     _context(f.new_chpl_importer),

@@ -28,6 +28,10 @@ SCREENED_COLUMNS = [
     "risk_reasons",
     "exporter_match_list_source",
     "importer_match_list_source",
+    "exporter_match_name",
+    "importer_match_name",
+    "exporter_match_score",
+    "importer_match_score",
 ]
 
 
@@ -88,11 +92,28 @@ def test_listed_parties_are_flagged_for_their_match(verdict: pd.DataFrame) -> No
     assert (flagged["risk_level"] != "low").mean() >= 0.95  # 45 points: medium at least
 
 
+def _false_matches(rows: pd.DataFrame, limit: int = 6) -> str:
+    """The distinct (trade name -> listed name, score) pairs behind flags the truth denies."""
+    pairs = []
+    for role in ("exporter", "importer"):
+        hit = rows[rows[f"{role}_match_name"].notna()]
+        pairs += [
+            f"{n} -> {m} ({s:.0f})"
+            for n, m, s in zip(
+                hit[role], hit[f"{role}_match_name"], hit[f"{role}_match_score"], strict=True
+            )
+        ]
+    return "; ".join(sorted(set(pairs))[:limit])
+
+
 def test_precision_against_the_truth(verdict: pd.DataFrame) -> None:
     flagged = verdict[verdict["flagged"]]
     explained = flagged["listed_party"] | flagged["chpl_code"]
     precision = float(explained.mean())
-    assert precision >= 0.95, f"{precision:.3f} of flagged records have a listed party or CHPL"
+    assert precision >= 0.95, (
+        f"{precision:.3f} of flagged records have a listed party or CHPL; false matches: "
+        f"{_false_matches(flagged[~explained])}"
+    )
 
 
 def test_a_route_to_russia_alone_does_not_flag(verdict: pd.DataFrame) -> None:
@@ -121,7 +142,10 @@ def test_listed_party_shipping_to_russia_is_high(verdict: pd.DataFrame) -> None:
 def test_clean_records_stay_unflagged(verdict: pd.DataFrame) -> None:
     clean = verdict[~verdict["listed_party"] & ~verdict["chpl_code"]]
     flagged = _share(clean, "flagged")
-    assert flagged <= 0.01, f"{flagged:.4f} of records with no listed party or CHPL flagged"
+    assert flagged <= 0.01, (
+        f"{flagged:.4f} of records with no listed party or CHPL flagged; false matches: "
+        f"{_false_matches(clean[clean['flagged']])}"
+    )
 
 
 def test_config_file_weights_change_the_flow_verdict(tmp_path: Path, verdict: pd.DataFrame) -> None:

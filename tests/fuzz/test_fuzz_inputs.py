@@ -32,6 +32,8 @@ def _check(case: Case, path: Path) -> tuple[str, pa.Table | None, list[str]]:
         message = str(exc)
         if not message.startswith(str(path)):
             problems.append(f"refusal does not name the file first: {message[:200]!r}")
+        if "\n" in message or len(message) > 1500:
+            problems.append(f"refusal is not one short line: {message[:300]!r}")
         if case.must_load:
             problems.append(f"refused a file that must load: {message[:300]}")
         if case.refusal and case.refusal not in message:

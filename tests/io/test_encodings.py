@@ -120,3 +120,14 @@ def test_utf8_file_with_late_cp1251_bytes_is_not_read_as_utf8(tmp_path):
     loaded = load_trade_file(path)
     assert loaded.files[0].encoding == "cp1251"
     assert loaded.table.column("importer").to_pylist()[-2] == "АО РОСОБОРОНЭКСПОРТ"
+
+
+def test_undefined_byte_past_the_detection_sample_is_a_clear_error(tmp_path):
+    rows = "".join(
+        f"ООО Ромашка {i},ТОО Береке,8542310000,KZ,2024-01-05,1\n" for i in range(120_000)
+    )
+    path = tmp_path / "late_bad.csv"
+    path.write_bytes((HEADER + rows).encode("cp1251") + b"BAD \x98 NAME,X,8542,KZ,2024-01-05,1\n")
+    assert path.stat().st_size > 4_000_000  # past the header scan
+    with pytest.raises(TradeReadError, match=r"late_bad\.csv: cannot decode as cp1251: byte 0x98"):
+        load_trade_file(path)

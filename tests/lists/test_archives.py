@@ -6,6 +6,7 @@ archives are made here from the bundled lists, so they run without ../shared.
 
 from __future__ import annotations
 
+import json
 import random
 import zipfile
 from pathlib import Path
@@ -125,6 +126,8 @@ def test_a_zipped_ofac_csv_set_imports_as_its_files(tmp_path: Path) -> None:
     assert result.entities == 13_821
     snapshot = tmp_path / "store" / "us_ofac_sdn" / result.new_snapshot
     assert sorted(p.name for p in snapshot.glob("*.csv")) == sorted(SDN_SET_FILES)
+    meta = json.loads((snapshot / "snapshot.json").read_text())
+    assert meta["files"][0]["url"] == archive.resolve().as_uri() + "!/sdn.csv"
 
 
 @pytest.mark.parametrize(

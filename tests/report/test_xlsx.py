@@ -69,6 +69,8 @@ def test_formulas_and_leading_zeros_stay_text(tmp_path: Path) -> None:
             "exporter": ['=HYPERLINK("http://x","click")', "+7 495 000", "ACME"],
             "hs_code": ["0102030405", "8471300000", "847130"],
             "value": [1.5, None, 2.0],
+            "src_link": ["https://evil.example/x", None, None],
+            "link": ["https://evil.example/y", None, None],
         }
     )
     path = write_workbook({"flagged": table}, tmp_path / "flagged.xlsx")
@@ -79,4 +81,6 @@ def test_formulas_and_leading_zeros_stay_text(tmp_path: Path) -> None:
     assert sheet["B2"].value == "0102030405" and sheet["B2"].data_type == "s"
     assert sheet["C2"].value == 1.5 and sheet["C3"].value is None
     assert sheet["C2"].number_format == "#,##0.00"
-    assert sheet.auto_filter.ref == "A1:C4"
+    assert sheet.auto_filter.ref == "A1:E4"
+    # a vendor's column or an address this tool did not build never becomes clickable
+    assert sheet["D2"].hyperlink is None and sheet["E2"].hyperlink is None

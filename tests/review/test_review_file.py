@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from screening.review.carry import party_key
 from screening.review.decisions import ReviewFileError, canonical_decision, read_review_file
 
 HEADER = [
@@ -107,9 +108,9 @@ def test_a_decided_row_becomes_a_decision_per_party_match(tmp_path: Path) -> Non
     assert first.note == "tile maker in Iran, not the listed firm"
     assert first.entry_hash == "ab" * 32 and first.list_version == "2023-12-28"
     assert first.analyst == "ana" and first.source == "flagged.csv:2"
-    assert sorted((d.party, d.source_id) for d in confirmed) == [
-        ("romashka", "555"),
-        ("zavod", "777"),  # 777.0 as a spreadsheet wrote it
+    assert sorted((d.party_name, d.party, d.source_id) for d in confirmed) == [
+        ("7707083893 OOO ROMASHKA", "romashka", "555"),  # INN and legal form set aside
+        ("AO ZAVOD", party_key("AO ZAVOD"), "777"),  # 777.0 as a spreadsheet wrote it
     ]
     assert {d.party_identifiers for d in confirmed} == {"INN:7707083893", ""}
 

@@ -101,7 +101,8 @@ class BlankRowCounter:
             return batch
         blank = None
         for column in batch.columns:
-            empty = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(column), ""), True)
+            # readers hand empty cells over as null: a blank cell is null or all whitespace
+            empty = pc.fill_null(pc.or_(pc.utf8_is_space(column), pc.equal(column, "")), True)
             blank = empty if blank is None else pc.and_(blank, empty)
         assert blank is not None
         flags = blank.to_numpy(zero_copy_only=False)

@@ -226,7 +226,7 @@ class CsvSource:
             handle.seek(self.detected.skip_bytes)
             try:
                 reader = self._open_reader(handle, invalid, block)
-            except pa.ArrowInvalid as exc:
+            except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
                 if "Empty CSV file" in str(exc):
                     return
                 raise self._arrow_error(exc) from exc
@@ -235,7 +235,7 @@ class CsvSource:
                     record_batch = reader.read_next_batch()
                 except StopIteration:
                     break
-                except pa.ArrowInvalid as exc:
+                except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
                     raise self._arrow_error(exc) from exc
                 rejects, blank = self._rejects(invalid[handled:], skip_through)
                 bad.update(r.number for r in invalid[handled:] if r.number is not None)
@@ -300,7 +300,14 @@ class CsvSource:
             )
         return rejects, blank
 
-    def _arrow_error(self, exc: pa.ArrowInvalid) -> Exception:
+    def _arrow_error(self, exc: pa.ArrowInvalid | UnicodeDecodeError) -> Exception:
+        if isinstance(exc, UnicodeDecodeError):  # a byte the detected code page leaves undefined
+            byte = exc.object[exc.start : exc.start + 1].hex()
+            return TradeReadError(
+                f"cannot decode as {self.encoding}: byte 0x{byte} after row "
+                f"{self._done_through} is not a character in it; save the file as UTF-8",
+                file=self.path,
+            )
         message = str(exc)
         if "straddling" in message or "block size" in message:
             return _BlockTooSmall(message)

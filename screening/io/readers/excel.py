@@ -24,7 +24,7 @@ import python_calamine
 
 from screening.errors import TradeReadError
 from screening.io.layouts import TradeMappings, detect_header_row
-from screening.io.readers.base import RawBatch, first_non_empty, is_blank, unique_headers
+from screening.io.readers.base import RawBatch, first_non_empty, unique_headers
 
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLUMNS = 16_384
@@ -285,20 +285,16 @@ class XlsxSource:
         self._workbook.close()
 
     def batches(self, batch_rows: int) -> Iterator[RawBatch]:
+        """Rows as read, all-empty ones included (the caller's BlankRowCounter drops them)."""
         width = len(self.headers)
         number = self._first_number
         rows: list[tuple[str | None, ...]] = []
         numbers: list[int] = []
         rejects: list[dict[str, Any]] = []
-        pending_blank = blank = 0
+        padding = (None,) * width
         for row in self._body:
             current, number = number, number + 1
-            if is_blank(row):
-                pending_blank += 1
-                continue
-            blank += pending_blank
-            pending_blank = 0
-            if len(row) > width:
+            if len(row) != width:
                 extra = [c for c in row[width:] if c is not None and c.strip()]
                 if extra:
                     rejects.append(
@@ -312,14 +308,14 @@ class XlsxSource:
                         }
                     )
                     continue
-                row = row[:width]
-            rows.append(row + (None,) * (width - len(row)))
+                row = (row + padding)[:width]
+            rows.append(row)
             numbers.append(current)
             if len(rows) >= batch_rows:
-                yield self._batch(rows, numbers, rejects, blank)
-                rows, numbers, rejects, blank = [], [], [], 0
-        if rows or rejects or blank:
-            yield self._batch(rows, numbers, rejects, blank)
+                yield self._batch(rows, numbers, rejects, 0)
+                rows, numbers, rejects = [], [], []
+        if rows or rejects:
+            yield self._batch(rows, numbers, rejects, 0)
 
     def _batch(
         self,

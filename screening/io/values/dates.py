@@ -52,6 +52,8 @@ _EXCEL_EPOCH = dt.date(1899, 12, 30)
 FIRST_YEAR, LAST_YEAR = 1900, 2200
 """Years outside this range are typing errors in trade data, not dates."""
 _MAX_TEXT = 64
+MIN_TIMESTAMPS = 2
+"""Distinct UTC timestamps needed before a shared afternoon time is read as a time zone."""
 
 
 @dataclass(frozen=True)
@@ -167,8 +169,9 @@ class DateReader:
         unique = pc.unique(values).drop_null()
         texts = unique.to_pylist()
         readings = [read_date(v, excel_serials=self.excel_serials) for v in texts]
-        if not self.decided:
-            times = {r.utc_time for r in readings if r.utc_time is not None}
+        stamped = [r for r in readings if r.utc_time is not None]
+        if not self.decided and len(stamped) >= MIN_TIMESTAMPS:
+            times = {r.utc_time for r in stamped if r.utc_time is not None}
             if times:
                 self.decided = True
                 self.shift = _local_midnight_shift(times)

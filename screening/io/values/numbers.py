@@ -17,6 +17,19 @@ _MAX_TEXT = 64
 """Longer cells are not amounts (and are not handed to the float parser)."""
 
 
+def _all_plain_numbers(text: pa.Array) -> pa.Array | None:
+    """float64 of ``text`` when every cell casts to a finite number, else None."""
+    try:
+        parsed = text.cast(pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if not pc.all(pc.fill_null(pc.is_finite(parsed), True)).as_py():
+        return None
+    if not pc.all(pc.fill_null(pc.less_equal(pc.utf8_length(text), _MAX_TEXT), True)).as_py():
+        return None
+    return parsed
+
+
 def _join_issue(issue: pa.Array, condition: pa.Array, text: str) -> pa.Array:
     condition = pc.fill_null(condition, False)
     return pc.if_else(condition, pc.coalesce(issue, pa.scalar(text)), issue)
@@ -30,6 +43,20 @@ def parse_numbers(values: pa.Array, field: str) -> tuple[pa.Array, pa.Array]:
     ``"<field>: <reason> ('<cell>')"`` and is null for clean and empty cells.
     """
     text = pc.utf8_trim_whitespace(values)
+    fast = _all_plain_numbers(text)
+    if fast is not None:  # the common case: every cell a plain finite number
+        issue = pa.nulls(len(values), pa.string())
+        negative = pc.fill_null(pc.less(fast, 0), False)
+        if pc.any(negative).as_py():
+            quoted = pc.binary_join_element_wise(
+                pa.scalar(" ('"), pc.utf8_slice_codeunits(values, 0, 40), pa.scalar("')"), ""
+            )
+            issue = pc.if_else(
+                negative,
+                pc.binary_join_element_wise(pa.scalar(f"{field}: negative"), quoted, ""),
+                issue,
+            )
+        return fast, issue
     text = pc.if_else(
         pc.match_substring_regex(text, _THOUSANDS), pc.replace_substring(text, ",", ""), text
     )

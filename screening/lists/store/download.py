@@ -38,6 +38,8 @@ from screening.lists.store.sources import SourceFile, redact_url
 HEAD_BYTES = 64 * 1024
 """How much of a file the sniff reads."""
 MAX_REDIRECTS = 5
+DEFAULT_DEADLINE_SECONDS = 600.0
+"""One refresh, all lists, attempts, waits and task retries included, ends within this."""
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 _REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
 _ALLOWED_CONTROLS = frozenset("\t\n\r\x0c\x1a")  # 0x1a: OFAC's DOS end-of-file byte

@@ -62,13 +62,15 @@ def import_list_files(
     store = resolve_store(store)
     imported_at = datetime.now(UTC).replace(microsecond=0)
     with ExitStack() as unpacking:
-        given = [
-            member for path in map(Path, files) for member in _files_of(path, source, unpacking)
-        ]
-        named = assign_file_names(source, given)
+        origin: dict[Path, str] = {}
+        for path in map(Path, files):
+            origin |= _files_of(path, source, unpacking)
+        named = assign_file_names(source, list(origin))
         folder = new_staging_dir(store, source.id, utc_stamp(imported_at))
         try:
-            staged = tuple(_copy_in(path, folder / name) for name, path in named.items())
+            staged = tuple(
+                _copy_in(path, folder / name, origin[path]) for name, path in named.items()
+            )
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -80,15 +82,18 @@ def import_list_files(
     )
 
 
-def _files_of(path: Path, source: ListSource, unpacking: ExitStack) -> list[Path]:
-    """``path`` itself, or the members of a ZIP archive (unpacked within the limits of
-    screening.lists.parsers.archives) when the list is not published as a ZIP."""
+def _files_of(path: Path, source: ListSource, unpacking: ExitStack) -> dict[Path, str]:
+    """``{file: where it came from}``: ``path`` itself, or the members of a ZIP archive
+    (unpacked within the limits of screening.lists.parsers.archives) when the list is not
+    published as a ZIP (``file:///…/set.zip!/sdn.csv``)."""
+    uri = path.resolve().as_uri()
     if source.files[0].kind != "zip" and is_list_archive(path):
         try:
-            return unpacking.enter_context(unpacked(path))
+            members = unpacking.enter_context(unpacked(path))
         except ListParseError as error:
             raise ReferenceDataError(str(error)) from error
-    return [path]
+        return {member: f"{uri}!/{member.name}" for member in members}
+    return {path: uri}
 
 
 def assign_file_names(source: ListSource, paths: list[Path]) -> dict[str, Path]:
@@ -125,7 +130,7 @@ def assign_file_names(source: ListSource, paths: list[Path]) -> dict[str, Path]:
     return {name: named[name] for name in expected if name in named}
 
 
-def _copy_in(path: Path, target: Path) -> DownloadedFile:
+def _copy_in(path: Path, target: Path, origin: str) -> DownloadedFile:
     """Copy ``path`` to ``target`` (complete or not at all), hashing what was written."""
     partial = target.with_name(f".{target.name}.part")
     digest = hashlib.sha256()
@@ -145,7 +150,7 @@ def _copy_in(path: Path, target: Path) -> DownloadedFile:
     return DownloadedFile(
         name=target.name,
         path=target,
-        url=path.resolve().as_uri(),
+        url=origin,
         sha256=digest.hexdigest(),
         size=size,
         content_type=None,

@@ -12,6 +12,7 @@ and ``dualuse lists refresh`` call these same functions.
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -29,6 +30,7 @@ from screening.lists.parsers.registry import FORMATS
 from screening.lists.store.bundled import load_manifest
 from screening.lists.store.diff import diff_counts, diff_lists
 from screening.lists.store.download import (
+    DEFAULT_DEADLINE_SECONDS,
     DownloadedFile,
     DownloadError,
     DownloadPolicy,
@@ -244,13 +246,14 @@ def refresh_lists(
     max_shrink: float = DEFAULT_MAX_SHRINK,
     policy: DownloadPolicy | None = None,
 ) -> list[RefreshResult]:
-    """Refresh ``list_ids`` (default: the active lists of the config), one after the other."""
+    """Refresh ``list_ids`` (default: the active lists of the config), one after the other,
+    within DEFAULT_DEADLINE_SECONDS unless ``policy`` says otherwise."""
     store = resolve_store(store)
     clear_stop()
     remove_orphaned_staging(store)
     sources = load_list_sources() if sources is None else sources
     ids = list_ids or resolve_active_ids(config_file=config_file, store=store, sources=sources)
-    policy = policy or DownloadPolicy()
+    policy = policy or DownloadPolicy(deadline_at=time.time() + DEFAULT_DEADLINE_SECONDS)
     with policy.client() as client:
         return [
             refresh_list(
