@@ -57,7 +57,9 @@ def _explain_words(pair: Pair) -> list[str]:
     query, key, index, fuzzy = pair.query, pair.key, pair.index, pair.fuzzy
     key_tokens = set(key.tokens)
     cut = pair.cut or (possibly_cut(query) and cut_version_score(query.tokens, key.tokens) > 0)
-    cut_word = key.tokens[len(query.tokens) - 1] if cut else None
+    at = len(query.tokens) - 1
+    # (matched on the untranslated words, the cut word may not be one of the key's)
+    cut_word = key.tokens[at] if cut and at < len(key.tokens) else None
     matched, missing = [], []
     for t in dict.fromkeys(query.tokens):
         kind = describe_weight(token_idf(index, t if t in index.vocab else ""))
