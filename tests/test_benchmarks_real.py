@@ -85,7 +85,8 @@ def screened(
     for q, c, exp, ent in zip(
         queries["query"], queries["country"], queries["expected"], same, strict=True
     ):
-        entries = got.get((q.strip(), (c or None) if countries else None), [])
+        country = c if isinstance(c, str) and c else None  # NaN from the frame: no country
+        entries = got.get((q.strip(), country if countries else None), [])
         wanted = set(exp) if strict else set(ent)
         rows.append(
             (bool(entries), bool(set(entries) & wanted), bool(entries) and entries[0] in ent)
