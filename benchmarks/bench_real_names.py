@@ -102,7 +102,8 @@ def judge(queries: pd.DataFrame, hits: dict, *, strict_recall: bool) -> pd.DataF
     for q, c, expected, entity in zip(
         queries["query"], queries["country"], queries["expected"], same, strict=True
     ):
-        got = hits.get((q.strip(), c or None), [])
+        country = c if isinstance(c, str) and c else None  # NaN from the frame: no country
+        got = hits.get((q.strip(), country), [])
         entries = [e for e, _ in got]
         wanted = set(expected) if strict_recall else set(entity)
         rows.append(

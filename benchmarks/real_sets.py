@@ -238,6 +238,14 @@ class RetrievalSet:
     """True: only ``expected`` counts as found (leave-one-out sets, where a linked copy of the
     entry still carries the query verbatim); False: a linked entry counts too."""
 
+    def __post_init__(self) -> None:
+        # ISO-2 code or None, as match_names takes it (pandas 3 would read None as NaN)
+        self.queries["country"] = pd.Series(
+            [c if isinstance(c, str) and c else None for c in self.queries["country"]],
+            index=self.queries.index,
+            dtype=object,
+        )
+
 
 def _empty_queries() -> pd.DataFrame:
     return pd.DataFrame(columns=["query", "country", "expected", "group"])

@@ -62,11 +62,16 @@ def truncated_scores(
     last equal and in order, the last one the start of the list name's word; else 0."""
     return np.array(
         [
-            cut_version_score(
-                queries[q].tokens,
-                index.keys[k].tokens,
-                at_vendor_width=queries[q].written_length in VENDOR_WIDTHS,
-                listed_written=index.keys[k].as_written,
+            max(
+                cut_version_score(
+                    ours,
+                    theirs,
+                    at_vendor_width=queries[q].written_length in VENDOR_WIDTHS,
+                    listed_written=index.keys[k].as_written,
+                )
+                # the words as translated, and as written where a translation changed them
+                for ours in {queries[q].tokens, queries[q].as_written_core} - {()}
+                for theirs in {index.keys[k].tokens, index.keys[k].as_written_core} - {()}
             )
             for q, k in zip(q_rows.tolist(), k_ids.tolist(), strict=True)
         ]

@@ -451,15 +451,15 @@ class NameIndex:
         q_rows: list[int] = []
         k_ids: list[int] = []
         for qi in rows:
-            tokens = queries[qi].tokens
-            if not tokens:
-                continue
-            cut_last = fold_token(tokens[-1], force=True)
             found: set[int] = set()
-            for prefix in dict.fromkeys((" ".join(tokens), " ".join((*tokens[:-1], cut_last)))):
-                found.update(
-                    self._key_ids_between(prefix, prefix + _AFTER_EVERY_CHAR, MAX_PREFIX_CANDIDATES)
-                )
+            for tokens in {queries[qi].tokens, queries[qi].as_written_core} - {()}:
+                cut_last = fold_token(tokens[-1], force=True)
+                for prefix in dict.fromkeys((" ".join(tokens), " ".join((*tokens[:-1], cut_last)))):
+                    found.update(
+                        self._key_ids_between(
+                            prefix, prefix + _AFTER_EVERY_CHAR, MAX_PREFIX_CANDIDATES
+                        )
+                    )
             q_rows.extend([qi] * len(found))
             k_ids.extend(sorted(found))
         return np.array(q_rows, dtype=np.int64), np.array(k_ids, dtype=np.int64)
@@ -649,8 +649,14 @@ def _non_latin(part: str) -> bool:
 
 
 def _sorted_keys(keys: Sequence[NormalisedName]) -> tuple[list[str], np.ndarray]:
-    order = sorted(range(len(keys)), key=lambda k: keys[k].key)
-    return [keys[k].key for k in order], np.array(order, dtype=np.int64)
+    """Key strings, sorted, with their key ids; a key whose organisation words were translated
+    is also found by its untranslated words (a name cut inside KONTSERN... or KHIMICH...)."""
+    entries = [(key.key, k) for k, key in enumerate(keys)]
+    entries += [
+        (" ".join(key.as_written_core), k) for k, key in enumerate(keys) if key.as_written_core
+    ]
+    entries.sort()
+    return [e for e, _ in entries], np.array([k for _, k in entries], dtype=np.int64)
 
 
 def _vocabulary_words() -> frozenset[str]:

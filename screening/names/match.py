@@ -57,7 +57,9 @@ def _explain_words(pair: Pair) -> list[str]:
     query, key, index, fuzzy = pair.query, pair.key, pair.index, pair.fuzzy
     key_tokens = set(key.tokens)
     cut = pair.cut or (possibly_cut(query) and cut_version_score(query.tokens, key.tokens) > 0)
-    cut_word = key.tokens[len(query.tokens) - 1] if cut else None
+    at = len(query.tokens) - 1
+    # (matched on the untranslated words, the cut word may not be one of the key's)
+    cut_word = key.tokens[at] if cut and at < len(key.tokens) else None
     matched, missing = [], []
     for t in dict.fromkeys(query.tokens):
         kind = describe_weight(token_idf(index, t if t in index.vocab else ""))
@@ -456,9 +458,14 @@ def _distinct_queries(
         zip(names, countries, strict=True) if countries is not None else ((n, None) for n in names)
     )
     return sorted(
-        {(n.strip(), c or None) for n, c in pairs if n and n.strip()},
+        {(n.strip(), _country(c)) for n, c in pairs if isinstance(n, str) and n.strip()},
         key=lambda p: (p[0], p[1] or ""),
     )
+
+
+def _country(code: object) -> str | None:
+    """An ISO-2 country, or None for a missing one (None, "", NaN from a data frame)."""
+    return code.strip() or None if isinstance(code, str) else None
 
 
 def match_names(

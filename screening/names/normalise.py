@@ -133,6 +133,9 @@ class NormalisedName:
     recut: tuple[str, ...] = field(default=())
     """words repaired into list words (``nationalnuclear -> national nuclear``, ``lbc -> llc``),
     for explanations"""
+    as_written_core: tuple[str, ...] = field(default=(), compare=False)
+    """the core's keys before organisation words were translated (KONTSERN, not concern), where
+    that differs: what a name cut short is compared with, as its cut word was never translated"""
     written: tuple[tuple[str, str], ...] = field(default=(), compare=False)
     """(comparison key, word as written): explanations use the words an analyst reads"""
     key: str = field(init=False, compare=False)
@@ -519,6 +522,7 @@ def normalise_name(
         removed.append(cut)
     if fragment:
         core.append(fragment)
+    untranslated = tuple(fold_token(t) for t in core)
     core, translated = _translate(core, vocab)
     folded = tuple(fold_token(t) for t in core)
     written = _written_words(read_from, vocab, translated)
@@ -534,6 +538,7 @@ def normalise_name(
         words=read_from,
         recut=tuple(repairs),
         written=written,
+        as_written_core=untranslated if untranslated != folded else (),
     )
 
 

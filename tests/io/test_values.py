@@ -150,3 +150,16 @@ def test_india_import_dates_are_local_days():
         "2025-01-01",
     )
     assert any("local midnight in UTC+05:30" in n for n in loaded.notes)
+
+
+def test_comtrade_dates_agree_with_their_year_and_month_columns():
+    for path in sorted(shared_path("trade", "comtrade_armenia").glob("*.csv")):
+        table = load_trade_file(path).table
+        assert table.column("date_issue").null_count == table.num_rows, path.name
+        expected = [
+            f"{int(y):04d}-{int(m):02d}"
+            for y, m in zip(
+                table["src_year"].to_pylist(), table["src_month"].to_pylist(), strict=True
+            )
+        ]
+        assert [d[:7] for d in table.column("date").to_pylist()] == expected, path.name
