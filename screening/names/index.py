@@ -625,7 +625,7 @@ def parenthetical_alternatives(name: str) -> list[str]:
         out.append(short)
     for part in re.findall(r"\(([^()]*)\)", name):
         part = _ALIAS_MARKERS.sub("", part).strip()
-        if len(part) >= MIN_PARENTHETICAL_LEN and (_is_acronym(part) or _non_latin(part)):
+        if len(part) >= MIN_PARENTHETICAL_LEN and (_is_acronym(part, short) or _non_latin(part)):
             out.append(part)
     return out
 
@@ -633,13 +633,21 @@ def parenthetical_alternatives(name: str) -> list[str]:
 MAX_ACRONYM_LEN = 8
 
 
-def _is_acronym(part: str) -> bool:
+def _is_acronym(part: str, outside: str) -> bool:
     """One word in capitals (CSSC, KRET, IRGC) in a name written otherwise: an acronym, not a
-    place or a qualifier such as (Hong Kong) that many unrelated names carry."""
+    place or a qualifier such as (Hong Kong) that many unrelated names carry. In a name written
+    all in capitals, as customs and many lists write them, a one-word part is as likely a city
+    (SUZHOU, in NEWAY CNC EQUIPMENT (SUZHOU) CO LTD): there it counts as an acronym only when
+    its letters are the initials of the outside words, in order (KAZAN VERTOLETNY ZAVOD (KVZ))."""
     letters = part.replace(".", "").replace("-", "")
-    return (
-        letters.isalpha() and letters.isupper() and len(letters) <= MAX_ACRONYM_LEN
-    ) and " " not in part
+    if not (letters.isalpha() and letters.isupper() and len(letters) <= MAX_ACRONYM_LEN):
+        return False
+    if " " in part:
+        return False
+    if any(c.islower() for c in outside):
+        return True
+    initials = iter(word[0] for word in re.findall(r"[^\W\d_]+", outside.upper()))
+    return all(letter in initials for letter in letters)
 
 
 def _non_latin(part: str) -> bool:
