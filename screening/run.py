@@ -814,11 +814,13 @@ class ScreeningRun:
                 leftover.unlink()
             work.rmdir()
         manifest = self._manifest(flagged.num_rows)
+        review_start = time.perf_counter()
         outputs = {
             **write_review_files(staging, flagged=flagged, manifest=manifest),
             "screened": screened_path,
             "rejected": self._rejects.path,
         }
+        self.timings["write_review_files"] = time.perf_counter() - review_start
         outputs = {name: self.folder.target / path.name for name, path in outputs.items()}
         self.timings["write_outputs"] = (
             self.timings.get("write_outputs", 0.0) + time.perf_counter() - start

@@ -151,21 +151,45 @@ def test_files_a_user_keeps_in_the_folder_stay(
     assert (out / "flagged.csv").exists()
 
 
-def test_a_second_run_into_the_same_folder_is_refused_at_once(trades: Path, tmp_path: Path) -> None:
+def test_a_second_run_into_the_same_folder_is_refused_at_once(
+    trades: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out"
-    first = start_dualuse("run", str(trades), "--out", str(out))
+    go_on = tmp_path / "go-on"
+    # a real run that, once it holds the folder, waits for the test before loading lists
+    first = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import time\n"
+            "from pathlib import Path\n"
+            "from screening.run import ScreeningRun\n"
+            "load = ScreeningRun.load_reference\n"
+            "def waiting(self):\n"
+            f"    while not Path({str(go_on)!r}).exists():\n"
+            "        time.sleep(0.05)\n"
+            "    return load(self)\n"
+            "ScreeningRun.load_reference = waiting\n"
+            "from screening.cli import main\n"
+            f"main(['run', {str(trades)!r}, '--out', {str(out)!r}])\n",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )
     lock = tmp_path / f".out{LOCK_SUFFIX}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while not lock.exists() and first.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert lock.exists(), "the first run takes the lock before any work"
     start = time.monotonic()
-    second = dualuse("run", str(trades), "--out", str(out))
+    code, _, err = run_main(capsys, "run", str(trades), "--out", str(out))
     refused_after = time.monotonic() - start
-    assert second.returncode == EXIT_BUSY
-    assert first.poll() is None, "the first run was still going when the second was refused"
-    assert refused_after < 15, "refused before loading lists or reading files"
-    lines = second.stderr.strip().splitlines()
+    go_on.touch()
+    assert code == EXIT_BUSY
+    assert refused_after < 2, "refused before loading lists or reading files"
+    lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: another run is writing into")
     assert f"pid {first.pid}" in lines[0]
     _, stderr = first.communicate(timeout=300)
@@ -269,7 +293,8 @@ def test_one_bad_file_does_not_sink_the_others(
     file_rows = rejected[rejected["row"].isna()]
     assert sorted(file_rows["file"]) == ["b_corrupt.parquet", "c_unmappable.csv"]
     assert file_rows["reason"].str.startswith("file rejected: ").all()
-    flagged = pd.read_csv(out / "flagged.csv", encoding="utf-8-sig", dtype=str)
+    screened = pd.read_parquet(out / "screened.parquet")
+    flagged = screened[screened["risk_level"] != "none"]
     assert set(flagged["source_file"]) == {"a_good.csv", "d_good.csv"}
     assert "OOO SILOVYE MASHINY" in set(flagged["importer"])
 
