@@ -28,6 +28,9 @@ def test_matching_in_processes_gives_the_single_process_table(lists, monkeypatch
     countries = ["RU" if i % 3 else None for i in range(len(names))]
     single = match_names(names, index, countries=countries, workers=1)
     monkeypatch.setattr(bulk, "PARALLEL_MIN_NAMES", 100)
+    # the whole suite runs Prefect's test server in threads of this process, which makes
+    # match_names stay in-process; the forked path is what this test is about
+    monkeypatch.setattr(bulk.threading, "active_count", lambda: 1)
     assert bulk.process_count(len(names), -1) == min(bulk.usable_cores(), len(names) // 50)
     parallel = match_names(names, index, countries=countries)
     assert single.num_rows > 50
