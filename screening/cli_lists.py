@@ -16,6 +16,22 @@ _STORE_HELP = "Snapshot store (default: $DUALUSE_DATA_DIR/lists or ~/.local/shar
 _CONFIG_HELP = "Lists config YAML (active: [ids]); default: lists.yml in the store, else bundled."
 
 
+# options that refresh and import share: one declaration, so the guard and its default agree
+_max_shrink_option = click.option(
+    "--max-shrink",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.2,
+    show_default=True,
+    help="Refuse a version with this much fewer entities than the active one.",
+)
+_sources_option = click.option(
+    "--sources",
+    "sources_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Catalogue of sources instead of the official one (e.g. a mirror).",
+)
+
+
 def register(lists_group: click.Group) -> None:
     """Add the refresh, show and diff commands to the ``dualuse lists`` group."""
     lists_group.add_command(refresh)
@@ -27,22 +43,11 @@ def register(lists_group: click.Group) -> None:
 @click.command()
 @click.option("--list", "list_ids", multiple=True, metavar="ID", help="List id (repeatable).")
 @click.option("--store", type=click.Path(file_okay=False), help=_STORE_HELP)
-@click.option(
-    "--max-shrink",
-    type=click.FloatRange(0.0, 1.0),
-    default=0.2,
-    show_default=True,
-    help="Refuse a version with this much fewer entities than the active one.",
-)
+@_max_shrink_option
 @click.option(
     "--config", "config_file", type=click.Path(exists=True, dir_okay=False), help=_CONFIG_HELP
 )
-@click.option(
-    "--sources",
-    "sources_file",
-    type=click.Path(exists=True, dir_okay=False),
-    help="Catalogue of sources instead of the official one (e.g. a mirror).",
-)
+@_sources_option
 @click.option(
     "--deadline",
     "deadline_seconds",
@@ -96,24 +101,13 @@ def refresh(
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--list", "list_id", required=True, metavar="ID", help="List id in the catalogue.")
 @click.option("--store", type=click.Path(file_okay=False), help=_STORE_HELP)
-@click.option(
-    "--max-shrink",
-    type=click.FloatRange(0.0, 1.0),
-    default=0.2,
-    show_default=True,
-    help="Refuse a version with this much fewer entities than the active one.",
-)
+@_max_shrink_option
 @click.option(
     "--list-version",
     metavar="VERSION",
     help="Version (e.g. 2024-05-03) when the file does not say; default: its modification date.",
 )
-@click.option(
-    "--sources",
-    "sources_file",
-    type=click.Path(exists=True, dir_okay=False),
-    help="Catalogue of sources instead of the official one.",
-)
+@_sources_option
 def import_files(
     files: tuple[str, ...],
     list_id: str,
