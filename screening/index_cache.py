@@ -39,7 +39,8 @@ if TYPE_CHECKING:  # the configuration (pydantic) is imported only when a caller
     from screening.config import ScreeningConfig
     from screening.names.index import NameIndex
 
-CACHE_PREFIX = "name-index-"
+CACHE_PREFIX = "lookup-index-"
+"""Not the run's "name-index-" files (screening.pipeline), which another writer prunes."""
 KEPT_FILES = 2
 """Index files kept: the current one and the one before (another process may be reading it)."""
 FILE_FORMAT = "dualuse name index, chunked keys, 2"
