@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 
-_OPEN = "“«„‘\""
-_CLOSE = "”»“’\""
+_OPEN = '“«„‘"'
+_CLOSE = '”»“’"'
 _QUOTED = re.compile(rf"(?<!\w)[{_OPEN}]([^{_OPEN}{_CLOSE}]{{2,}})[{_CLOSE}](?!\w)")
 """The innermost quoted part: “Vympel” in “State ... Design Bureau “Vympel” named after ...”."""
 _HONORIFIC = re.compile(

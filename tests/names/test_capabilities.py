@@ -240,11 +240,14 @@ def test_descriptors_parents_quotes_and_honorifics_set_aside(eu_name: str, ofac_
 def test_segments_of_a_long_name_are_read_but_the_whole_still_counts() -> None:
     from screening.names.segments import segment_alternatives
 
-    assert segment_alternatives(
-        "Tactical Missile Company, Joint Stock Company “State Machine Building Design Bureau "
-        "“Vympel” named after I.I.Toropov”",
-        ("joint stock company",),
-    )[-1] == "Vympel joint stock company"
+    assert (
+        segment_alternatives(
+            "Tactical Missile Company, Joint Stock Company “State Machine Building Design Bureau "
+            "“Vympel” named after I.I.Toropov”",
+            ("joint stock company",),
+        )[-1]
+        == "Vympel joint stock company"
+    )
     assert segment_alternatives("ABC Trading Co., Ltd") == []  # a legal form after a comma
     assert segment_alternatives("JSC, Kalashnikov") == []  # no parent before the comma
     # a quoted part is read with the whole name's legal form: OOO "X" still differs from X AG
