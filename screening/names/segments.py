@@ -29,6 +29,21 @@ _PARENT_WORDS = re.compile(
 )
 """The first comma-part of ``PARENT COMPANY, SUBSIDIARY`` ends in an organisation word."""
 MIN_PART_LETTERS = 3
+_MARKS = re.compile(rf"[,{_OPEN}{_CLOSE}]")
+_HONORIFIC_WORDS = ("named", "imeni", "im.", "имени", "им.", "in the name")
+
+
+def _may_hold(name: str) -> bool:
+    """A cheap test first (bulk runs read hundreds of thousands of names): a comma or a quote
+    mark, or a word an honorific begins with."""
+    if _MARKS.search(name):
+        return True
+    return _has_honorific_word(name)
+
+
+def _has_honorific_word(name: str) -> bool:
+    low = name.casefold()
+    return any(word in low for word in _HONORIFIC_WORDS)
 
 
 def _letters(text: str) -> int:
@@ -37,6 +52,8 @@ def _letters(text: str) -> int:
 
 def honorific_free(name: str) -> str | None:
     """The name without its "named after ..." tail (inside quotes or not), or None."""
+    if not _has_honorific_word(name):
+        return None
     inner = _QUOTED.sub(
         lambda m: m.group(0)[0] + _HONORIFIC.sub("", m.group(1)) + m.group(0)[-1], name
     )
@@ -49,6 +66,8 @@ def segment_alternatives(name: str, legal_forms: tuple[str, ...] = ()) -> list[s
     (``Tactical Missile Company, Joint Stock Company Severny Press``), and the name without an
     honorific tail. ``legal_forms`` (words as written) are added to a quoted part read alone,
     so it is compared as the same kind of company."""
+    if not _may_hold(name):  # most names: nothing to look for
+        return []
     out: list[str] = []
     text = name.strip()
     honorless = honorific_free(text)
