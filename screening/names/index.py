@@ -32,6 +32,7 @@ from screening.names.normalise import (
     normalise_names,
 )
 from screening.names.repair import KnownWords
+from screening.names.segments import honorific_free
 from screening.names.tunables import settings
 
 PARTY_ENTITY_TYPES = ("entity", "individual")
@@ -601,6 +602,9 @@ def _with_short_forms(rows: list[int], names: list[str | None]) -> tuple[list[in
         for alternative in parenthetical_alternatives(name):
             out_rows.append(row)
             out_names.append(alternative)
+        if (plain := honorific_free(name)) is not None:  # ... NAMED AFTER V.V. BAKHIREV
+            out_rows.append(row)
+            out_names.append(plain)
         if _MANGLED_APOSTROPHE.search(name):
             out_rows.append(row)
             out_names.append(_MANGLED_APOSTROPHE.sub("", name))

@@ -257,16 +257,33 @@ def _score_given_pairs(
     q_rows, k_ids, dice = q_rows[reachable], k_ids[reachable], dice[reachable]
     id_pair, cut = id_pair[reachable], cut[reachable]
     expanded = _expanded_keys(queries, fuzzy)
+    list_keys = [index.keys[k].key for k in k_ids]
     string_sim = (
         process.cpdist(
             [expanded[i] for i in q_rows],
-            [index.keys[k].key for k in k_ids],
+            list_keys,
             scorer=fuzz.token_sort_ratio,
             workers=workers,
             dtype=np.float32,
         )
         / 100.0
     )
+    # a word read as an abbreviation may be the list name's own word as written (RTK, VAD):
+    # where a query was expanded, its key as written is compared too and the closer counts
+    differs = np.array([expanded[i] != queries[i].key for i in q_rows.tolist()], dtype=bool)
+    if differs.any():
+        rows = np.flatnonzero(differs)
+        as_written = (
+            process.cpdist(
+                [queries[i].key for i in q_rows[rows].tolist()],
+                [list_keys[r] for r in rows.tolist()],
+                scorer=fuzz.token_sort_ratio,
+                workers=workers,
+                dtype=np.float32,
+            )
+            / 100.0
+        )
+        string_sim[rows] = np.maximum(string_sim[rows], as_written)
     # the same distinctive words, only generic ones apart (JSC KALASHNIKOV / JOINT STOCK
     # COMPANY CONCERN KALASHNIKOV): the spelling of the name agrees in full
     ours = np.array([_distinctive_key(q) for q in queries], dtype=object)[q_rows]

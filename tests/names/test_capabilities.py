@@ -207,3 +207,48 @@ def test_compare_and_match_names_give_one_score_for_one_pair() -> None:
         hit = next(h for h in hits if h["source_id"] == row["source_id"])
         (pair,) = score_name_pairs([query], [hit["matched_name"]], reference=index)
         assert pair.score == hit["score"], (query, hit, pair)
+
+
+# EU name -> the OFAC name of the same entity (same INN), where one list writes a state body's
+# descriptor, a parent company, a quoted proper name or an honorific the other leaves out
+EU_TO_OFAC_LONGER = [
+    (
+        "Moscow Institute of Physics and Technology",
+        "FEDERAL STATE INSTITUTION OF HIGHER VOCATIONAL EDUCATION MOSCOW INSTITUTE OF PHYSICS "
+        "AND TECHNOLOGY",
+    ),
+    ("Tactical Missile Company, Joint Stock Company “Salute”", "JOINT STOCK COMPANY SALUTE"),
+    (
+        "JSC PROGRESS Arsenyev Aviation Company named after N.I. Sazikin",
+        "JOINT STOCK COMPANY PROGRESS ARSENYEV AVIATION COMPANY",
+    ),
+    ("RTK LLC", "LIMITED LIABILITY COMPANY RTK"),  # RTK is a list word, not an abbreviation
+]
+
+
+@pytest.mark.parametrize(("eu_name", "ofac_name"), EU_TO_OFAC_LONGER)
+def test_descriptors_parents_quotes_and_honorifics_set_aside(eu_name: str, ofac_name: str) -> None:
+    assert eu_name in eu_text()
+    assert ofac_name in sdn_table()["name"].to_pylist()
+    result = compare_names(eu_name, ofac_name)
+    assert result.score >= DEFAULT_THRESHOLD, result
+    columns = ["source_id", "name", "countries"]
+    row = next(r for r in sdn_table().select(columns).to_pylist() if r["name"] == ofac_name)
+    assert found_in_top5(eu_name, row), eu_name
+
+
+def test_segments_of_a_long_name_are_read_but_the_whole_still_counts() -> None:
+    from screening.names.segments import segment_alternatives
+
+    assert (
+        segment_alternatives(
+            "Tactical Missile Company, Joint Stock Company “State Machine Building Design Bureau "
+            "“Vympel” named after I.I.Toropov”",
+            ("joint stock company",),
+        )[-1]
+        == "Vympel joint stock company"
+    )
+    assert segment_alternatives("ABC Trading Co., Ltd") == []  # a legal form after a comma
+    assert segment_alternatives("JSC, Kalashnikov") == []  # no parent before the comma
+    # a quoted part is read with the whole name's legal form: OOO "X" still differs from X AG
+    assert compare_names('OOO "Rassvet"', "Rassvet AG").score < DEFAULT_THRESHOLD
