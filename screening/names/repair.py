@@ -185,7 +185,7 @@ def _reinserted(word: str, known: KnownWords) -> str | None:
     None when none or several are (BRD: BIRD, BARD?)."""
     if not MIN_REINSERTED_LEN <= len(word) <= MAX_REINSERTED_LEN or not word.isalpha():
         return None  # longer words are matched by spelling similarity
-    if not normalise.SHORTCUTS:
+    if not normalise.SHORTCUTS or not _table_pays_off(known):
         found = {
             candidate
             for at in range(len(word) + 1)
@@ -195,6 +195,21 @@ def _reinserted(word: str, known: KnownWords) -> str | None:
         return found.pop() if len(found) == 1 else None
     found = _with_a_letter_left_out(known).get(word, frozenset())
     return next(iter(found)) if len(found) == 1 else None
+
+
+LEFT_OUT_TABLE_AFTER = 1_000
+"""Words probed letter by letter before the left-out-letter table is built for a set of known
+words: building it costs as much as probing some ten thousand words, which a bulk run soon
+reaches and a single-name lookup (``dualuse check``) never does. Both give the same answer."""
+_probed: dict[int, int] = {}
+
+
+def _table_pays_off(known: KnownWords) -> bool:
+    """Enough words of ``known`` were probed in this process for its table to be worth building
+    (counted by object: a process holds a few sets of known words at most)."""
+    count = _probed.get(id(known), 0) + 1
+    _probed[id(known)] = count
+    return count > LEFT_OUT_TABLE_AFTER
 
 
 @lru_cache(maxsize=4)
