@@ -252,3 +252,19 @@ def test_segments_of_a_long_name_are_read_but_the_whole_still_counts() -> None:
     assert segment_alternatives("JSC, Kalashnikov") == []  # no parent before the comma
     # a quoted part is read with the whole name's legal form: OOO "X" still differs from X AG
     assert compare_names('OOO "Rassvet"', "Rassvet AG").score < DEFAULT_THRESHOLD
+
+
+def test_a_slip_in_a_common_word_weighs_what_that_word_weighs() -> None:
+    """GRUOP reads as GROUP, GROOP or GRUPO: against a list name holding GROUP it weighs as
+    GROUP, not as the rarest of its readings (real SDN entry STROYTRANSGAZ GROUP)."""
+    row = real_entities(r"^STROYTRANSGAZ GROUP$", limit=1)[0]
+    assert found_in_top5("STROYTRANSGAZ GRUOP", row)
+
+
+def test_transliterations_of_yo_and_genitive_surnames_read_alike() -> None:
+    from screening.names.normalise import fold_token
+
+    assert fold_token("POLYOT".lower()) == fold_token("POLET".lower())  # Ё as YO or E
+    assert fold_token("degtyaryov") == fold_token("degtyarev")
+    assert fold_token("kulakova") == fold_token("kulakov")  # ZAVOD KULAKOVA / PLANT KULAKOV
+    assert fold_token("armour") == fold_token("armor")
