@@ -548,8 +548,7 @@ def match_names(
     threshold = config.flag_threshold if threshold is None else threshold
     distinct = _distinct_queries(names, countries)
     use_countries = countries is not None
-    unique = [n for n, _ in distinct]
-    if not unique or not index.keys:
+    if not distinct or not index.keys:
         return empty_table(NAME_MATCH_SCHEMA)
     from screening.names.bulk import match_in_processes, process_count
 
@@ -558,6 +557,51 @@ def match_names(
             match_names, distinct, index, processes=processes, use_countries=use_countries,
             threshold=threshold, top=top, config=config, show_held=show_held,
         )  # fmt: skip
+    out = _match_distinct(
+        distinct, index, use_countries=use_countries, threshold=threshold, top=top,
+        workers=workers, config=config, show_held=show_held,
+    )  # fmt: skip
+    return pa.table(out, schema=NAME_MATCH_SCHEMA)
+
+
+def match_hits(
+    names: Iterable[str | None],
+    index: NameIndex,
+    *,
+    countries: Iterable[str | None] | None = None,
+    threshold: float | None = None,
+    top: int = 3,
+    config: MatchSettings = settings,
+    show_held: bool = False,
+) -> dict[str, list]:
+    """The hits :func:`match_names` gives, as columns of Python values (NAME_MATCH_SCHEMA's
+    names), matched in this process on one thread: for a caller reading a few hits, such as
+    the single-name lookup. No Arrow table is built: pyarrow's first conversion of Python
+    values imports pandas (to ask whether they are a data frame), half a second a lookup does
+    not need."""
+    threshold = config.flag_threshold if threshold is None else threshold
+    distinct = _distinct_queries(names, countries)
+    if not distinct or not index.keys:
+        return {f.name: [] for f in NAME_MATCH_SCHEMA}
+    return _match_distinct(
+        distinct, index, use_countries=countries is not None, threshold=threshold, top=top,
+        workers=1, config=config, show_held=show_held,
+    )  # fmt: skip
+
+
+def _match_distinct(
+    distinct: Sequence[tuple[str, str | None]],
+    index: NameIndex,
+    *,
+    use_countries: bool,
+    threshold: float,
+    top: int,
+    workers: int,
+    config: MatchSettings,
+    show_held: bool,
+) -> dict[str, list]:
+    """The hits of sorted distinct (name, country) pairs, as NAME_MATCH_SCHEMA's columns."""
+    unique = [n for n, _ in distinct]
     table_sources = index.list_table["list_source"].to_pylist()
     table_ids = index.list_table["source_id"].to_pylist()
     table_names = index.list_table["name"].to_pylist()
@@ -629,7 +673,7 @@ def match_names(
                     out["query_country"].append(batch_countries[qi])
                 if rank > top:
                     break
-    return pa.table(out, schema=NAME_MATCH_SCHEMA)
+    return out
 
 
 def compare_names(name_a: str, name_b: str, *, config: MatchSettings = settings) -> Comparison:
