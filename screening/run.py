@@ -177,22 +177,12 @@ def describe_file_error(exc: BaseException) -> str:
 
 
 class _Keys:
-    """Normalised name keys of party names, computed once per name per process."""
+    """Normalised name keys of party names, computed once per name per process (the cache
+    is :func:`screening.geo.chains.party_keys`'s, shared with the chains and the review)."""
 
-    def __init__(self) -> None:
-        self._known: dict[str, str | None] = {}
-
-    def of(self, names: pa.ChunkedArray | pa.Array) -> np.ndarray:
-        values = names.combine_chunks() if isinstance(names, pa.ChunkedArray) else names
-        encoded = pc.dictionary_encode(values)
-        distinct = encoded.dictionary.to_pylist()
-        unknown = [n for n in distinct if n not in self._known]
-        if unknown:
-            fresh = party_keys(pa.array(unknown, pa.string()))
-            self._known.update(zip(unknown, fresh.tolist(), strict=True))
-        lookup = np.array([*(self._known[n] for n in distinct), None], dtype=object)
-        index = pc.fill_null(encoded.indices.cast(pa.int64()), len(distinct))
-        return lookup[index.to_numpy(zero_copy_only=False)]
+    @staticmethod
+    def of(names: pa.ChunkedArray | pa.Array) -> np.ndarray:
+        return party_keys(names)
 
 
 _KEYS = _Keys()

@@ -96,10 +96,25 @@ def date_bounds(dates: Column | Sequence[str | None]) -> tuple[np.ndarray, np.nd
     return lo[positions], hi[positions]
 
 
+_KEY_CACHE: dict[str, str | None] = {}
+KEY_CACHE_LIMIT = 5_000_000
+"""Names whose keys are kept between calls; beyond, the cache starts again (memory bound)."""
+
+
 def party_keys(names: Column | Sequence[str | None]) -> np.ndarray:
-    """Normalised name key per value (object array, None for empty); distinct names only."""
+    """Normalised name key per value (object array, None for empty); distinct names only.
+
+    Keys are cached per name for the process: one run asks for the same names several
+    times (surge totals per batch, re-export chains, the review store's party keys), and
+    normalising a name is the costly part."""
     encoded = pc.dictionary_encode(_strings(names))
-    keys = [normalise_name(n).key or None for n in encoded.dictionary.to_pylist()]
+    distinct = encoded.dictionary.to_pylist()
+    unknown = [n for n in distinct if n not in _KEY_CACHE]
+    if len(_KEY_CACHE) + len(unknown) > KEY_CACHE_LIMIT:
+        _KEY_CACHE.clear()
+    for name in unknown:
+        _KEY_CACHE[name] = normalise_name(name).key or None
+    keys = [_KEY_CACHE[n] for n in distinct]
     lookup = np.array([*keys, None], dtype=object)
     index = pc.fill_null(encoded.indices.cast(pa.int64()), len(keys))
     return lookup[index.to_numpy(zero_copy_only=False)]

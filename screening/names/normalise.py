@@ -62,6 +62,9 @@ _FOLD_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"ies$", "y"),  # TECHNOLOGIES ~ TECHNOLOGY, whatever the spelling
         (r"dzh", "j"),  # DZHOINT ~ JOINT (English written in Cyrillic)
         (r"tech", "teh"),  # TECHNO ~ TEKHNO (the English and the transliterated Russian)
+        (r"(?<=[bcdfghklmnprstvz])yo", "e"),  # Ё written YO or E: POLYOT ~ POLET
+        (r"(?<=..[oe]v)a$", ""),  # a surname in the genitive: ZAVOD KULAKOVA ~ PLANT KULAKOV
+        (r"our$", "or"),  # British and American spelling: ARMOUR ~ ARMOR
         (r"tre[iy]d|trade", "trad"),  # SPETSTEHNOTREYD ~ SPETSTECHNOTRADE
         (r"c(?![eiyhkz])", "k"),  # ENICS ~ ENIKS: a c sounding k
         (r"shch", "sch"),
@@ -258,7 +261,7 @@ _LIGHT_FOLD_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     )
 )
 _HARD_C = re.compile(r"c(?![eiyhkz])")
-FOLD_VERSION = 6
+FOLD_VERSION = 7
 """Bumped whenever the fold changes: caches of folded words carry it in their names."""
 
 
