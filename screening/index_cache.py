@@ -9,8 +9,9 @@ gives a new key, so a stale index is never used; older files are removed.
 
 The file is laid out for a lookup that touches a handful of the index's tens of thousands of
 names: the per-name objects (normalised keys, their listed countries) are stored as pickled
-chunks, unpickled only when a candidate in that chunk is read, and the per-name row numbers as
-one array with offsets. Unpickling every key at once was most of a warm lookup's time.
+chunks, unpickled only when a candidate in that chunk is read, the per-name row numbers as
+one array with offsets, and the identifier table and typo buckets pickled apart, read when a
+query first needs them. Unpickling every key at once was most of a warm lookup's time.
 
 The pickle is this tool's own file in the user's data directory, written atomically; it is
 not an interchange format and is never read from anywhere else.
@@ -26,7 +27,7 @@ import os
 import pickle
 import platform
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
@@ -39,10 +40,11 @@ if TYPE_CHECKING:  # the configuration (pydantic) is imported only when a caller
     from screening.config import ScreeningConfig
     from screening.names.index import NameIndex
 
-CACHE_PREFIX = "name-index-"
+CACHE_PREFIX = "lookup-index-"
+"""Not the run's "name-index-" files (screening.pipeline), which another writer prunes."""
 KEPT_FILES = 2
 """Index files kept: the current one and the one before (another process may be reading it)."""
-FILE_FORMAT = "dualuse name index, chunked keys, 2"
+FILE_FORMAT = "dualuse name index, chunked keys, 3"
 CHUNK_SIZE = 16
 """Keys per pickled chunk: a candidate costs the unpickling of this many keys at most."""
 _CODE_PATTERNS = (
@@ -54,6 +56,8 @@ _CODE_PATTERNS = (
     "index_cache.py",
 )
 T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class ChunkedList(Sequence[T], Generic[T]):
@@ -116,6 +120,39 @@ class ChunkedList(Sequence[T], Generic[T]):
     def loaded_chunks(self) -> int:
         """How many chunks have been unpickled (what a lookup cost)."""
         return sum(chunk is not None for chunk in self._loaded)
+
+
+class PickledMapping(Mapping[K, V], Generic[K, V]):
+    """A dict kept pickled until first read: a lookup asks the identifier table only for a
+    name carrying an identifier, the typo buckets only for a word the lists do not have.
+    Pickled again it travels as a plain dict."""
+
+    def __init__(self, pickled: bytes) -> None:
+        self._pickled = pickled
+        self._mapping: dict[K, V] | None = None
+
+    def _read(self) -> dict[K, V]:
+        if self._mapping is None:
+            self._mapping = pickle.loads(self._pickled)
+        return self._mapping
+
+    def __getitem__(self, key: K) -> V:
+        return self._read()[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._read()
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (dict, (self._read(),))
+
+    def is_read(self) -> bool:
+        return self._mapping is not None
 
 
 class RowRuns(Sequence[np.ndarray]):
@@ -209,7 +246,9 @@ def cache_file(config: ScreeningConfig | None = None) -> Path:
 
 def _stored_state(index: NameIndex) -> tuple[object, ...]:
     """The index as written: its per-key fields chunked (see the module docstring)."""
-    stripped = dataclasses.replace(index, keys=[], key_rows=[], key_countries=[])
+    stripped = dataclasses.replace(
+        index, keys=[], key_rows=[], key_countries=[], identifier_keys={}, _buckets={}
+    )
     rows = index.key_rows if isinstance(index.key_rows, RowRuns) else RowRuns.of(index.key_rows)
     return (
         FILE_FORMAT,
@@ -218,6 +257,8 @@ def _stored_state(index: NameIndex) -> tuple[object, ...]:
         ChunkedList.of(list(index.key_countries)).parts(),
         rows._flat,
         rows._offsets,
+        pickle.dumps(dict(index.identifier_keys), pickle.HIGHEST_PROTOCOL),
+        pickle.dumps(dict(index._buckets), pickle.HIGHEST_PROTOCOL),
     )
 
 
@@ -232,9 +273,9 @@ def read_index(path: Path) -> NameIndex | None:
     try:
         with path.open("rb") as handle:
             state = pickle.load(handle)
-        if not (isinstance(state, tuple) and len(state) == 6 and state[0] == FILE_FORMAT):
+        if not (isinstance(state, tuple) and len(state) == 8 and state[0] == FILE_FORMAT):
             return None
-        _, index, keys, countries, flat_rows, offsets = state
+        _, index, keys, countries, flat_rows, offsets, identifier_keys, buckets = state
         if not isinstance(index, NameIndex):
             return None
         return dataclasses.replace(
@@ -242,6 +283,8 @@ def read_index(path: Path) -> NameIndex | None:
             keys=ChunkedList(*keys),
             key_rows=RowRuns(flat_rows, offsets),
             key_countries=ChunkedList(*countries),
+            identifier_keys=PickledMapping(identifier_keys),
+            _buckets=PickledMapping(buckets),
         )
     except (
         OSError,

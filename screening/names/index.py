@@ -19,7 +19,6 @@ from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from scipy import sparse
@@ -132,6 +131,8 @@ class NameIndex:
         cls, list_table: pa.Table, *, entity_types: Sequence[str] = PARTY_ENTITY_TYPES
     ) -> NameIndex:
         """Index the party names of a canonical list table, always from scratch."""
+        import pyarrow.compute as pc  # here only: a lookup over a built index never loads it
+
         keep = pc.or_kleene(
             pc.is_in(list_table["entity_type"], pa.array(list(entity_types))),
             pc.is_null(list_table["entity_type"]),
