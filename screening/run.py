@@ -38,6 +38,7 @@ from types import TracebackType
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -176,26 +177,12 @@ def describe_file_error(exc: BaseException) -> str:
 # units of work (module functions: a Dask worker imports them, nothing is pickled but data)
 
 
-class _Keys:
-    """Normalised name keys of party names, computed once per name per process."""
-
-    def __init__(self) -> None:
-        self._known: dict[str, str | None] = {}
-
-    def of(self, names: pa.ChunkedArray | pa.Array) -> np.ndarray:
-        values = names.combine_chunks() if isinstance(names, pa.ChunkedArray) else names
-        encoded = pc.dictionary_encode(values)
-        distinct = encoded.dictionary.to_pylist()
-        unknown = [n for n in distinct if n not in self._known]
-        if unknown:
-            fresh = party_keys(pa.array(unknown, pa.string()))
-            self._known.update(zip(unknown, fresh.tolist(), strict=True))
-        lookup = np.array([*(self._known[n] for n in distinct), None], dtype=object)
-        index = pc.fill_null(encoded.indices.cast(pa.int64()), len(distinct))
-        return lookup[index.to_numpy(zero_copy_only=False)]
-
-
-_KEYS = _Keys()
+def _names_as_keys(names: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Party names as written, one per record (None for null), standing in for their
+    normalised keys while a batch is pre-screened: the surge totals are summed per name as
+    written, and regrouped by key once each distinct name's key is known (``name_keys``)."""
+    values = names.combine_chunks() if isinstance(names, pa.ChunkedArray) else names
+    return values.cast(pa.string()).to_numpy(zero_copy_only=False)
 
 
 @dataclass(frozen=True)
@@ -272,8 +259,9 @@ def prescreen_batch(task: BatchTask, context: RunContext) -> PrescreenSummary:
     start = time.perf_counter()
     parties = distinct_parties(table)
     legs = _chain_legs(table, config, task.first_row)
-    keys = _KEYS.of(table["importer"])
-    surge = surge_totals(table, cutoff=config.import_history_cutoff, keys=keys)
+    surge = surge_totals(
+        table, cutoff=config.import_history_cutoff, keys=_names_as_keys(table["importer"])
+    )
     seconds["link_records"] = time.perf_counter() - start
     start = time.perf_counter()
     pq.write_table(table, task.part_path)
@@ -297,6 +285,13 @@ def match_partition(parties: pa.Table, context: RunContext) -> pa.Table:
     return match_distinct_parties(parties, reference.index, context.config)
 
 
+def name_keys(names: pa.Array, context: RunContext) -> pa.Array:
+    """The normalised key (re-export chains, import surges) of each of a partition of distinct
+    party names; null where a name has none."""
+    del context  # keys depend on the name alone
+    return pa.array(party_keys(names).tolist(), pa.string())
+
+
 @dataclass(frozen=True)
 class Links:
     """Everything the score stage needs from the whole input, small enough to send once."""
@@ -305,6 +300,7 @@ class Links:
     chains: pa.Table
     """ROUTE_CHAIN_COLUMNS of records in a chain, with their global row ``_run_row``."""
     surges: dict[str, tuple[str, str]]
+    """Importer name as written -> (red flag, reason), for the importers with a verdict."""
     schema: pa.Schema
     """The unified schema of the pre-screened parts (src_ columns of every file)."""
     decisions: dict[Any, Any] = field(default_factory=dict)
@@ -366,7 +362,7 @@ def _link_columns(
         table,
         links.surges,
         cutoff=config.import_history_cutoff,
-        keys=_KEYS.of(table["importer"]) if links.surges else None,
+        keys=_names_as_keys(table["importer"]),
     )
     for column in _SURGE_COLUMNS:
         table = table.append_column(column, surges[column])
@@ -701,9 +697,7 @@ class ScreeningRun:
             assert self.reference is not None
             if not name_index_cache_file(self.reference.lists).is_file():
                 cached_name_index(self.reference.lists)  # built once here, read by each worker
-        count = max(1, 4 * self.executor.workers) if self.executor.workers > 1 else 1
-        step = -(-parties.num_rows // count) if parties.num_rows else 1
-        partitions = [parties.slice(i, step) for i in range(0, max(parties.num_rows, 1), step)]
+        partitions = self._partitions(parties)
         results = list(self.executor.map(match_partition, partitions, context=self.context))
         matches = pa.concat_tables(results) if results else None
         self._matches = matches
@@ -715,31 +709,66 @@ class ScreeningRun:
         )
         return matches
 
+    def _partitions(self, rows: pa.Table | pa.Array) -> list[Any]:
+        """Equal slices of ``rows`` (distinct names, sorted): four per worker, so a worker that
+        finishes early takes another while the slowest finishes its last; one in process."""
+        workers = self.executor.workers if self.executor is not None else 1
+        count = 4 * workers if workers > 1 else 1
+        n = len(rows)
+        step = max(1, -(-n // count))
+        return [rows.slice(i, step) for i in range(0, max(n, 1), step)]
+
+    def _name_keys(self, names: pa.Array) -> dict[str, str | None]:
+        """Each distinct party name's normalised key, computed once, spread over the workers."""
+        names = pc.unique(names.drop_null()).sort()
+        keys = self.executor.map(name_keys, self._partitions(names), context=self.context)
+        computed = pa.concat_arrays(list(keys)) if len(names) else pa.array([], pa.string())
+        return dict(zip(names.to_pylist(), computed.to_pylist(), strict=True))
+
     def link_records(self) -> Links:
         """Re-export chains over the leg candidates; surge verdicts from the summed totals."""
+        assert self.executor is not None and self.context is not None
         start = time.perf_counter()
         config = self.config
         legs = pa.concat_tables([s.chain_legs for s in self.prescreened])
+        by_name = combine_surge_totals([s.surge for s in self.prescreened])
+        known = self._name_keys(
+            pa.concat_arrays(
+                [
+                    legs["importer"].combine_chunks().cast(pa.string()),
+                    legs["exporter"].combine_chunks().cast(pa.string()),
+                    pa.array(by_name.per_party.index.tolist(), pa.string()),
+                ]
+            )
+        )
         chains = find_route_chains(
             legs,
             coalition=config.coalition_countries,
             hubs=config.transshipment_countries,
             direct=config.direct_destinations,
             window_days=config.chain_window_days,
+            known_keys=known,
         )
         chains = (
             chains.drop_columns(["record_id"])
             .append_column(_ROW, legs[_ROW])
             .filter(pc.is_valid(chains["route_chain_role"]))
         )
-        totals = combine_surge_totals([s.surge for s in self.prescreened])
+        names = by_name.per_party.index
+        keys = pd.Series([known.get(n) for n in names], index=names, dtype=object)
+        totals = SurgeTotals(
+            by_name.per_party.groupby(keys.to_numpy(), dropna=True).sum(),
+            by_name.first_day,
+            by_name.last_day,
+        )
         verdicts = surge_verdicts(
             totals, cutoff=config.import_history_cutoff, **config.import_surge.model_dump()
         )
+        surges = {n: verdicts[k] for n, k in keys.items() if k in verdicts} if verdicts else {}
         self.links = Links(
             matches=self._matches,
             chains=chains.sort_by(_ROW),
-            surges=verdicts,
+            surges=surges,
             schema=_unified_schema([s.schema for s in self.prescreened]),
             decisions=dict(self.review.decisions) if self.review else {},
         )

@@ -14,7 +14,7 @@ day it can mean, so a month-level record is inside a window when any day of the 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -96,10 +96,19 @@ def date_bounds(dates: Column | Sequence[str | None]) -> tuple[np.ndarray, np.nd
     return lo[positions], hi[positions]
 
 
-def party_keys(names: Column | Sequence[str | None]) -> np.ndarray:
-    """Normalised name key per value (object array, None for empty); distinct names only."""
+def party_keys(
+    names: Column | Sequence[str | None], known: Mapping[str, str | None] | None = None
+) -> np.ndarray:
+    """Normalised name key per value (object array, None for empty); distinct names only.
+
+    ``known``: keys already computed for some names (a run computes each distinct name's key
+    once, spread over its workers); names not in it are normalised here."""
     encoded = pc.dictionary_encode(_strings(names))
-    keys = [normalise_name(n).key or None for n in encoded.dictionary.to_pylist()]
+    known = known or {}
+    keys = [
+        known[n] if n in known else (normalise_name(n).key or None)
+        for n in encoded.dictionary.to_pylist()
+    ]
     lookup = np.array([*keys, None], dtype=object)
     index = pc.fill_null(encoded.indices.cast(pa.int64()), len(keys))
     return lookup[index.to_numpy(zero_copy_only=False)]
@@ -135,6 +144,7 @@ def find_route_chains(
     window_days: int | None = 180,
     allow_undated: bool = True,
     hs6_codes: Sequence[str] | None = None,
+    known_keys: Mapping[str, str | None] | None = None,
 ) -> pa.Table:
     """Mark both legs of every re-export chain; one row per input record, in input order.
 
@@ -147,6 +157,7 @@ def find_route_chains(
 
     ``hs6_codes`` (e.g. the CHPL's) limits chains to those goods; by default any HS6 chains,
     and the risk score should then count a chain only with a goods or party signal.
+    ``known_keys``: party name -> key already computed by the caller (see ``party_keys``).
 
     Reads ``record_id``, ``date``, ``exporter``, ``importer``, ``origin_iso2``,
     ``destination_iso2`` and ``hs6``. Returns ``ROUTE_CHAIN_COLUMNS``: the role
@@ -169,8 +180,12 @@ def find_route_chains(
     leg1 = _in(origin, coalition_set) & _in(destination, hub_set) & has_hs
     leg2 = _in(destination, direct_set) & has_hs
 
-    importer_key = party_keys(screened["importer"]) if leg1.any() else np.full(n, None)
-    exporter_key = party_keys(screened["exporter"]) if leg2.any() else np.full(n, None)
+    importer_key = (
+        party_keys(screened["importer"], known_keys) if leg1.any() else np.full(n, None)
+    )
+    exporter_key = (
+        party_keys(screened["exporter"], known_keys) if leg2.any() else np.full(n, None)
+    )
     leg1 &= np.array([k is not None for k in importer_key], dtype=bool)
     leg2 &= np.array([k is not None for k in exporter_key], dtype=bool)
     empty = _empty_result(screened)
