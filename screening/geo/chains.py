@@ -180,12 +180,8 @@ def find_route_chains(
     leg1 = _in(origin, coalition_set) & _in(destination, hub_set) & has_hs
     leg2 = _in(destination, direct_set) & has_hs
 
-    importer_key = (
-        party_keys(screened["importer"], known_keys) if leg1.any() else np.full(n, None)
-    )
-    exporter_key = (
-        party_keys(screened["exporter"], known_keys) if leg2.any() else np.full(n, None)
-    )
+    importer_key = party_keys(screened["importer"], known_keys) if leg1.any() else np.full(n, None)
+    exporter_key = party_keys(screened["exporter"], known_keys) if leg2.any() else np.full(n, None)
     leg1 &= np.array([k is not None for k in importer_key], dtype=bool)
     leg2 &= np.array([k is not None for k in exporter_key], dtype=bool)
     empty = _empty_result(screened)
