@@ -97,6 +97,9 @@ from screening.schema import (
 logger = logging.getLogger("screening.run")
 
 DEFAULT_BATCH_ROWS = 250_000
+TASK_ROWS_ON_DASK = 50_000
+"""Records per pre-screening task on Dask (a read batch is cut into tasks of this size): many
+more tasks than workers, so every worker stays busy to the end of the input."""
 EXIT_OK = 0
 EXIT_FILES_REJECTED = 3
 """CLI exit status of a run that completed, but with one or more input files rejected."""
@@ -596,6 +599,9 @@ class ScreeningRun:
         with one input file, its error is the run's error."""
         assert self._rejects is not None and self.review is not None
         first_row = 0
+        task_rows = self.batch_rows
+        if isinstance(self.executor, DaskExecutor):
+            task_rows = min(task_rows, TASK_ROWS_ON_DASK)
         for number, path in enumerate(self.paths):
             report = FileReport(path)
             self.files.append(report)
@@ -614,9 +620,11 @@ class ScreeningRun:
                     report.rejects.append(batch.rejects)
                     records = self.review.select(batch.records)
                     self._add_seconds({"load_trades": time.perf_counter() - start})
-                    part_path = self._work_dir / f"in-{number:05d}-{part:05d}.parquet"
-                    yield BatchTask(records, first_row, part_path, number)
-                    first_row += records.num_rows
+                    for cut, offset in enumerate(range(0, max(records.num_rows, 1), task_rows)):
+                        piece = records.slice(offset, task_rows)
+                        name = f"in-{number:05d}-{part:05d}-{cut:03d}.parquet"
+                        yield BatchTask(piece, first_row, self._work_dir / name, number)
+                        first_row += piece.num_rows
                     start = time.perf_counter()
             except FILE_ERRORS as exc:
                 if len(self.paths) == 1:
