@@ -9,15 +9,16 @@ against the same lists, and reads the index from the on-disk cache once built
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
-from screening.config import ScreeningConfig
 from screening.index_cache import load_name_index
-from screening.names.index import NameIndex
-from screening.names.match import match_names
+from screening.names.match import match_hits
+from screening.names.tunables import settings as default_match_settings
 from screening.report.links import entry_link
+
+if TYPE_CHECKING:  # the configuration (pydantic) is imported only when a caller passes one
+    from screening.config import ScreeningConfig
+    from screening.names.index import NameIndex
 
 LOOKUP_THRESHOLD = 70.0
 """Lowest score shown: below the screening threshold, so near misses are visible too."""
@@ -41,13 +42,26 @@ class ListedEntry:
     explanation: str
 
 
-def _details(index: NameIndex, list_source: str, source_id: str) -> dict[str, object]:
+def _entity_rows(index: NameIndex, entities: set[tuple[str, str]]) -> dict[tuple[str, str], list]:
+    """The list-table rows of each (list_source, source_id), in table order, in one pass.
+
+    Read as Python values row by row: a comparison through pyarrow.compute would convert the
+    Python strings to Arrow, and pyarrow's first such conversion imports pandas (half a second
+    a lookup need not pay)."""
+    wanted = {source_id for _, source_id in entities}
     table = index.list_table
-    rows = table.filter(
-        pc.and_(
-            pc.equal(table["list_source"], list_source), pc.equal(table["source_id"], source_id)
-        )
-    ).to_pylist()
+    found: dict[tuple[str, str], list] = {entity: [] for entity in entities}
+    for position, value in enumerate(table["source_id"].to_pylist()):
+        if value in wanted:
+            for row in table.slice(position, 1).to_pylist():
+                rows = found.get((row["list_source"], value))
+                if rows is not None:
+                    rows.append(row)
+    return found
+
+
+def _details(rows: list[dict[str, Any]]) -> dict[str, object]:
+    """Primary name, type, programmes and countries of one listed entity, from all its rows."""
     primary = next((r for r in rows if r["name_kind"] == "primary" and r["name"]), None)
     first = primary or (rows[0] if rows else {})
     return {
@@ -68,39 +82,49 @@ def check_name(
     index: NameIndex | None = None,
 ) -> list[ListedEntry]:
     """The ``top`` best listed entities for ``name`` (one per entity, whatever alias matched),
-    best first. ``country`` (ISO-2) qualifies the score as the party's country does in a run."""
-    config = config or ScreeningConfig()
+    best first. ``country`` (ISO-2) qualifies the score as the party's country does in a run.
+    ``config`` (default: the default configuration) says which lists and which matcher
+    settings, as in a run."""
+    settings = config.match_settings() if config is not None else default_match_settings
     if index is None:
         index, _ = load_name_index(config)
-    hits: pa.Table = match_names(
+    hits = match_hits(
         [name],
         index,
         countries=[country.upper()] if country else None,
         threshold=threshold,
         top=max(top, 1) * 3,
-        workers=1,
+        config=settings,
     )
     entries: list[ListedEntry] = []
     seen: set[tuple[str, str]] = set()
-    for hit in hits.to_pylist():
-        key = (hit["list_source"], hit["source_id"])
+    rows_of = _entity_rows(index, set(zip(hits["list_source"], hits["source_id"], strict=True)))
+    for score, list_source, source_id, matched_name, explanation in zip(
+        hits["score"],
+        hits["list_source"],
+        hits["source_id"],
+        hits["matched_name"],
+        hits["explanation"],
+        strict=True,
+    ):
+        key = (list_source, source_id)
         if key in seen:
             continue
         seen.add(key)
-        details = _details(index, *key)
+        details = _details(rows_of[key])
         entries.append(
             ListedEntry(
-                score=round(float(hit["score"]), 1),
-                flagged=float(hit["score"]) >= config.name_threshold,
-                list_source=hit["list_source"],
-                source_id=hit["source_id"],
-                matched_name=hit["matched_name"],
+                score=round(float(score), 1),
+                flagged=float(score) >= settings.flag_threshold,
+                list_source=list_source,
+                source_id=source_id,
+                matched_name=matched_name,
                 primary_name=str(details["primary_name"]),
                 entity_type=details["entity_type"],  # type: ignore[arg-type]
                 programs=list(details["programs"]),  # type: ignore[call-overload]
                 countries=list(details["countries"]),  # type: ignore[call-overload]
                 link=entry_link(*key),
-                explanation=hit["explanation"] or "",
+                explanation=explanation or "",
             )
         )
         if len(entries) == top:

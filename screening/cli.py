@@ -444,12 +444,17 @@ def _error_line(exc: BaseException) -> str:
     return text
 
 
+def _output_folder_busy(exc: BaseException) -> bool:
+    """Another run holds the output folder: only a command that loaded the run folder's code
+    can raise that, so a command that never did (``check``) does not load it to ask."""
+    run_folder = sys.modules.get("screening.run_folder")
+    return run_folder is not None and isinstance(exc, run_folder.OutputFolderBusy)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: every error is one line on stderr and a non-zero exit status
     (see ``dualuse --help``); ``--debug`` adds the traceback."""
     import traceback
-
-    from screening.run_folder import OutputFolderBusy
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args[: args.index("--")] if "--" in args else "--debug" in args
@@ -468,10 +473,8 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except OutputFolderBusy as exc:
-        fail(_error_line(exc), EXIT_BUSY)
     except (ScreeningError, ValueError) as exc:
-        fail(_error_line(exc), EXIT_ERROR)
+        fail(_error_line(exc), EXIT_BUSY if _output_folder_busy(exc) else EXIT_ERROR)
     except OSError as exc:
         fail(_error_line(exc), EXIT_ERROR)
     except KeyboardInterrupt:

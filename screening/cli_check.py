@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from screening.config import ScreeningConfig
 
 
 @click.command("check")
@@ -31,11 +35,16 @@ def check_command(
     The first call builds the name index and caches it in $DUALUSE_DATA_DIR; later calls
     answer in well under a second until the lists or the code change."""
     from screening.check import LOOKUP_THRESHOLD, check_name
-    from screening.config import ScreeningConfig
     from screening.index_cache import load_name_index
+    from screening.names.tunables import settings
 
     started = time.perf_counter()
-    config = ScreeningConfig.from_file(config_file) if config_file else ScreeningConfig()
+    config: ScreeningConfig | None = None  # defaults, without loading pydantic's validation
+    if config_file:
+        from screening.config import ScreeningConfig
+
+        config = ScreeningConfig.from_file(config_file)
+        settings = config.match_settings()
     index, cached = load_name_index(config)
     entries = check_name(
         name,
@@ -68,4 +77,4 @@ def check_command(
             click.echo(f"     {entry.link}")
         click.echo(f"     why: {entry.explanation}")
     source = "cached index" if cached else "index built and cached"
-    click.echo(f"({source}, {elapsed:.2f} s; flagged in a run from {config.name_threshold:g})")
+    click.echo(f"({source}, {elapsed:.2f} s; flagged in a run from {settings.flag_threshold:g})")

@@ -7,6 +7,12 @@ bundled manifest, the snapshot store's active.json and lists.yml, or the given l
 sizes and times) and the code and data that parse, normalise and index names. Any change
 gives a new key, so a stale index is never used; older files are removed.
 
+The file is laid out for a lookup that touches a handful of the index's tens of thousands of
+names: the per-name objects (normalised keys, their listed countries) are stored as pickled
+chunks, unpickled only when a candidate in that chunk is read, the per-name row numbers as
+one array with offsets, and the identifier table and typo buckets pickled apart, read when a
+query first needs them. Unpickling every key at once was most of a warm lookup's time.
+
 The pickle is this tool's own file in the user's data directory, written atomically; it is
 not an interchange format and is never read from anywhere else.
 """
@@ -21,20 +27,174 @@ import os
 import pickle
 import platform
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 import numpy as np
 import pyarrow as pa
 
 from screening import paths
-from screening.config import ScreeningConfig
-from screening.names.index import NameIndex
 
-CACHE_PREFIX = "name-index-"
+if TYPE_CHECKING:  # the configuration (pydantic) is imported only when a caller passes one
+    from screening.config import ScreeningConfig
+    from screening.names.index import NameIndex
+
+CACHE_PREFIX = "lookup-index-"
+"""Not the run's "name-index-" files (screening.pipeline), which another writer prunes."""
 KEPT_FILES = 2
 """Index files kept: the current one and the one before (another process may be reading it)."""
-_CODE_PATTERNS = ("names/**/*.py", "lists/**/*.py", "data/*.yml", "data/*.csv", "schema.py")
+FILE_FORMAT = "dualuse name index, chunked keys, 3"
+CHUNK_SIZE = 16
+"""Keys per pickled chunk: a candidate costs the unpickling of this many keys at most."""
+_CODE_PATTERNS = (
+    "names/**/*.py",
+    "lists/**/*.py",
+    "data/*.yml",
+    "data/*.csv",
+    "schema.py",
+    "index_cache.py",
+)
+T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class ChunkedList(Sequence[T], Generic[T]):
+    """A list stored as pickled chunks, each unpickled the first time one of its items is read.
+
+    Read-only and list-like (len, index, iterate, slice); pickled again (to a process pool, a
+    Dask worker) it travels as a plain list."""
+
+    def __init__(self, chunks: Sequence[bytes], length: int, chunk_size: int) -> None:
+        self._chunks = list(chunks)
+        self._loaded: list[list[T] | None] = [None] * len(self._chunks)
+        self._length = length
+        self._chunk_size = chunk_size
+
+    @classmethod
+    def of(cls, items: Sequence[T], chunk_size: int = CHUNK_SIZE) -> ChunkedList[T]:
+        chunks = [
+            pickle.dumps(list(items[start : start + chunk_size]), pickle.HIGHEST_PROTOCOL)
+            for start in range(0, len(items), chunk_size)
+        ]
+        return cls(chunks, len(items), chunk_size)
+
+    def parts(self) -> tuple[list[bytes], int, int]:
+        """(chunks, length, chunk size): what ``ChunkedList(*parts)`` is built from again."""
+        return self._chunks, self._length, self._chunk_size
+
+    def _chunk(self, number: int) -> list[T]:
+        chunk = self._loaded[number]
+        if chunk is None:
+            chunk = self._loaded[number] = pickle.loads(self._chunks[number])
+        return chunk
+
+    def __len__(self) -> int:
+        return self._length
+
+    @overload
+    def __getitem__(self, position: int) -> T: ...
+
+    @overload
+    def __getitem__(self, position: slice) -> list[T]: ...
+
+    def __getitem__(self, position: int | slice) -> T | list[T]:
+        if isinstance(position, slice):
+            return [self[i] for i in range(*position.indices(self._length))]
+        position = int(position)  # numpy integers too
+        if position < 0:
+            position += self._length
+        if not 0 <= position < self._length:
+            raise IndexError("ChunkedList index out of range")
+        number, offset = divmod(position, self._chunk_size)
+        return self._chunk(number)[offset]
+
+    def __iter__(self) -> Iterator[T]:
+        for number in range(len(self._chunks)):
+            yield from self._chunk(number)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (list, (list(self),))
+
+    def loaded_chunks(self) -> int:
+        """How many chunks have been unpickled (what a lookup cost)."""
+        return sum(chunk is not None for chunk in self._loaded)
+
+
+class PickledMapping(Mapping[K, V], Generic[K, V]):
+    """A dict kept pickled until first read: a lookup asks the identifier table only for a
+    name carrying an identifier, the typo buckets only for a word the lists do not have.
+    Pickled again it travels as a plain dict."""
+
+    def __init__(self, pickled: bytes) -> None:
+        self._pickled = pickled
+        self._mapping: dict[K, V] | None = None
+
+    def _read(self) -> dict[K, V]:
+        if self._mapping is None:
+            self._mapping = pickle.loads(self._pickled)
+        return self._mapping
+
+    def __getitem__(self, key: K) -> V:
+        return self._read()[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._read()
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (dict, (self._read(),))
+
+    def is_read(self) -> bool:
+        return self._mapping is not None
+
+
+class RowRuns(Sequence[np.ndarray]):
+    """Per key, its list-table rows: views into one flat array cut at ``offsets`` (tens of
+    thousands of tiny arrays are what made reading the index slow)."""
+
+    def __init__(self, flat: np.ndarray, offsets: np.ndarray) -> None:
+        self._flat = flat
+        self._offsets = offsets
+
+    @classmethod
+    def of(cls, runs: Sequence[np.ndarray]) -> RowRuns:
+        sizes = np.fromiter((len(rows) for rows in runs), dtype=np.int64, count=len(runs))
+        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        flat = np.concatenate(list(runs)) if len(runs) else np.array([], dtype=np.int64)
+        return cls(flat.astype(np.int64, copy=False), offsets)
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    @overload
+    def __getitem__(self, position: int) -> np.ndarray: ...
+
+    @overload
+    def __getitem__(self, position: slice) -> list[np.ndarray]: ...
+
+    def __getitem__(self, position: int | slice) -> np.ndarray | list[np.ndarray]:
+        if isinstance(position, slice):
+            return [self[i] for i in range(*position.indices(len(self)))]
+        position = int(position)
+        if position < 0:
+            position += len(self)
+        if not 0 <= position < len(self):
+            raise IndexError("RowRuns index out of range")
+        return self._flat[self._offsets[position] : self._offsets[position + 1]]
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for position in range(len(self)):
+            yield self[position]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (list, (list(self),))
 
 
 def _digest_files(digest: hashlib._Hash, files: Iterable[Path], *, content: bool) -> None:
@@ -58,50 +218,74 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
-def lists_digest(config: ScreeningConfig) -> str:
-    """Which lists :func:`screening.pipeline.load_reference_data` would load for ``config``:
-    the given list files (sizes and times), else the snapshot store's active.json and
-    lists.yml and the bundled manifest (contents; read directly, without importing the list
-    parsers, to keep the lookup fast)."""
+def lists_digest(config: ScreeningConfig | None) -> str:
+    """Which lists :func:`screening.pipeline.load_reference_data` would load for ``config``
+    (None: the default configuration): the given list files (sizes and times), else the
+    snapshot store's active.json and lists.yml and the bundled manifest (contents; read
+    directly, without importing the list parsers, to keep the lookup fast)."""
     digest = hashlib.sha256()
-    if config.list_files:
+    if config is not None and config.list_files:
         digest.update(b"files")
         for raw in config.list_files:
             path = Path(raw).resolve()
             folder = path if path.is_dir() else path.parent
             _digest_files(digest, (f for f in folder.rglob("*") if f.is_file()), content=False)
         return digest.hexdigest()
-    store = Path(config.list_store) if config.list_store else paths.data_dir() / "lists"
+    list_store = config.list_store if config is not None else None
+    store = Path(list_store) if list_store else paths.data_dir() / "lists"
     manifest = Path(paths.REFERENCE_DIR) / "manifest.yml"
     _digest_files(digest, [store / "active.json", store / "lists.yml", manifest], content=True)
     return digest.hexdigest()
 
 
-def cache_file(config: ScreeningConfig) -> Path:
+def cache_file(config: ScreeningConfig | None = None) -> Path:
+    """Where the index of ``config``'s lists (None: the default configuration's) is kept."""
     key = hashlib.sha256(f"{lists_digest(config)}|{code_digest()}".encode()).hexdigest()[:24]
     return paths.data_dir() / "cache" / f"{CACHE_PREFIX}{key}.pickle"
 
 
-def _flat_state(index: NameIndex) -> tuple[NameIndex, np.ndarray, np.ndarray]:
-    """The index with its per-key row arrays as one array and offsets: tens of thousands of
-    tiny arrays are what makes unpickling slow."""
-    sizes = np.fromiter((len(rows) for rows in index.key_rows), dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(sizes)])
-    flat = np.concatenate(index.key_rows) if index.key_rows else np.array([], dtype=np.int64)
-    return dataclasses.replace(index, key_rows=[]), flat, offsets
+def _stored_state(index: NameIndex) -> tuple[object, ...]:
+    """The index as written: its per-key fields chunked (see the module docstring)."""
+    stripped = dataclasses.replace(
+        index, keys=[], key_rows=[], key_countries=[], identifier_keys={}, _buckets={}
+    )
+    rows = index.key_rows if isinstance(index.key_rows, RowRuns) else RowRuns.of(index.key_rows)
+    return (
+        FILE_FORMAT,
+        stripped,
+        ChunkedList.of(list(index.keys)).parts(),
+        ChunkedList.of(list(index.key_countries)).parts(),
+        rows._flat,
+        rows._offsets,
+        pickle.dumps(dict(index.identifier_keys), pickle.HIGHEST_PROTOCOL),
+        pickle.dumps(dict(index._buckets), pickle.HIGHEST_PROTOCOL),
+    )
 
 
 def read_index(path: Path) -> NameIndex | None:
-    """The pickled index, or None when absent or unreadable (then it is built again)."""
+    """The stored index, or None when absent, unreadable or of another format (then it is
+    built again). Its keys and their countries are unpickled as a lookup reads them."""
     if not path.is_file():
         return None
-    gc.disable()  # tens of thousands of small objects: the collector would only slow loading
+    from screening.names.index import NameIndex
+
+    gc.disable()  # thousands of small objects: the collector would only slow loading
     try:
         with path.open("rb") as handle:
-            index, flat_rows, offsets = pickle.load(handle)
+            state = pickle.load(handle)
+        if not (isinstance(state, tuple) and len(state) == 8 and state[0] == FILE_FORMAT):
+            return None
+        _, index, keys, countries, flat_rows, offsets, identifier_keys, buckets = state
         if not isinstance(index, NameIndex):
             return None
-        return dataclasses.replace(index, key_rows=np.split(flat_rows, offsets[1:-1]))
+        return dataclasses.replace(
+            index,
+            keys=ChunkedList(*keys),
+            key_rows=RowRuns(flat_rows, offsets),
+            key_countries=ChunkedList(*countries),
+            identifier_keys=PickledMapping(identifier_keys),
+            _buckets=PickledMapping(buckets),
+        )
     except (
         OSError,
         pickle.UnpicklingError,
@@ -123,7 +307,7 @@ def write_index(index: NameIndex, path: Path) -> None:
         descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         try:
             with os.fdopen(descriptor, "wb") as handle:
-                pickle.dump(_flat_state(index), handle, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(_stored_state(index), handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
@@ -138,15 +322,15 @@ def write_index(index: NameIndex, path: Path) -> None:
 
 
 def load_name_index(config: ScreeningConfig | None = None) -> tuple[NameIndex, bool]:
-    """The name index of the configured lists, from the cache when it is current; returns the
-    index and whether it came from the cache."""
-    config = config or ScreeningConfig()
+    """The name index of the configured lists (None: the default configuration's), from the
+    cache when it is current; returns the index and whether it came from the cache."""
     path = cache_file(config)
     cached = read_index(path)
     if cached is not None:
         return cached, True
+    from screening.config import ScreeningConfig
     from screening.pipeline import load_reference_data
 
-    index = load_reference_data(config).index
+    index = load_reference_data(config or ScreeningConfig()).index
     write_index(index, path)
     return index, False

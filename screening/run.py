@@ -46,7 +46,12 @@ import pyarrow.parquet as pq
 
 from screening.config import ScreeningConfig
 from screening.errors import ScreeningError
-from screening.geo.chains import ROUTE_CHAIN_COLUMNS, find_route_chains, party_keys
+from screening.geo.chains import (
+    ROUTE_CHAIN_COLUMNS,
+    find_route_chains,
+    party_keys,
+    remember_party_keys,
+)
 from screening.io import TradeFileInfo, iter_trade_files, open_trade_file
 from screening.io.writers import escape_formulas_in_table, write_json_atomic
 from screening.outputs import count_by
@@ -61,6 +66,7 @@ from screening.parallel import (
 )
 from screening.paths import SAMPLE_TRADES
 from screening.pipeline import (
+    PARTY_ROLES,
     ReferenceData,
     cached_name_index,
     classify_destinations,
@@ -214,6 +220,9 @@ class PrescreenSummary:
     rows: int
     schema: pa.Schema
     parties: pa.Table
+    names: pa.Array
+    """Distinct party names as written and trimmed (both roles; the review store keys trimmed
+    names): each gets its normalised key once, in link_records."""
     chain_legs: pa.Table
     surge: SurgeTotals
     seconds: dict[str, float]
@@ -261,6 +270,8 @@ def prescreen_batch(task: BatchTask, context: RunContext) -> PrescreenSummary:
     table = _timed(seconds, "flag_forwarders", flag_forwarders, table)
     start = time.perf_counter()
     parties = distinct_parties(table)
+    written = [table[role].combine_chunks().cast(pa.string()) for role in PARTY_ROLES]
+    names = pc.unique(pa.concat_arrays([*written, *map(pc.utf8_trim_whitespace, written)]))
     legs = _chain_legs(table, config, task.first_row)
     surge = surge_totals(
         table, cutoff=config.import_history_cutoff, keys=_names_as_keys(table["importer"])
@@ -276,6 +287,7 @@ def prescreen_batch(task: BatchTask, context: RunContext) -> PrescreenSummary:
         table.num_rows,
         table.schema,
         parties,
+        names,
         legs,
         surge,
         seconds,
@@ -731,7 +743,9 @@ class ScreeningRun:
         names = pc.unique(names.drop_null()).sort()
         keys = self.executor.map(name_keys, self._partitions(names), context=self.context)
         computed = pa.concat_arrays(list(keys)) if len(names) else pa.array([], pa.string())
-        return dict(zip(names.to_pylist(), computed.to_pylist(), strict=True))
+        known = dict(zip(names.to_pylist(), computed.to_pylist(), strict=True))
+        remember_party_keys(known)  # the chains and the review store ask for them again
+        return known
 
     def link_records(self) -> Links:
         """Re-export chains over the leg candidates; surge verdicts from the summed totals."""
@@ -740,22 +754,15 @@ class ScreeningRun:
         config = self.config
         legs = pa.concat_tables([s.chain_legs for s in self.prescreened])
         by_name = combine_surge_totals([s.surge for s in self.prescreened])
-        known = self._name_keys(
-            pa.concat_arrays(
-                [
-                    legs["importer"].combine_chunks().cast(pa.string()),
-                    legs["exporter"].combine_chunks().cast(pa.string()),
-                    pa.array(by_name.per_party.index.tolist(), pa.string()),
-                ]
-            )
-        )
+        known = self._name_keys(pa.concat_arrays([s.names for s in self.prescreened]))
+        for summary in self.prescreened:
+            summary.names = summary.names.slice(0, 0)
         chains = find_route_chains(
             legs,
             coalition=config.coalition_countries,
             hubs=config.transshipment_countries,
             direct=config.direct_destinations,
             window_days=config.chain_window_days,
-            known_keys=known,
         )
         chains = (
             chains.drop_columns(["record_id"])

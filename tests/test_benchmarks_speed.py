@@ -78,3 +78,68 @@ def test_the_speed_benchmark_counts_recall_and_clean_hits_per_kind() -> None:
     assert result["recall_listed"] == 0.5
     assert result["hit_rate_vendor"] == 0.0
     assert result["hit_rate_random"] == 1.0
+
+
+def _regression_names(lists: pa.Table, n: int = 1200) -> tuple[list[str], list[str | None]]:
+    """What bulk screening meets, ~2n names: real vendor party names from ../shared (when
+    present), list names as written and customs-style variants of them from benchmarks/distort.py
+    (which shares no table with the matcher); each with a country, some agreeing, some not."""
+    import sys
+
+    import numpy as np
+    import pandas as pd
+
+    from tests.conftest import REPO_ROOT, SHARED_DATA
+
+    sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+    import distort
+
+    rng = np.random.default_rng(9)
+    vendor: set[str] = set()
+    for path in sorted((SHARED_DATA / "trade" / "vendor_samples_csv").glob("*.csv")):
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding_errors="replace")
+        for column in (c for c in frame.columns if "NAME" in c.upper()):
+            vendor.update(v.strip() for v in frame[column] if v.strip())
+    vendor_names = sorted(vendor)
+    picked = [vendor_names[i] for i in rng.permutation(len(vendor_names))[:n].tolist()]
+    listed = [name for name in lists["name"].to_pylist() if name]
+    originals = [listed[i] for i in rng.choice(len(listed), n, replace=False).tolist()]
+    picked += originals[: n // 3]
+    ops = [op for op in distort.OPERATIONS if op != "inn_prefix"]
+    for name in originals[n // 3 :]:
+        op = ops[int(rng.integers(0, len(ops)))]
+        if distort.applicable(name, op):
+            picked.append(distort.distort(name, op, rng))
+    countries = [("RU", None, "CN", "AE", None, "DE")[i % 6] for i in range(len(picked))]
+    return picked, countries
+
+
+def _clear_name_caches() -> None:
+    """Forget every per-word result the matcher's modules keep (lru caches)."""
+    from screening.names import cut, features, index, normalise, readings, repair
+
+    for module in (normalise, repair, index, readings, cut, features):
+        for value in vars(module).values():
+            if callable(getattr(value, "cache_clear", None)):
+                value.cache_clear()
+
+
+def test_the_fast_path_gives_the_reference_results_on_realistic_names(lists, monkeypatch):
+    """Every speed shortcut (screening.names.normalise.SHORTCUTS) left out, the same names give
+    the same table: same hits, ranks, scores and explanations (parties with and without a
+    country)."""
+    from screening.names import normalise
+
+    index = NameIndex.build(lists)
+    names, countries = _regression_names(lists)
+    fast = match_names(names, index, countries=countries, workers=1, show_held=True)
+    _clear_name_caches()
+    monkeypatch.setattr(normalise, "SHORTCUTS", False)
+    try:
+        reference = match_names(names, index, countries=countries, workers=1, show_held=True)
+    finally:
+        _clear_name_caches()
+    assert len(names) > 1800
+    assert fast.num_rows > 300, fast.num_rows
+    assert pc.sum(pc.is_null(fast["query_country"])).as_py() > 100
+    assert fast.equals(reference)

@@ -96,19 +96,33 @@ def date_bounds(dates: Column | Sequence[str | None]) -> tuple[np.ndarray, np.nd
     return lo[positions], hi[positions]
 
 
-def party_keys(
-    names: Column | Sequence[str | None], known: Mapping[str, str | None] | None = None
-) -> np.ndarray:
+_KEY_CACHE: dict[str, str | None] = {}
+KEY_CACHE_LIMIT = 5_000_000
+"""Names whose keys are kept between calls; beyond, the cache starts again (memory bound)."""
+
+
+def remember_party_keys(known: Mapping[str, str | None]) -> None:
+    """Keys computed elsewhere (a run's workers, each distinct name once) for this process's
+    later ``party_keys`` calls: the driver of a run then normalises no name itself."""
+    if len(_KEY_CACHE) + len(known) > KEY_CACHE_LIMIT:
+        _KEY_CACHE.clear()
+    _KEY_CACHE.update(known)
+
+
+def party_keys(names: Column | Sequence[str | None]) -> np.ndarray:
     """Normalised name key per value (object array, None for empty); distinct names only.
 
-    ``known``: keys already computed for some names (a run computes each distinct name's key
-    once, spread over its workers); names not in it are normalised here."""
+    Keys are cached per name for the process: one run asks for the same names several
+    times (surge totals per batch, re-export chains, the review store's party keys), and
+    normalising a name is the costly part."""
     encoded = pc.dictionary_encode(_strings(names))
-    known = known or {}
-    keys = [
-        known[n] if n in known else (normalise_name(n).key or None)
-        for n in encoded.dictionary.to_pylist()
-    ]
+    distinct = encoded.dictionary.to_pylist()
+    unknown = [n for n in distinct if n not in _KEY_CACHE]
+    if len(_KEY_CACHE) + len(unknown) > KEY_CACHE_LIMIT:
+        _KEY_CACHE.clear()
+    for name in unknown:
+        _KEY_CACHE[name] = normalise_name(name).key or None
+    keys = [_KEY_CACHE[n] for n in distinct]
     lookup = np.array([*keys, None], dtype=object)
     index = pc.fill_null(encoded.indices.cast(pa.int64()), len(keys))
     return lookup[index.to_numpy(zero_copy_only=False)]
@@ -144,7 +158,6 @@ def find_route_chains(
     window_days: int | None = 180,
     allow_undated: bool = True,
     hs6_codes: Sequence[str] | None = None,
-    known_keys: Mapping[str, str | None] | None = None,
 ) -> pa.Table:
     """Mark both legs of every re-export chain; one row per input record, in input order.
 
@@ -157,7 +170,6 @@ def find_route_chains(
 
     ``hs6_codes`` (e.g. the CHPL's) limits chains to those goods; by default any HS6 chains,
     and the risk score should then count a chain only with a goods or party signal.
-    ``known_keys``: party name -> key already computed by the caller (see ``party_keys``).
 
     Reads ``record_id``, ``date``, ``exporter``, ``importer``, ``origin_iso2``,
     ``destination_iso2`` and ``hs6``. Returns ``ROUTE_CHAIN_COLUMNS``: the role
@@ -180,8 +192,8 @@ def find_route_chains(
     leg1 = _in(origin, coalition_set) & _in(destination, hub_set) & has_hs
     leg2 = _in(destination, direct_set) & has_hs
 
-    importer_key = party_keys(screened["importer"], known_keys) if leg1.any() else np.full(n, None)
-    exporter_key = party_keys(screened["exporter"], known_keys) if leg2.any() else np.full(n, None)
+    importer_key = party_keys(screened["importer"]) if leg1.any() else np.full(n, None)
+    exporter_key = party_keys(screened["exporter"]) if leg2.any() else np.full(n, None)
     leg1 &= np.array([k is not None for k in importer_key], dtype=bool)
     leg2 &= np.array([k is not None for k in exporter_key], dtype=bool)
     empty = _empty_result(screened)

@@ -51,8 +51,10 @@ def maybe_truncated(
     if not long_query.any() or len(q_rows) == 0:
         return np.zeros(len(q_rows), dtype=bool)
     query_len = np.array([len(q.key) for q in queries])
-    key_len = np.array([len(k.key) for k in index.keys])
-    return long_query[q_rows] & (key_len[k_ids] > query_len[q_rows])
+    # the lengths of the candidate keys only: a lookup of one name reads a handful of keys
+    candidates, pair_key = np.unique(k_ids, return_inverse=True)
+    key_len = np.array([len(index.keys[k].key) for k in candidates.tolist()], dtype=np.int64)
+    return long_query[q_rows] & (key_len[pair_key] > query_len[q_rows])
 
 
 def truncated_scores(

@@ -19,7 +19,6 @@ from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from scipy import sparse
@@ -32,6 +31,7 @@ from screening.names.normalise import (
     normalise_names,
 )
 from screening.names.repair import KnownWords
+from screening.names.segments import honorific_free
 from screening.names.tunables import settings
 
 PARTY_ENTITY_TYPES = ("entity", "individual")
@@ -131,6 +131,8 @@ class NameIndex:
         cls, list_table: pa.Table, *, entity_types: Sequence[str] = PARTY_ENTITY_TYPES
     ) -> NameIndex:
         """Index the party names of a canonical list table, always from scratch."""
+        import pyarrow.compute as pc  # here only: a lookup over a built index never loads it
+
         keep = pc.or_kleene(
             pc.is_in(list_table["entity_type"], pa.array(list(entity_types))),
             pc.is_null(list_table["entity_type"]),
@@ -601,6 +603,9 @@ def _with_short_forms(rows: list[int], names: list[str | None]) -> tuple[list[in
         for alternative in parenthetical_alternatives(name):
             out_rows.append(row)
             out_names.append(alternative)
+        if (plain := honorific_free(name)) is not None:  # ... NAMED AFTER V.V. BAKHIREV
+            out_rows.append(row)
+            out_names.append(plain)
         if _MANGLED_APOSTROPHE.search(name):
             out_rows.append(row)
             out_names.append(_MANGLED_APOSTROPHE.sub("", name))

@@ -248,7 +248,8 @@ def _score_given_pairs(
     id_codes = np.array([q * n_keys + k for q, ks in id_hits.items() for k in ks], dtype=np.int64)
     id_pair = np.isin(q_rows.astype(np.int64) * n_keys + k_ids.astype(np.int64), id_codes)
     shared = np.asarray(weighted[q_rows].multiply(index.key_matrix[k_ids]).sum(axis=1)).ravel()
-    dice = np.clip(2.0 * shared / (total[q_rows] + index.key_weight[k_ids]), 0.0, 1.0)
+    counted = total[q_rows] - _typo_excess(queries, index, fuzzy, q_rows, k_ids)
+    dice = np.clip(2.0 * shared / (counted + index.key_weight[k_ids]), 0.0, 1.0)
     # string similarity adds at most its share: pairs that cannot reach the threshold go now
     share = config.token_weight_share
     cut = maybe_truncated(queries, index, q_rows, k_ids)
@@ -257,16 +258,33 @@ def _score_given_pairs(
     q_rows, k_ids, dice = q_rows[reachable], k_ids[reachable], dice[reachable]
     id_pair, cut = id_pair[reachable], cut[reachable]
     expanded = _expanded_keys(queries, fuzzy)
+    list_keys = [index.keys[k].key for k in k_ids]
     string_sim = (
         process.cpdist(
             [expanded[i] for i in q_rows],
-            [index.keys[k].key for k in k_ids],
+            list_keys,
             scorer=fuzz.token_sort_ratio,
             workers=workers,
             dtype=np.float32,
         )
         / 100.0
     )
+    # a word read as an abbreviation may be the list name's own word as written (RTK, VAD):
+    # where a query was expanded, its key as written is compared too and the closer counts
+    differs = np.array([expanded[i] != queries[i].key for i in q_rows.tolist()], dtype=bool)
+    if differs.any():
+        rows = np.flatnonzero(differs)
+        as_written = (
+            process.cpdist(
+                [queries[i].key for i in q_rows[rows].tolist()],
+                [list_keys[r] for r in rows.tolist()],
+                scorer=fuzz.token_sort_ratio,
+                workers=workers,
+                dtype=np.float32,
+            )
+            / 100.0
+        )
+        string_sim[rows] = np.maximum(string_sim[rows], as_written)
     # the same distinctive words, only generic ones apart (JSC KALASHNIKOV / JOINT STOCK
     # COMPANY CONCERN KALASHNIKOV): the spelling of the name agrees in full
     ours = np.array([_distinctive_key(q) for q in queries], dtype=object)[q_rows]
@@ -308,6 +326,46 @@ def _score_given_pairs(
     held[near] = uncorroborated & (scores[near] > ceiling)
     scores[held] = ceiling
     return q_rows, k_ids, scores, held, cut_won
+
+
+def _typo_excess(
+    queries: Sequence[NormalisedName],
+    index: NameIndex,
+    fuzzy: FuzzyMap,
+    q_rows: np.ndarray,
+    k_ids: np.ndarray,
+) -> np.ndarray:
+    """Per pair, the weight a typo'd word was over-counted by in its query's total: the word
+    counts at its heaviest reading (GRUOP: GROUP, or the rare GROOP?), but against a list name
+    holding one of its readings it is that reading and weighs what that word weighs
+    (STROYTRANSGAZ GRUOP against STROYTRANSGAZ GROUP: the slip was in the common word)."""
+    excess_of: dict[str, list[tuple[int, float]]] = {}
+    for token, alternatives in fuzzy.items():
+        if len(alternatives) < 2 or token in index.vocab:
+            continue
+        ids = [index.vocab[alt] for alt, _ in alternatives]
+        weights = index.weights[ids]
+        heaviest = float(weights.max())
+        excess_of[token] = [
+            (i, heaviest - float(w))
+            for i, w in zip(ids, weights.tolist(), strict=True)
+            if w < heaviest
+        ]
+    if not excess_of:
+        return np.zeros(len(q_rows))
+    rows, cols, vals = [], [], []
+    for qi, query in enumerate(queries):
+        for token in set(query.tokens) & excess_of.keys():
+            for col, value in excess_of[token]:
+                rows.append(qi)
+                cols.append(col)
+                vals.append(value)
+    if not rows:
+        return np.zeros(len(q_rows))
+    excess = sparse.csr_matrix(
+        (np.array(vals, dtype=np.float32), (rows, cols)), shape=(len(queries), len(index.vocab))
+    )
+    return np.asarray(excess[q_rows].multiply(index.key_matrix[k_ids]).sum(axis=1)).ravel()
 
 
 MIN_DISTINCTIVE_KEY_LEN = 5
@@ -490,8 +548,7 @@ def match_names(
     threshold = config.flag_threshold if threshold is None else threshold
     distinct = _distinct_queries(names, countries)
     use_countries = countries is not None
-    unique = [n for n, _ in distinct]
-    if not unique or not index.keys:
+    if not distinct or not index.keys:
         return empty_table(NAME_MATCH_SCHEMA)
     from screening.names.bulk import match_in_processes, process_count
 
@@ -500,6 +557,51 @@ def match_names(
             match_names, distinct, index, processes=processes, use_countries=use_countries,
             threshold=threshold, top=top, config=config, show_held=show_held,
         )  # fmt: skip
+    out = _match_distinct(
+        distinct, index, use_countries=use_countries, threshold=threshold, top=top,
+        workers=workers, config=config, show_held=show_held,
+    )  # fmt: skip
+    return pa.table(out, schema=NAME_MATCH_SCHEMA)
+
+
+def match_hits(
+    names: Iterable[str | None],
+    index: NameIndex,
+    *,
+    countries: Iterable[str | None] | None = None,
+    threshold: float | None = None,
+    top: int = 3,
+    config: MatchSettings = settings,
+    show_held: bool = False,
+) -> dict[str, list]:
+    """The hits :func:`match_names` gives, as columns of Python values (NAME_MATCH_SCHEMA's
+    names), matched in this process on one thread: for a caller reading a few hits, such as
+    the single-name lookup. No Arrow table is built: pyarrow's first conversion of Python
+    values imports pandas (to ask whether they are a data frame), half a second a lookup does
+    not need."""
+    threshold = config.flag_threshold if threshold is None else threshold
+    distinct = _distinct_queries(names, countries)
+    if not distinct or not index.keys:
+        return {f.name: [] for f in NAME_MATCH_SCHEMA}
+    return _match_distinct(
+        distinct, index, use_countries=countries is not None, threshold=threshold, top=top,
+        workers=1, config=config, show_held=show_held,
+    )  # fmt: skip
+
+
+def _match_distinct(
+    distinct: Sequence[tuple[str, str | None]],
+    index: NameIndex,
+    *,
+    use_countries: bool,
+    threshold: float,
+    top: int,
+    workers: int,
+    config: MatchSettings,
+    show_held: bool,
+) -> dict[str, list]:
+    """The hits of sorted distinct (name, country) pairs, as NAME_MATCH_SCHEMA's columns."""
+    unique = [n for n, _ in distinct]
     table_sources = index.list_table["list_source"].to_pylist()
     table_ids = index.list_table["source_id"].to_pylist()
     table_names = index.list_table["name"].to_pylist()
@@ -571,7 +673,7 @@ def match_names(
                     out["query_country"].append(batch_countries[qi])
                 if rank > top:
                     break
-    return pa.table(out, schema=NAME_MATCH_SCHEMA)
+    return out
 
 
 def compare_names(name_a: str, name_b: str, *, config: MatchSettings = settings) -> Comparison:

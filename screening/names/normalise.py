@@ -28,6 +28,11 @@ from rapidfuzz.distance import OSA
 
 from screening.paths import PACKAGE_DATA_DIR
 
+SHORTCUTS = True
+"""Skip work that provably changes nothing (a word that begins no legal form is not looked up
+as one; an ASCII name has no look-alike letters). Off, every step runs in full: the reference
+the speed test compares the fast path with (tests/test_benchmarks_speed.py)."""
+
 _CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af])")
 _APOSTROPHES = re.compile(r"['’ʼ`ʹ]")
 _TOKEN = re.compile(r"[a-z0-9]+")
@@ -57,6 +62,9 @@ _FOLD_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"ies$", "y"),  # TECHNOLOGIES ~ TECHNOLOGY, whatever the spelling
         (r"dzh", "j"),  # DZHOINT ~ JOINT (English written in Cyrillic)
         (r"tech", "teh"),  # TECHNO ~ TEKHNO (the English and the transliterated Russian)
+        (r"(?<=[bcdfghklmnprstvz])yo", "e"),  # Ё written YO or E: POLYOT ~ POLET
+        (r"(?<=..[oe]v)a$", ""),  # a surname in the genitive: ZAVOD KULAKOVA ~ PLANT KULAKOV
+        (r"our$", "or"),  # British and American spelling: ARMOUR ~ ARMOR
         (r"tre[iy]d|trade", "trad"),  # SPETSTEHNOTREYD ~ SPETSTECHNOTRADE
         (r"c(?![eiyhkz])", "k"),  # ENICS ~ ENIKS: a c sounding k
         (r"shch", "sch"),
@@ -184,6 +192,8 @@ def latin_skeleton(text: str) -> str:
     Cyrillic С, ``PУRAMID``) read as the Latin letters they look like: a word mixing scripts,
     or in a mostly Latin name a word made only of look-alikes. Names written wholly in
     another script are left to transliteration."""
+    if SHORTCUTS and text.isascii():  # most names: nothing but Latin letters to read
+        return text
     letters = [c for c in text if c.isalpha()]
     latin = sum(1 for c in letters if _is_latin(c))
     if not latin or latin == len(letters):
@@ -251,7 +261,7 @@ _LIGHT_FOLD_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     )
 )
 _HARD_C = re.compile(r"c(?![eiyhkz])")
-FOLD_VERSION = 6
+FOLD_VERSION = 7
 """Bumped whenever the fold changes: caches of folded words carry it in their names."""
 
 
@@ -374,6 +384,51 @@ def load_vocabulary() -> NameVocabulary:
     )
 
 
+@functools.cache
+def _phrase_words() -> _PhraseWords:
+    """First and last words of the vocabulary's phrases (see _PhraseWords)."""
+    vocab = load_vocabulary()
+    return _PhraseWords(
+        legal_first=frozenset(p[0] for p in vocab.legal_forms),
+        folded_legal_first=frozenset(p[0] for p in vocab.folded_legal_forms),
+        legal_last=frozenset(p[-1] for p in vocab.legal_forms),
+        folded_legal_last=frozenset(p[-1] for p in vocab.folded_legal_forms),
+        cut_form_last=frozenset(p[-1] for p in vocab.legal_form_starts),
+        translation_first=frozenset(p[0] for p in vocab.translations),
+        spelling_targets=frozenset(vocab.spelling_targets),
+    )
+
+
+@dataclass(frozen=True)
+class _PhraseWords:
+    """The words a legal-form or translated phrase can begin or end with: a word that is none
+    of them starts (or ends) no phrase, so most words of a name skip the phrase look-ups."""
+
+    legal_first: frozenset[str]
+    folded_legal_first: frozenset[str]
+    legal_last: frozenset[str]
+    folded_legal_last: frozenset[str]
+    cut_form_last: frozenset[str]
+    translation_first: frozenset[str]
+    spelling_targets: frozenset[str]
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def _expanded_word(token: str) -> tuple[str, ...]:
+    """One word with its abbreviation expanded (by its fold too): names share their words, so
+    each is looked up once (_expand with the vocabulary's tables)."""
+    vocab = load_vocabulary()
+    return tuple(_expand([token], vocab.abbreviations, vocab.folded_abbreviations))
+
+
+def _expand_words(tokens: Sequence[str]) -> list[str]:
+    """_expand(tokens, vocab.abbreviations, vocab.folded_abbreviations), word by word cached."""
+    if not SHORTCUTS:
+        vocab = load_vocabulary()
+        return _expand(list(tokens), vocab.abbreviations, vocab.folded_abbreviations)
+    return [w for t in tokens for w in _expanded_word(t)]
+
+
 def _expand(
     tokens: list[str],
     abbreviations: dict[str, tuple[str, ...]],
@@ -429,14 +484,22 @@ def _corrected(token: str) -> str:
 
 
 def _correct_spelling(tokens: list[str], vocab: NameVocabulary) -> list[str]:
-    known = set(vocab.spelling_targets)
+    known = _phrase_words().spelling_targets
     corrected = [t if t in known else _corrected(t) for t in tokens]
-    return _expand(corrected, vocab.abbreviations)
+    return [w for t in corrected for w in _expanded_plain(t)]
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def _expanded_plain(token: str) -> tuple[str, ...]:
+    """One word with its abbreviation expanded (not by its fold), cached per word."""
+    return tuple(_expand([token], load_vocabulary().abbreviations))
 
 
 def _strip_cut_legal_form(core: list[str], vocab: NameVocabulary) -> tuple[list[str], str | None]:
     """A legal form cut off at the end of a truncated name (... JOINT STOCK C, ... LIMITED
     SIRK): whole legal forms are left to _strip_legal_forms, which also names them."""
+    if SHORTCUTS and (not core or core[-1] not in _phrase_words().cut_form_last):
+        return core, None  # (every tail below ends in the name's last word)
     if _ends_with_legal_form(core, vocab):
         return core, None
     for size in range(min(vocab.max_legal_form_len, len(core) - 1), 0, -1):
@@ -448,6 +511,15 @@ def _strip_cut_legal_form(core: list[str], vocab: NameVocabulary) -> tuple[list[
 
 def _ends_with_legal_form(tokens: list[str], vocab: NameVocabulary) -> bool:
     """The words end in a whole legal form (... OTKRYTOE AKTSIONERNOE OBSHCHESTVO)."""
+    ends = _phrase_words()
+    if SHORTCUTS and (
+        not tokens
+        or (
+            tokens[-1] not in ends.legal_last
+            and fold_token(tokens[-1]) not in ends.folded_legal_last
+        )
+    ):
+        return False
     for size in range(1, min(vocab.max_legal_form_len, len(tokens)) + 1):
         tail = tuple(tokens[-size:])
         if tail in vocab.legal_forms or tuple(map(fold_token, tail)) in vocab.folded_legal_forms:
@@ -463,8 +535,15 @@ def _strip_legal_forms(
     forms: list[str] = []
     removed: list[str] = []
     folded = [fold_token(t) for t in tokens]
+    starts = _phrase_words()
     i = 0
     while i < len(tokens):
+        if SHORTCUTS and (
+            tokens[i] not in starts.legal_first and folded[i] not in starts.folded_legal_first
+        ):
+            core.append(tokens[i])  # begins no legal form
+            i += 1
+            continue
         for size in range(min(vocab.max_legal_form_len, len(tokens) - i), 0, -1):
             phrase = tuple(tokens[i : i + size])
             form = vocab.legal_forms.get(phrase) or vocab.folded_legal_forms.get(
@@ -503,7 +582,7 @@ def normalise_name(
     read_from = tuple(words) if words is not None else tuple(_raw_tokens(text))
     words = list(read_from)
     fragment = words.pop() if literal_end and len(words) > 1 else None
-    tokens = _expand(words, vocab.abbreviations, vocab.folded_abbreviations)
+    tokens = _expand_words(words)
     cut = None
     if may_be_cut and not fragment and len(text.strip()) >= TRUNCATION_MIN_LEN:
         tokens, cut = _strip_cut_legal_form(tokens, vocab)  # before spelling: PARTN is cut
@@ -551,9 +630,14 @@ def _translate(core: list[str], vocab: NameVocabulary) -> tuple[list[str], dict[
     folded = [fold_token(t) for t in core]
     out: list[str] = []
     sources: dict[str, str] = {}
+    starts = _phrase_words().translation_first
     i = 0
     while i < len(core):
-        for size in range(min(vocab.max_translation_len, len(core) - i), 0, -1):
+        for size in (
+            range(min(vocab.max_translation_len, len(core) - i), 0, -1)
+            if folded[i] in starts or not SHORTCUTS
+            else ()
+        ):
             english = vocab.translations.get(tuple(folded[i : i + size]))
             if english is not None:
                 out.extend(english)
@@ -591,6 +675,12 @@ def _stem_lookup(folded: str) -> tuple[str, ...] | None:
     return None
 
 
+@functools.lru_cache(maxsize=1 << 18)
+def _written_keys(word: str) -> tuple[str, ...]:
+    """The comparison keys a word as written gives (its expansion, folded), cached per word."""
+    return tuple(fold_token(token) for token in _expanded_word(word))
+
+
 def _written_words(
     words: Sequence[str], vocab: NameVocabulary, translated: dict[str, str]
 ) -> tuple[tuple[str, str], ...]:
@@ -598,8 +688,8 @@ def _written_words(
     SIEMENS, not of its key ``semen``; of ZAVOD (as plant), not of ``plant``."""
     found: dict[str, str] = {}
     for word in words:
-        for token in _expand([word], vocab.abbreviations, vocab.folded_abbreviations):
-            found.setdefault(fold_token(token), word)
+        for key in _written_keys(word):
+            found.setdefault(key, word)
     for english, source in translated.items():
         key = fold_token(english)
         found[key] = source if fold_token(source) == key else f"{source} (as {english})"
@@ -610,6 +700,7 @@ _LABELLED_RU_IDS = re.compile(
     r"[\s,;(]*\b(?P<scheme>INN|ИНН|OGRN|ОГРН|KPP|КПП)\b[\s:№#.]*(?P<value>\d{9,15})\b[\s,;)]*",
     re.IGNORECASE,
 )
+_ANY_DIGIT = re.compile(r"\d")
 _SCHEMES = {"инн": "INN", "огрн": "OGRN", "кпп": "KPP"}
 _ID_LENGTHS = {"INN": (10, 12), "OGRN": (13, 15), "KPP": (9,)}
 
@@ -624,7 +715,7 @@ def split_identifiers(name: str | None) -> tuple[list[tuple[str, str]], str]:
     if found:
         identifiers = [("INN", found["inn"])] + ([("KPP", found["kpp"])] if found["kpp"] else [])
         text = text[found.end() :]
-    if any(c.isdigit() for c in text):
+    if _ANY_DIGIT.search(text) if SHORTCUTS else any(c.isdigit() for c in text):
         kept: list[tuple[str, str]] = []
 
         def take(match: re.Match[str]) -> str:

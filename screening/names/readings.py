@@ -12,6 +12,7 @@ from screening.names.cut import TRUNCATION_MIN_LEN, possibly_cut
 from screening.names.index import NameIndex, parenthetical_alternatives
 from screening.names.normalise import NormalisedName, normalise_name, normalise_names
 from screening.names.repair import repaired_reading
+from screening.names.segments import segment_alternatives
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,12 @@ def read_queries(names: Sequence[str], index: NameIndex) -> Readings:
     origin = list(range(len(plain)))
     for i, name in enumerate(plain):
         for alternative in parenthetical_alternatives(name.original):
+            reading = normalise_name(alternative)
+            if reading.tokens and reading.tokens != name.tokens:
+                readings.append(reading)
+                origin.append(i)
+        # a quoted proper name, a subsidiary after its parent, the name without "named after"
+        for alternative in segment_alternatives(name.original, name.removed):
             reading = normalise_name(alternative)
             if reading.tokens and reading.tokens != name.tokens:
                 readings.append(reading)

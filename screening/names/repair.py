@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from rapidfuzz.distance import OSA
 
+from screening.names import normalise
 from screening.names.normalise import (
     MIN_FOLD_LEN,
     NameVocabulary,
@@ -184,13 +185,30 @@ def _reinserted(word: str, known: KnownWords) -> str | None:
     None when none or several are (BRD: BIRD, BARD?)."""
     if not MIN_REINSERTED_LEN <= len(word) <= MAX_REINSERTED_LEN or not word.isalpha():
         return None  # longer words are matched by spelling similarity
-    found = {
-        candidate
-        for at in range(len(word) + 1)
-        for letter in _LETTERS
-        if (candidate := word[:at] + letter + word[at:]) in known.raw
-    }
-    return found.pop() if len(found) == 1 else None
+    if not normalise.SHORTCUTS:
+        found = {
+            candidate
+            for at in range(len(word) + 1)
+            for letter in _LETTERS
+            if (candidate := word[:at] + letter + word[at:]) in known.raw
+        }
+        return found.pop() if len(found) == 1 else None
+    found = _with_a_letter_left_out(known).get(word, frozenset())
+    return next(iter(found)) if len(found) == 1 else None
+
+
+@lru_cache(maxsize=4)
+def _with_a_letter_left_out(known: KnownWords) -> dict[str, frozenset[str]]:
+    """Each known word of the lengths _reinserted looks for, under every spelling with one of
+    its letters (a-z) left out: a left-out letter is then one look-up, not one per position
+    and letter."""
+    found: dict[str, set[str]] = {}
+    for word in known.raw:
+        if MIN_REINSERTED_LEN < len(word) <= MAX_REINSERTED_LEN + 1:
+            for at, letter in enumerate(word):
+                if letter in _LETTERS:
+                    found.setdefault(word[:at] + word[at + 1 :], set()).add(word)
+    return {short: frozenset(words) for short, words in found.items()}
 
 
 def _zh_for_j(word: str, known: KnownWords) -> str | None:
@@ -205,6 +223,16 @@ def _zh_for_j(word: str, known: KnownWords) -> str | None:
 def _garbled_legal_form(word: str, vocab: NameVocabulary) -> str | None:
     """The one-word legal form an unknown short word is one typo away from (LBC, KTD, CJZC,
     OOOO, LC): the form when only one is that close, "" when several are (JLC: JSC or LLC)."""
+    return _garbled_form(word) if vocab is load_vocabulary() else _garbled_form_in(word, vocab)
+
+
+@lru_cache(maxsize=1 << 16)
+def _garbled_form(word: str) -> str | None:
+    """_garbled_legal_form against the package vocabulary, worked out once per word."""
+    return _garbled_form_in(word, load_vocabulary())
+
+
+def _garbled_form_in(word: str, vocab: NameVocabulary) -> str | None:
     close = [
         form
         for form in vocab.short_legal_forms

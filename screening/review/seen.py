@@ -14,8 +14,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from screening.geo.chains import party_keys
 from screening.lists.store.bundled import sha256_of
-from screening.review.carry import PARTY_ROLES, party_key
+from screening.review.carry import PARTY_ROLES
 from screening.review.store import ReviewStore
 
 PARTY_COUNTRY_COLUMNS = {"exporter": "origin_iso2", "importer": "destination_iso2"}
@@ -117,11 +118,22 @@ def seen_parties(screened: pa.Table) -> list[dict[str, object]]:
     grouped = every.group_by(["party_name", "country"], use_threads=False).aggregate(
         [("role", "first"), ("file", "first"), ("record_id", "first"), ("record_id", "count")]
     )
+    # party_key, with the normalised key cached per name for the run (the costly part)
+    keys = party_keys(grouped["party_name"])
+    return [
+        {
+            **row,
+            "party": keys[i] or " ".join((row["party_name"] or "").casefold().split()),
+        }
+        for i, row in enumerate(_rows(grouped))
+    ]
+
+
+def _rows(grouped: pa.Table) -> list[dict[str, object]]:
     return [
         {
             "party_name": row["party_name"],
             "country": row["country"],
-            "party": party_key(row["party_name"]),
             "role": row["role_first"],
             "file": row["file_first"],
             "record_id": row["record_id_first"],

@@ -37,6 +37,9 @@ DB_FILE_NAME = "review.sqlite"
 DECISIONS = ("cleared", "confirmed", "escalated")
 _BATCH = 1000
 """Rows per executemany / IN (...) query: well under every driver's parameter limit."""
+_BULK = 50_000
+"""Rows per executemany of the bulk writes (records and parties seen): bounds the parameter
+lists held at once; the transaction stays one."""
 _WRITE_OPTION = "dualuse_write"
 """Execution option marking a write transaction (SQLite takes its write lock at BEGIN)."""
 _PG_MIGRATION_LOCK = 0x6475616C  # "dual": the advisory lock id that serialises migrations
@@ -228,6 +231,36 @@ def _insert(connection: Connection, table: sa.Table) -> Any:
     return insert(table)
 
 
+_PG_INSERT_RECORDS = sa.text(
+    "INSERT INTO records_seen (file_sha256, source_row, source_file, record_id, first_seen_at) "
+    "SELECT f, r, s, i, :seen_at FROM unnest(CAST(:f AS text[]), CAST(:r AS integer[]), "
+    "CAST(:s AS text[]), CAST(:i AS text[])) AS t(f, r, s, i) ON CONFLICT DO NOTHING"
+)
+
+
+def _insert_new_records(
+    connection: Connection, rows: Sequence[Mapping[str, Any]], seen_at: str
+) -> int:
+    """Insert records not known yet, in bulk; returns how many were new.
+
+    PostgreSQL: one INSERT ... SELECT FROM unnest(arrays) per chunk (its rowcount is exact).
+    SQLite: a plain executemany without RETURNING (sqlite3 sums the rows inserted)."""
+    if connection.dialect.name == "postgresql":
+        columns = {
+            key: [row.get(name) for row in rows]
+            for key, name in (
+                ("f", "file_sha256"),
+                ("r", "source_row"),
+                ("s", "source_file"),
+                ("i", "record_id"),
+            )
+        }
+        return connection.execute(_PG_INSERT_RECORDS, {**columns, "seen_at": seen_at}).rowcount
+    statement = _insert(connection, records_seen).on_conflict_do_nothing()
+    result = connection.execute(statement, [{**row, "first_seen_at": seen_at} for row in rows])
+    return max(result.rowcount, 0)
+
+
 def _chunks(rows: Sequence[Any], size: int = _BATCH) -> Iterator[Sequence[Any]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
@@ -378,16 +411,8 @@ class ReviewStore:
         seen_at = now_text()
         written = 0
         with self._write() as connection:
-            for chunk in _chunks(rows):
-                statement = (
-                    _insert(connection, records_seen)
-                    .on_conflict_do_nothing()
-                    .returning(records_seen.c.source_row)
-                )
-                result = connection.execute(
-                    statement, [{**row, "first_seen_at": seen_at} for row in chunk]
-                )
-                written += len(result.all())  # rows inserted; conflicts return nothing
+            for chunk in _chunks(rows, _BULK):
+                written += _insert_new_records(connection, chunk, seen_at)
         return written
 
     def count_records_seen(self) -> int:
@@ -408,7 +433,7 @@ class ReviewStore:
         at = now_text()
         versions = json.dumps(dict(sorted(list_versions.items())))
         with self._write() as connection:
-            for chunk in _chunks(rows):
+            for chunk in _chunks(rows, _BULK):
                 values = [
                     {
                         "party_name": row["party_name"],

@@ -207,3 +207,86 @@ def test_compare_and_match_names_give_one_score_for_one_pair() -> None:
         hit = next(h for h in hits if h["source_id"] == row["source_id"])
         (pair,) = score_name_pairs([query], [hit["matched_name"]], reference=index)
         assert pair.score == hit["score"], (query, hit, pair)
+
+
+# EU name -> the OFAC name of the same entity (same INN), where one list writes a state body's
+# descriptor, a parent company, a quoted proper name or an honorific the other leaves out
+EU_TO_OFAC_LONGER = [
+    (
+        "Moscow Institute of Physics and Technology",
+        "FEDERAL STATE INSTITUTION OF HIGHER VOCATIONAL EDUCATION MOSCOW INSTITUTE OF PHYSICS "
+        "AND TECHNOLOGY",
+    ),
+    ("Tactical Missile Company, Joint Stock Company “Salute”", "JOINT STOCK COMPANY SALUTE"),
+    (
+        "JSC PROGRESS Arsenyev Aviation Company named after N.I. Sazikin",
+        "JOINT STOCK COMPANY PROGRESS ARSENYEV AVIATION COMPANY",
+    ),
+    ("RTK LLC", "LIMITED LIABILITY COMPANY RTK"),  # RTK is a list word, not an abbreviation
+]
+
+
+@pytest.mark.parametrize(("eu_name", "ofac_name"), EU_TO_OFAC_LONGER)
+def test_descriptors_parents_quotes_and_honorifics_set_aside(eu_name: str, ofac_name: str) -> None:
+    assert eu_name in eu_text()
+    assert ofac_name in sdn_table()["name"].to_pylist()
+    result = compare_names(eu_name, ofac_name)
+    assert result.score >= DEFAULT_THRESHOLD, result
+    columns = ["source_id", "name", "countries"]
+    row = next(r for r in sdn_table().select(columns).to_pylist() if r["name"] == ofac_name)
+    assert found_in_top5(eu_name, row), eu_name
+
+
+def test_segments_of_a_long_name_are_read_but_the_whole_still_counts() -> None:
+    from screening.names.segments import segment_alternatives
+
+    assert (
+        segment_alternatives(
+            "Tactical Missile Company, Joint Stock Company “State Machine Building Design Bureau "
+            "“Vympel” named after I.I.Toropov”",
+            ("joint stock company",),
+        )[-1]
+        == "Vympel joint stock company"
+    )
+    assert segment_alternatives("ABC Trading Co., Ltd") == []  # a legal form after a comma
+    assert segment_alternatives("JSC, Kalashnikov") == []  # no parent before the comma
+    # a quoted part is read with the whole name's legal form: OOO "X" still differs from X AG
+    assert compare_names('OOO "Rassvet"', "Rassvet AG").score < DEFAULT_THRESHOLD
+
+
+def test_a_slip_in_a_common_word_weighs_what_that_word_weighs() -> None:
+    """GRUOP reads as GROUP, GROOP or GRUPO: against a list name holding GROUP it weighs as
+    GROUP, not as the rarest of its readings (real SDN entry STROYTRANSGAZ GROUP)."""
+    row = real_entities(r"^STROYTRANSGAZ GROUP$", limit=1)[0]
+    assert found_in_top5("STROYTRANSGAZ GRUOP", row)
+
+
+def test_transliterations_of_yo_and_genitive_surnames_read_alike() -> None:
+    from screening.names.normalise import fold_token
+
+    assert fold_token("POLYOT".lower()) == fold_token("POLET".lower())  # Ё as YO or E
+    assert fold_token("degtyaryov") == fold_token("degtyarev")
+    assert fold_token("kulakova") == fold_token("kulakov")  # ZAVOD KULAKOVA / PLANT KULAKOV
+    assert fold_token("armour") == fold_token("armor")
+
+
+def test_two_names_with_legal_forms_after_a_comma_are_both_read() -> None:
+    from screening.names.segments import segment_alternatives
+
+    name = "JSC Tula Cartridge Plant, JSC TCP"  # the EU's record: the name, then its acronym
+    assert name in eu_text()
+    assert segment_alternatives(name) == ["JSC Tula Cartridge Plant", "JSC TCP"]
+    assert compare_names(name, "TULA CARTRIDGE PLANT").score >= DEFAULT_THRESHOLD
+    # a parent company before the comma is another entity: it is not read on its own
+    parent = "Tactical Missile Company, Joint Stock Company Ravenstvo"
+    assert segment_alternatives(parent) == ["Joint Stock Company Ravenstvo"]
+
+
+def test_a_russian_ltd_is_an_llc_but_elsewhere_it_conflicts() -> None:
+    from screening.names.features import legal_forms_conflict
+    from screening.names.normalise import normalise_name
+
+    ltd, llc = normalise_name("Invent LTD"), normalise_name("LIMITED LIABILITY COMPANY INVENT")
+    assert legal_forms_conflict(ltd, llc)
+    assert legal_forms_conflict(ltd, llc, "GB")
+    assert not legal_forms_conflict(ltd, llc, "RU")

@@ -84,3 +84,20 @@ def test_formulas_and_leading_zeros_stay_text(tmp_path: Path) -> None:
     assert sheet.auto_filter.ref == "A1:E4"
     # a vendor's column or an address this tool did not build never becomes clickable
     assert sheet["D2"].hyperlink is None and sheet["E2"].hyperlink is None
+
+
+def test_long_view_is_cut_and_says_where_the_rest_is(tmp_path: Path) -> None:
+    table = pa.table(
+        {
+            "exporter": ["＝SUM(A1)", "﹢7 495", "ACME", "BETA", "GAMMA"],
+            "value": [1.0, 2.0, float("nan"), 4.0, 5.0],
+        }
+    )
+    path = write_workbook({"flagged": table}, tmp_path / "flagged.xlsx", max_rows=3)
+    sheet = openpyxl.load_workbook(path)["flagged"]
+    # a full-width or small-form look-alike of = and + is escaped like the ASCII sign
+    assert sheet["A2"].value == "'＝SUM(A1)" and sheet["A3"].value == "'﹢7 495"
+    assert sheet["B4"].value is None  # NaN is an empty cell, not an error
+    assert sheet.auto_filter.ref == "A1:B4"
+    assert sheet["A5"].value.startswith("… 2 more rows") and "flagged.csv" in sheet["A5"].value
+    assert sheet.max_row == 5
