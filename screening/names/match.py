@@ -337,8 +337,10 @@ def _typo_excess(
 ) -> np.ndarray:
     """Per pair, the weight a typo'd word was over-counted by in its query's total: the word
     counts at its heaviest reading (GRUOP: GROUP, or the rare GROOP?), but against a list name
-    holding one of its readings it is that reading and weighs what that word weighs
-    (STROYTRANSGAZ GRUOP against STROYTRANSGAZ GROUP: the slip was in the common word)."""
+    holding one of its readings that is a generic word it weighs what that word weighs
+    (STROYTRANSGAZ GRUOP against STROYTRANSGAZ GROUP: the slip was in the common word). A
+    reading as a distinctive word keeps the heavier count: a name resting on a repaired
+    distinctive word must not gain from it (ESTRELLA is not STRELA)."""
     excess_of: dict[str, list[tuple[int, float]]] = {}
     for token, alternatives in fuzzy.items():
         if len(alternatives) < 2 or token in index.vocab:
@@ -349,7 +351,7 @@ def _typo_excess(
         excess_of[token] = [
             (i, heaviest - float(w))
             for i, w in zip(ids, weights.tolist(), strict=True)
-            if w < heaviest
+            if w < heaviest and index.generic[i]
         ]
     if not excess_of:
         return np.zeros(len(q_rows))

@@ -259,6 +259,10 @@ def test_a_slip_in_a_common_word_weighs_what_that_word_weighs() -> None:
     GROUP, not as the rarest of its readings (real SDN entry STROYTRANSGAZ GROUP)."""
     row = real_entities(r"^STROYTRANSGAZ GROUP$", limit=1)[0]
     assert found_in_top5("STROYTRANSGAZ GRUOP", row)
+    # a repaired distinctive word gains nothing from it: a real Russian vendor party (Spanish
+    # "star") is not the listed STRELA LLC ("arrow"), though one letter apart and in Russia
+    strela = real_entities(r"^STRELA LIMITED LIABILITY COMPANY$", limit=1)[0]
+    assert not found_in_top5("OOO ESTRELLA", strela)
 
 
 def test_transliterations_of_yo_and_genitive_surnames_read_alike() -> None:
