@@ -120,7 +120,7 @@ def _clear_name_caches() -> None:
 
     for module in (normalise, repair, index, readings, cut, features):
         for value in vars(module).values():
-            if callable(getattr(value, "cache_clear", None)):
+            if not isinstance(value, type) and callable(getattr(value, "cache_clear", None)):
                 value.cache_clear()
 
 

@@ -60,6 +60,7 @@ def match_in_processes(
     ``distinct`` in ``processes`` forked children, joined in order."""
     size = -(-len(distinct) // processes)
     runs = [distinct[i : i + size] for i in range(0, len(distinct), size)]
+    _prepare_shared_tables(index)
     _JOB.update(match=match, index=index, use_countries=use_countries, options=options)
     try:
         with multiprocessing.get_context("fork").Pool(len(runs)) as pool:
@@ -67,6 +68,18 @@ def match_in_processes(
     finally:
         _JOB.clear()
     return pa.concat_tables(parts)
+
+
+def _prepare_shared_tables(index: object) -> None:
+    """Build the look-up tables every child needs in the parent, once: forked children share
+    them instead of each building its own."""
+    from screening.names.commonness import word_zipf_table
+    from screening.names.repair import prepare
+
+    known = getattr(index, "known_words", None)
+    if known is not None:
+        prepare(known)
+    word_zipf_table()
 
 
 def _match_run(run: Sequence[tuple[str, str | None]]) -> pa.Table:

@@ -74,11 +74,11 @@ def _split_in_two(
         (left, right)
         for at in cuts
         for left, right in [(word[:at], word[at:])]
-        if min(len(left), len(right)) >= MIN_RECUT_PART
+        if left in known.raw  # (first: it rules out most cuts at once)
+        and right in known.raw
+        and min(len(left), len(right)) >= MIN_RECUT_PART
         and (max(len(left), len(right)) >= MIN_RECUT_LONGER_PART or _legal_form_words(left, right))
         and not (left.isdigit() or right.isdigit())
-        and left in known.raw
-        and right in known.raw
     )
     if best is None and len(word) >= 2 * MIN_RECUT_LONGER_PART + 1:
         # the space typed as a letter: ENGINEERINGHLTD, LIABILITYPCO, STARDINTERNATIONAL
@@ -91,10 +91,10 @@ def _split_in_two(
             (left, right)
             for at in letter_cuts  # LEFT + one letter + RIGHT
             for left, right in [(word[:at], word[at + 1 :])]
-            if len(left) >= MIN_RECUT_LONGER_PART
-            and len(right) >= MIN_RECUT_PART
-            and left in known.raw
+            if left in known.raw
             and right in known.raw
+            and len(left) >= MIN_RECUT_LONGER_PART
+            and len(right) >= MIN_RECUT_PART
         )
     return best
 
@@ -197,18 +197,30 @@ def _reinserted(word: str, known: KnownWords) -> str | None:
     return next(iter(found)) if len(found) == 1 else None
 
 
+def prepare(known: KnownWords) -> None:
+    """Build the tables repairs look words up in now: a parent that builds them before it forks
+    (screening.names.bulk) builds them once for all its children."""
+    _with_a_letter_left_out(known)
+
+
 @lru_cache(maxsize=4)
-def _with_a_letter_left_out(known: KnownWords) -> dict[str, frozenset[str]]:
+def _with_a_letter_left_out(known: KnownWords) -> dict[str, set[str]]:
     """Each known word of the lengths _reinserted looks for, under every spelling with one of
     its letters (a-z) left out: a left-out letter is then one look-up, not one per position
     and letter."""
     found: dict[str, set[str]] = {}
+    letters = frozenset(_LETTERS)
     for word in known.raw:
         if MIN_REINSERTED_LEN < len(word) <= MAX_REINSERTED_LEN + 1:
-            for at, letter in enumerate(word):
-                if letter in _LETTERS:
-                    found.setdefault(word[:at] + word[at + 1 :], set()).add(word)
-    return {short: frozenset(words) for short, words in found.items()}
+            every_letter = letters.issuperset(word)
+            for at in range(len(word)):
+                if every_letter or word[at] in letters:
+                    short = word[:at] + word[at + 1 :]
+                    if short in found:
+                        found[short].add(word)
+                    else:
+                        found[short] = {word}
+    return found
 
 
 def _zh_for_j(word: str, known: KnownWords) -> str | None:
@@ -249,7 +261,19 @@ _DIGITS_LETTERS = re.compile(r"(\d+)([a-z]{3,})|([a-z]{3,})(\d+)")
 
 def _swapped_legal_form(word: str, vocab: NameVocabulary) -> str | None:
     """The legal form ``word`` is with two neighbouring letters swapped (LDT, LCL, JCS)."""
+    if normalise.SHORTCUTS and vocab is load_vocabulary():
+        return _swapped_form(word)
     return next((swapped for swapped in _swaps(word) if swapped in vocab.short_legal_forms), None)
+
+
+@lru_cache(maxsize=1 << 16)
+def _swapped_form(word: str) -> str | None:
+    """_swapped_legal_form against the package vocabulary, once per word (a swap keeps the
+    length: a word as long as no short legal form is none swapped)."""
+    forms = load_vocabulary().short_legal_forms
+    if all(len(form) != len(word) for form in forms):
+        return None
+    return next((swapped for swapped in _swaps(word) if swapped in forms), None)
 
 
 @lru_cache(maxsize=1 << 18)
