@@ -14,6 +14,7 @@ pairs near the threshold, one pair at a time.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -179,17 +180,38 @@ def country_conflict(pair: Pair, explain: bool) -> FeatureResult:
     )
 
 
-def legal_forms_conflict(query: NormalisedName, key: NormalisedName) -> bool:
+def legal_forms_conflict(
+    query: NormalisedName, key: NormalisedName, country: str | None = None
+) -> bool:
     """Both names state a legal form and no pair of them is compatible (LLC vs JSC, AG vs
-    GmbH; LLC and LTD are compatible: translations of one another). "Company" says nothing."""
+    GmbH). "Company" says nothing. For a party in a country whose only limited company is
+    the LLC (Russia's OOO, Belarus, Kazakhstan ...), a "Ltd" is that LLC written in English
+    (the EU lists write OOO INVENT as "Invent LTD")."""
     vocab = load_vocabulary()
     ours = set(query.legal_forms) - vocab.neutral_legal_forms
     theirs = set(key.legal_forms) - vocab.neutral_legal_forms
     if not ours or not theirs:
         return False
-    return not any(
-        a == b or frozenset((a, b)) in vocab.compatible_legal_forms for a in ours for b in theirs
-    )
+    compatible = vocab.compatible_legal_forms
+    if country and country in _limited_is_llc_countries():
+        compatible = compatible | {LTD_AS_LLC}
+    return not any(a == b or frozenset((a, b)) in compatible for a in ours for b in theirs)
+
+
+LTD_AS_LLC = frozenset(("ltd", "llc"))
+
+
+@functools.cache
+def _limited_is_llc_countries() -> frozenset[str]:
+    """ISO-2 countries where "limited (liability) company" can only mean the LLC, from the
+    name vocabulary (``limited_is_llc_countries``)."""
+    import yaml
+
+    from screening.paths import PACKAGE_DATA_DIR
+
+    with open(PACKAGE_DATA_DIR / "name_vocabulary.yml", encoding="utf-8") as fh:
+        vocab = yaml.safe_load(fh)
+    return frozenset(vocab.get("limited_is_llc_countries") or ())
 
 
 def legal_forms_agree(query: NormalisedName, key: NormalisedName) -> bool:
@@ -210,7 +232,9 @@ def _legal_form_sentence(pair: Pair) -> str:
 def legal_form_conflict(pair: Pair, explain: bool) -> FeatureResult:
     """Both names state legal forms and none are compatible (Deutsche Bank AG / Deutsche Bank
     GmbH are two companies). A missing legal form on either side is neutral."""
-    if one_distinctive_word(pair) or not legal_forms_conflict(pair.query, pair.key):
+    if one_distinctive_word(pair) or not legal_forms_conflict(
+        pair.query, pair.key, pair.query_country
+    ):
         return NO
     return FeatureResult(1.0, _legal_form_sentence(pair) if explain else None)
 
@@ -218,7 +242,9 @@ def legal_form_conflict(pair: Pair, explain: bool) -> FeatureResult:
 def one_word_legal_form_conflict(pair: Pair, explain: bool) -> FeatureResult:
     """As legal_form_conflict, for names sharing only one distinctive word (CITY LLC / CITY
     PJSC, ANO RASSVET / LLC RASSVET): there the legal form says even more."""
-    if not one_distinctive_word(pair) or not legal_forms_conflict(pair.query, pair.key):
+    if not one_distinctive_word(pair) or not legal_forms_conflict(
+        pair.query, pair.key, pair.query_country
+    ):
         return NO
     return FeatureResult(1.0, _legal_form_sentence(pair) if explain else None)
 

@@ -248,7 +248,8 @@ def _score_given_pairs(
     id_codes = np.array([q * n_keys + k for q, ks in id_hits.items() for k in ks], dtype=np.int64)
     id_pair = np.isin(q_rows.astype(np.int64) * n_keys + k_ids.astype(np.int64), id_codes)
     shared = np.asarray(weighted[q_rows].multiply(index.key_matrix[k_ids]).sum(axis=1)).ravel()
-    dice = np.clip(2.0 * shared / (total[q_rows] + index.key_weight[k_ids]), 0.0, 1.0)
+    counted = total[q_rows] - _typo_excess(queries, index, fuzzy, q_rows, k_ids)
+    dice = np.clip(2.0 * shared / (counted + index.key_weight[k_ids]), 0.0, 1.0)
     # string similarity adds at most its share: pairs that cannot reach the threshold go now
     share = config.token_weight_share
     cut = maybe_truncated(queries, index, q_rows, k_ids)
@@ -325,6 +326,48 @@ def _score_given_pairs(
     held[near] = uncorroborated & (scores[near] > ceiling)
     scores[held] = ceiling
     return q_rows, k_ids, scores, held, cut_won
+
+
+def _typo_excess(
+    queries: Sequence[NormalisedName],
+    index: NameIndex,
+    fuzzy: FuzzyMap,
+    q_rows: np.ndarray,
+    k_ids: np.ndarray,
+) -> np.ndarray:
+    """Per pair, the weight a typo'd word was over-counted by in its query's total: the word
+    counts at its heaviest reading (GRUOP: GROUP, or the rare GROOP?), but against a list name
+    holding one of its readings that is a generic word it weighs what that word weighs
+    (STROYTRANSGAZ GRUOP against STROYTRANSGAZ GROUP: the slip was in the common word). A
+    reading as a distinctive word keeps the heavier count: a name resting on a repaired
+    distinctive word must not gain from it (ESTRELLA is not STRELA)."""
+    excess_of: dict[str, list[tuple[int, float]]] = {}
+    for token, alternatives in fuzzy.items():
+        if len(alternatives) < 2 or token in index.vocab:
+            continue
+        ids = [index.vocab[alt] for alt, _ in alternatives]
+        weights = index.weights[ids]
+        heaviest = float(weights.max())
+        excess_of[token] = [
+            (i, heaviest - float(w))
+            for i, w in zip(ids, weights.tolist(), strict=True)
+            if w < heaviest and index.generic[i]
+        ]
+    if not excess_of:
+        return np.zeros(len(q_rows))
+    rows, cols, vals = [], [], []
+    for qi, query in enumerate(queries):
+        for token in set(query.tokens) & excess_of.keys():
+            for col, value in excess_of[token]:
+                rows.append(qi)
+                cols.append(col)
+                vals.append(value)
+    if not rows:
+        return np.zeros(len(q_rows))
+    excess = sparse.csr_matrix(
+        (np.array(vals, dtype=np.float32), (rows, cols)), shape=(len(queries), len(index.vocab))
+    )
+    return np.asarray(excess[q_rows].multiply(index.key_matrix[k_ids]).sum(axis=1)).ravel()
 
 
 MIN_DISTINCTIVE_KEY_LEN = 5
@@ -509,17 +552,18 @@ def match_names(
     use_countries = countries is not None
     if not distinct or not index.keys:
         return empty_table(NAME_MATCH_SCHEMA)
-    from screening.names.bulk import match_in_processes, process_count
+    from screening.names.bulk import fewer_collections, match_in_processes, process_count
 
-    if (processes := process_count(len(distinct), workers)) > 1:
-        return match_in_processes(
-            match_names, distinct, index, processes=processes, use_countries=use_countries,
-            threshold=threshold, top=top, config=config, show_held=show_held,
+    with fewer_collections():
+        if (processes := process_count(len(distinct), workers)) > 1:
+            return match_in_processes(
+                match_names, distinct, index, processes=processes, use_countries=use_countries,
+                threshold=threshold, top=top, config=config, show_held=show_held,
+            )  # fmt: skip
+        out = _match_distinct(
+            distinct, index, use_countries=use_countries, threshold=threshold, top=top,
+            workers=workers, config=config, show_held=show_held,
         )  # fmt: skip
-    out = _match_distinct(
-        distinct, index, use_countries=use_countries, threshold=threshold, top=top,
-        workers=workers, config=config, show_held=show_held,
-    )  # fmt: skip
     return pa.table(out, schema=NAME_MATCH_SCHEMA)
 
 

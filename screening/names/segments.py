@@ -19,7 +19,8 @@ _CLOSE = '”»“’"'
 _QUOTED = re.compile(rf"(?<!\w)[{_OPEN}]([^{_OPEN}{_CLOSE}]{{2,}})[{_CLOSE}](?!\w)")
 """The innermost quoted part: “Vympel” in “State ... Design Bureau “Vympel” named after ...”."""
 _HONORIFIC = re.compile(
-    r"\s*,?\s*\b(?:named\s+after|in\s+the\s+name\s+of|imeni|im\.|имени|им\.)\s+.*$",
+    r"\s*,?\s*\b(?:named\s+after|in\s+the\s+name\s+of|imeni|im\.|имени|им\."
+    r"|of\s+the\s+russian\s+academy\s+of\s+sciences)(?:\s+.*)?$",
     re.IGNORECASE,
 )
 """An honorific tail: NAMED AFTER ACADEMICIAN E.I. ZABABAKHIN, IMENI V V BAKHIREVA, ИМ. ..."""
@@ -30,7 +31,7 @@ _PARENT_WORDS = re.compile(
 """The first comma-part of ``PARENT COMPANY, SUBSIDIARY`` ends in an organisation word."""
 MIN_PART_LETTERS = 3
 _MARKS = re.compile(rf"[,{_OPEN}{_CLOSE}]")
-_HONORIFIC_WORDS = ("named", "imeni", "im.", "имени", "им.", "in the name")
+_HONORIFIC_WORDS = ("named", "imeni", "im.", "имени", "им.", "in the name", "academy of sciences")
 
 
 def _may_hold(name: str) -> bool:
@@ -48,6 +49,23 @@ def _has_honorific_word(name: str) -> bool:
 
 def _letters(text: str) -> int:
     return sum(c.isalpha() for c in text)
+
+
+def _named_parts(text: str) -> list[str]:
+    """Comma-separated parts that are each a company name with its legal form: two names of
+    one entity (``JSC Tula Cartridge Plant, JSC TCP``; ``FSE 'TGP', Federal State Enterprise
+    'Tambov Gunpowder Plant'``). A part that is only a legal form (``X Co., Ltd``) is none."""
+    if text.count(",") == 0:
+        return []
+    from screening.names.normalise import load_vocabulary, raw_words
+
+    forms = load_vocabulary().legal_form_words
+    named = []
+    for part in text.split(","):
+        words = raw_words(part)
+        if any(w in forms for w in words) and any(w not in forms for w in words):
+            named.append(part.strip())
+    return named if len(named) >= 2 else []
 
 
 def honorific_free(name: str) -> str | None:
@@ -78,7 +96,9 @@ def segment_alternatives(name: str, legal_forms: tuple[str, ...] = ()) -> list[s
     parent = _PARENT_WORDS.search(head) if comma else None
     # (a head that is only a legal form, "JSC, X", is no parent company)
     if parent and _letters(head[: parent.start()]) and _letters(tail) >= MIN_PART_LETTERS:
-        out.append(tail.strip())
+        out.append(tail.strip())  # the parent itself is not read: it is another entity
+    else:
+        out.extend(_named_parts(base))
     suffix = " ".join(legal_forms)
     for quoted in _QUOTED.findall(base):
         part = quoted.strip(" ,-–")

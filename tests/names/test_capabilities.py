@@ -252,3 +252,60 @@ def test_segments_of_a_long_name_are_read_but_the_whole_still_counts() -> None:
     assert segment_alternatives("JSC, Kalashnikov") == []  # no parent before the comma
     # a quoted part is read with the whole name's legal form: OOO "X" still differs from X AG
     assert compare_names('OOO "Rassvet"', "Rassvet AG").score < DEFAULT_THRESHOLD
+
+
+def test_a_slip_in_a_common_word_weighs_what_that_word_weighs() -> None:
+    """GRUOP reads as GROUP, GROOP or GRUPO: against a list name holding GROUP it weighs as
+    GROUP, not as the rarest of its readings (real SDN entry STROYTRANSGAZ GROUP)."""
+    row = real_entities(r"^STROYTRANSGAZ GROUP$", limit=1)[0]
+    assert found_in_top5("STROYTRANSGAZ GRUOP", row)
+    # a repaired distinctive word gains nothing from it: a real Russian vendor party (Spanish
+    # "star") is not the listed STRELA LLC ("arrow"), though one letter apart and in Russia
+    strela = real_entities(r"^STRELA LIMITED LIABILITY COMPANY$", limit=1)[0]
+    assert not found_in_top5("OOO ESTRELLA", strela)
+
+
+def test_transliterations_of_yo_and_genitive_surnames_read_alike() -> None:
+    from screening.names.normalise import fold_token
+
+    assert fold_token("POLYOT".lower()) == fold_token("POLET".lower())  # Ё as YO or E
+    assert fold_token("degtyaryov") == fold_token("degtyarev")
+    assert fold_token("kulakova") == fold_token("kulakov")  # ZAVOD KULAKOVA / PLANT KULAKOV
+    assert fold_token("armour") == fold_token("armor")
+
+
+def test_two_names_with_legal_forms_after_a_comma_are_both_read() -> None:
+    from screening.names.segments import segment_alternatives
+
+    name = "JSC Tula Cartridge Plant, JSC TCP"  # the EU's record: the name, then its acronym
+    assert name in eu_text()
+    assert segment_alternatives(name) == ["JSC Tula Cartridge Plant", "JSC TCP"]
+    assert compare_names(name, "TULA CARTRIDGE PLANT").score >= DEFAULT_THRESHOLD
+    # a parent company before the comma is another entity: it is not read on its own
+    parent = "Tactical Missile Company, Joint Stock Company Ravenstvo"
+    assert segment_alternatives(parent) == ["Joint Stock Company Ravenstvo"]
+
+
+def test_a_russian_ltd_is_an_llc_but_elsewhere_it_conflicts() -> None:
+    from screening.names.features import legal_forms_conflict
+    from screening.names.normalise import normalise_name
+
+    ltd, llc = normalise_name("Invent LTD"), normalise_name("LIMITED LIABILITY COMPANY INVENT")
+    assert legal_forms_conflict(ltd, llc)
+    assert legal_forms_conflict(ltd, llc, "GB")
+    assert not legal_forms_conflict(ltd, llc, "RU")
+
+
+def test_place_adjectives_and_russian_words_read_as_their_english() -> None:
+    from screening.names.normalise import fold_token, normalise_name
+
+    assert fold_token("saratovskii") == fold_token("saratov")  # a place's adjective
+    assert fold_token("moskovskiy") == fold_token("moscow")
+    assert fold_token("omskiy") == fold_token("omsk")  # a short place keeps its letters
+    assert fold_token("elektromechaniki") == fold_token("elektromekhaniki")
+    # real OFAC and EU names of one entity (same INN): VOSTOCHNAYA VERF / Eastern Shipyard
+    assert (
+        normalise_name("VOSTOCHNAYA VERF JOINT STOCK COMPANY").tokens
+        == normalise_name("Joint Stock Company Eastern Shipyard").tokens
+    )
+    assert "no" in normalise_name("JSC Armour Repair Plant No. 144").generic_tokens
