@@ -104,10 +104,17 @@ CPU time says what the command costs, the wall time what a user waits."""
 
 
 def timed(command: list[str], env: dict[str, str], kind: str = "") -> tuple[float, float, str]:
-    """(wall seconds, peak RSS MB, stdout) of one command in a fresh process."""
+    """(wall seconds, peak RSS MB, stdout) of one command in a fresh process, run from the
+    data folder: ``python -m`` puts the working directory first on the path, so a checkout
+    there would shadow the one ``--code`` names."""
     started = time.perf_counter()
     done = subprocess.run(
-        [TIME, "-f", "%M %U %S", *command], capture_output=True, text=True, env=env, check=False
+        [TIME, "-f", "%M %U %S", *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        cwd=env["DUALUSE_DATA_DIR"],
     )
     wall = time.perf_counter() - started
     if done.returncode != 0:
@@ -197,6 +204,7 @@ def main(n_names: int, rounds: int, quick: bool, out: str, code: str, work: str)
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     os.environ["DUALUSE_DATA_DIR"] = str(folder / "data")  # this process's list cache too
+    (folder / "data").mkdir()
     env = {**os.environ, "PYTHONPATH": str(Path(code).resolve())}
     module = [sys.executable, "-m", "screening"]
     load_at_start = list(os.getloadavg())
