@@ -75,13 +75,12 @@ from screening.pipeline import (
     describe_goods,
     distinct_parties,
     flag_forwarders,
-    flagged_records,
     join_party_matches,
     load_reference_data,
     match_distinct_parties,
     name_index_cache_file,
 )
-from screening.report import write_review_files
+from screening.report.spill import FlaggedSpill, spilled_review_files
 from screening.review.carry import DecisionCounts, apply_decisions, unflagged_by_decision
 from screening.review.run import RunReview
 from screening.review.store import open_store
@@ -545,7 +544,7 @@ class ScreeningRun:
         self.timings: dict[str, float] = {}
         self._started = time.perf_counter()
         self._rejects: _RejectWriter | None = None
-        self._flagged: list[pa.Table] = []
+        self._flagged_spill: FlaggedSpill | None = None
         self._counts: dict[str, Counter[str]] = {}
         self._rows_screened = 0
 
@@ -575,6 +574,13 @@ class ScreeningRun:
     def _add_seconds(self, seconds: dict[str, float]) -> None:
         for stage, value in seconds.items():
             self.timings[stage] = self.timings.get(stage, 0.0) + value
+
+    @property
+    def _flagged(self) -> FlaggedSpill:
+        """The flagged records of the scored parts, spilled (read back for the review files)."""
+        if self._flagged_spill is None:
+            self._flagged_spill = FlaggedSpill(self._work_dir / "flagged-records.parquet")
+        return self._flagged_spill
 
     @property
     def _work_dir(self) -> Path:
@@ -825,7 +831,7 @@ class ScreeningRun:
                 if part.out_path is not None:
                     part.out_path.unlink(missing_ok=True)
                 self._rows_screened += table.num_rows
-                self._flagged.append(part.flagged)
+                self._flagged.write(part.flagged)
                 self._decided = self._decided + part.decisions
                 self._unflagged_by_decision += part.unflagged_by_decision
                 for column, counter in part.counts.items():
@@ -849,24 +855,22 @@ class ScreeningRun:
         staging = self.folder.staging
         self._rejects.close()
         screened_path = staging / "screened.parquet"
-        flagged = (
-            pa.concat_tables(self._flagged)
-            if self._flagged
-            else pq.read_schema(screened_path).empty_table()
-        )
-        flagged = flagged_records(flagged)
+        self._flagged.close(pq.read_schema(screened_path))
+        manifest = self._manifest(self._flagged.rows)
+        review_start = time.perf_counter()
+        review_files, flagged = spilled_review_files(staging, self._flagged.path, manifest)
+        outputs = {
+            **review_files,
+            "screened": screened_path,
+            "rejected": self._rejects.path,
+        }
+        top_flags = flagged.top(20)
+        del flagged
         work = staging / ".parts"
         if work.exists():
             for leftover in work.iterdir():
                 leftover.unlink()
             work.rmdir()
-        manifest = self._manifest(flagged.num_rows)
-        review_start = time.perf_counter()
-        outputs = {
-            **write_review_files(staging, flagged=flagged, manifest=manifest),
-            "screened": screened_path,
-            "rejected": self._rejects.path,
-        }
         self.timings["write_review_files"] = time.perf_counter() - review_start
         outputs = {name: self.folder.target / path.name for name, path in outputs.items()}
         self.timings["write_outputs"] = (
@@ -888,10 +892,7 @@ class ScreeningRun:
             for f in self.files
             if f.rejected_reason
         ]
-        top = flagged.slice(0, 20).select(
-            ["risk_level", "risk_points", "record_id", "exporter", "importer", "risk_reasons"]
-        )
-        return RunResult(target, outputs, manifest, files_rejected, top.to_pylist())
+        return RunResult(target, outputs, manifest, files_rejected, top_flags)
 
     def _record_review(self, screened_path: Path) -> dict[str, int]:
         """Mark the run's records seen and its parties screened, part by part."""

@@ -62,22 +62,27 @@ def truncated_scores(
 ) -> np.ndarray:
     """100 less a little where the trade name is the list name cut short: every word but the
     last equal and in order, the last one the start of the list name's word; else 0."""
-    return np.array(
-        [
+    # the words as translated, and as written where a translation changed them
+    readings_of: dict[int, tuple[set[tuple[str, ...]], bool]] = {}
+    scores = []
+    for q, k in zip(q_rows.tolist(), k_ids.tolist(), strict=True):
+        if (ours := readings_of.get(q)) is None:
+            query = queries[q]
+            ours = readings_of[q] = (
+                {query.tokens, query.as_written_core} - {()},
+                query.written_length in VENDOR_WIDTHS,
+            )
+        key = index.keys[k]
+        scores.append(
             max(
                 cut_version_score(
-                    ours,
-                    theirs,
-                    at_vendor_width=queries[q].written_length in VENDOR_WIDTHS,
-                    listed_written=index.keys[k].as_written,
+                    mine, theirs, at_vendor_width=ours[1], listed_written=key.as_written
                 )
-                # the words as translated, and as written where a translation changed them
-                for ours in {queries[q].tokens, queries[q].as_written_core} - {()}
-                for theirs in {index.keys[k].tokens, index.keys[k].as_written_core} - {()}
+                for mine in ours[0]
+                for theirs in {key.tokens, key.as_written_core} - {()}
             )
-            for q, k in zip(q_rows.tolist(), k_ids.tolist(), strict=True)
-        ]
-    )
+        )
+    return np.array(scores)
 
 
 VENDOR_WIDTHS = frozenset({30, 35, 40, 50})

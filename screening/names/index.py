@@ -23,7 +23,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from scipy import sparse
 
-from screening.names import index_cache
+from screening.names import index_cache, normalise
 from screening.names.normalise import (
     NormalisedName,
     fold_token,
@@ -358,6 +358,7 @@ class NameIndex:
         sims: list[list[float]] = []
         totals: list[float] = []
         unseen_weight = self.unseen_token_weight
+        weights: list[float] = self.weights.tolist()  # (Python floats: read per word below)
         for q in queries:
             ids, ss = [], []
             total = 0.0
@@ -365,17 +366,17 @@ class NameIndex:
                 if t in self.vocab:
                     ids.append(self.vocab[t])
                     ss.append(1.0)
-                    weight = float(self.weights[self.vocab[t]])
+                    weight = weights[self.vocab[t]]
                     for alt, score in fuzzy.get(t, []):  # a listed abbreviation (SHPG)
                         ids.append(self.vocab[alt])
                         ss.append(score)
-                        weight = min(weight, float(self.weights[self.vocab[alt]]))
+                        weight = min(weight, weights[self.vocab[alt]])
                     total += weight
                 elif t in fuzzy:
                     alt_ids = [self.vocab[alt] for alt, _ in fuzzy[t]]
                     ids.extend(alt_ids)
                     ss.extend(score for _, score in fuzzy[t])
-                    total += float(self.weights[alt_ids].max())
+                    total += max(weights[i] for i in alt_ids)
                 else:  # as rare as the rarest list word; a generic word stays light
                     total += unseen_weight * (
                         GENERIC_WEIGHT_FACTOR if t in q.generic_tokens else 1.0
@@ -572,6 +573,8 @@ def _expansions_in(words: str, short: str) -> tuple[str, ...]:
     """The list words (one per line of ``words``) ``short`` abbreviates, first ones first.
     Bulk traffic repeats its short words, so each is looked up (and its pattern compiled) once;
     ``words`` is the same string object every call, whose hash Python keeps."""
+    if normalise.SHORTCUTS:
+        return _expansions_by_letters(words, short)
     skeleton = sum(c in "aeiou" for c in short) <= 1
     pattern = f"^{short}[a-z]{{2,}}$"
     if skeleton:
@@ -583,6 +586,40 @@ def _expansions_in(words: str, short: str) -> tuple[str, ...]:
             if len(found) == MAX_ABBREVIATION_EXPANSIONS:
                 break
     return tuple(found)
+
+
+def _expansions_by_letters(words: str, short: str) -> tuple[str, ...]:
+    """_expansions_in without compiling a pattern per word (compiling is most of its cost):
+    the words holding every letter of ``short`` and long enough, in order, checked with
+    is_abbreviation, which is what the pattern and the check together accept (the target
+    words are lowercase letters only)."""
+    listed, masks, lengths = _letter_table(words)
+    wanted = _letter_mask(short)
+    found: list[str] = []
+    fits = ((masks & wanted) == wanted) & (lengths >= len(short) + 2)
+    for i in np.flatnonzero(fits).tolist():
+        if is_abbreviation(short, listed[i]):
+            found.append(listed[i])
+            if len(found) == MAX_ABBREVIATION_EXPANSIONS:
+                break
+    return tuple(found)
+
+
+@lru_cache(maxsize=64)
+def _letter_table(words: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The words (one per line), each one's letter set as a bit mask, and their lengths."""
+    listed = words.split("\n")
+    masks = np.array([_letter_mask(w) for w in listed], dtype=np.int64)
+    return listed, masks, np.array([len(w) for w in listed], dtype=np.int64)
+
+
+def _letter_mask(word: str) -> int:
+    """The letters of ``word`` as bits (a word holding every letter of another holds its
+    bits; other characters share bits, which only lets more words through to the check)."""
+    mask = 0
+    for char in set(word):
+        mask |= 1 << (ord(char) % 62)
+    return mask
 
 
 _PARENTHETICAL = re.compile(r"\s*\([^()]*\)")

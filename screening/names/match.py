@@ -337,8 +337,10 @@ def _typo_excess(
 ) -> np.ndarray:
     """Per pair, the weight a typo'd word was over-counted by in its query's total: the word
     counts at its heaviest reading (GRUOP: GROUP, or the rare GROOP?), but against a list name
-    holding one of its readings it is that reading and weighs what that word weighs
-    (STROYTRANSGAZ GRUOP against STROYTRANSGAZ GROUP: the slip was in the common word)."""
+    holding one of its readings that is a generic word it weighs what that word weighs
+    (STROYTRANSGAZ GRUOP against STROYTRANSGAZ GROUP: the slip was in the common word). A
+    reading as a distinctive word keeps the heavier count: a name resting on a repaired
+    distinctive word must not gain from it (ESTRELLA is not STRELA)."""
     excess_of: dict[str, list[tuple[int, float]]] = {}
     for token, alternatives in fuzzy.items():
         if len(alternatives) < 2 or token in index.vocab:
@@ -349,7 +351,7 @@ def _typo_excess(
         excess_of[token] = [
             (i, heaviest - float(w))
             for i, w in zip(ids, weights.tolist(), strict=True)
-            if w < heaviest
+            if w < heaviest and index.generic[i]
         ]
     if not excess_of:
         return np.zeros(len(q_rows))
@@ -550,17 +552,18 @@ def match_names(
     use_countries = countries is not None
     if not distinct or not index.keys:
         return empty_table(NAME_MATCH_SCHEMA)
-    from screening.names.bulk import match_in_processes, process_count
+    from screening.names.bulk import fewer_collections, match_in_processes, process_count
 
-    if (processes := process_count(len(distinct), workers)) > 1:
-        return match_in_processes(
-            match_names, distinct, index, processes=processes, use_countries=use_countries,
-            threshold=threshold, top=top, config=config, show_held=show_held,
+    with fewer_collections():
+        if (processes := process_count(len(distinct), workers)) > 1:
+            return match_in_processes(
+                match_names, distinct, index, processes=processes, use_countries=use_countries,
+                threshold=threshold, top=top, config=config, show_held=show_held,
+            )  # fmt: skip
+        out = _match_distinct(
+            distinct, index, use_countries=use_countries, threshold=threshold, top=top,
+            workers=workers, config=config, show_held=show_held,
         )  # fmt: skip
-    out = _match_distinct(
-        distinct, index, use_countries=use_countries, threshold=threshold, top=top,
-        workers=workers, config=config, show_held=show_held,
-    )  # fmt: skip
     return pa.table(out, schema=NAME_MATCH_SCHEMA)
 
 

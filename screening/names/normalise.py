@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import yaml
@@ -62,6 +62,7 @@ _FOLD_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"ies$", "y"),  # TECHNOLOGIES ~ TECHNOLOGY, whatever the spelling
         (r"dzh", "j"),  # DZHOINT ~ JOINT (English written in Cyrillic)
         (r"tech", "teh"),  # TECHNO ~ TEKHNO (the English and the transliterated Russian)
+        (r"mech", "meh"),  # MECHANIKA ~ MEKHANIKA (the German and the English transliteration)
         (r"(?<=[bcdfghklmnprstvz])yo", "e"),  # Ё written YO or E: POLYOT ~ POLET
         (r"(?<=..[oe]v)a$", ""),  # a surname in the genitive: ZAVOD KULAKOVA ~ PLANT KULAKOV
         (r"our$", "or"),  # British and American spelling: ARMOUR ~ ARMOR
@@ -82,6 +83,7 @@ _FOLD_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"(?<=[^s])s$", ""),  # plural (SHIPYARDS ~ SHIPYARD); not -ss (BUSINESS)
         (r"(.)\1+", r"\1"),
         (r"(?<=..)([sc])k(i|ai|aia|oe|oi|ogo)$", r"\1k"),  # VOTKINSKIY, LIPETSKII ~ -SK
+        (r"(?<=....)s?sk$", ""),  # a place's adjective: SARATOVSKIY ~ SARATOV, MOSKOVSKY ~ MOSCOW
     )
 )
 
@@ -261,7 +263,7 @@ _LIGHT_FOLD_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     )
 )
 _HARD_C = re.compile(r"c(?![eiyhkz])")
-FOLD_VERSION = 7
+FOLD_VERSION = 9
 """Bumped whenever the fold changes: caches of folded words carry it in their names."""
 
 
@@ -342,7 +344,10 @@ def load_vocabulary() -> NameVocabulary:
         )
     }
     translations = {
-        tuple(fold_token(t) for t in _raw_tokens(str(k))): tuple(_raw_tokens(str(v)))
+        # the English words as names write them after expansion (INSTRUMENT -> instruments)
+        tuple(fold_token(t) for t in _raw_tokens(str(k))): tuple(
+            _expand(_raw_tokens(str(v)), abbreviations)
+        )
         for k, v in (vocab.get("translations") or {}).items()
     }
     families = (vocab.get("legal_form_families") or {}).values()
@@ -351,7 +356,10 @@ def load_vocabulary() -> NameVocabulary:
     )
     stems = sorted(
         (
-            (fold_token("".join(_raw_tokens(str(k))), force=True), tuple(_raw_tokens(str(v))))
+            (
+                fold_token("".join(_raw_tokens(str(k))), force=True),
+                tuple(_expand(_raw_tokens(str(v)), abbreviations)),
+            )
             for k, v in (vocab.get("translation_stems") or {}).items()
         ),
         key=lambda sv: (-len(sv[0]), sv[0]),
@@ -413,12 +421,35 @@ class _PhraseWords:
     spelling_targets: frozenset[str]
 
 
-@functools.lru_cache(maxsize=1 << 18)
+class _PerWord(dict[str, tuple[str, ...]]):
+    """word -> ``compute(word)``, worked out on first use: the names of a bulk run share their
+    words, and a dict hit is cheaper than a call through lru_cache. Emptied when it holds
+    MAX_WORDS words (memory stays bounded over any number of names)."""
+
+    MAX_WORDS = 1 << 18
+
+    def __init__(self, compute: Callable[[str], tuple[str, ...]]) -> None:
+        super().__init__()
+        self._compute = compute
+
+    def __missing__(self, word: str) -> tuple[str, ...]:
+        if len(self) >= self.MAX_WORDS:
+            self.clear()
+        value = self[word] = self._compute(word)
+        return value
+
+    def cache_clear(self) -> None:
+        self.clear()
+
+
 def _expanded_word(token: str) -> tuple[str, ...]:
-    """One word with its abbreviation expanded (by its fold too): names share their words, so
-    each is looked up once (_expand with the vocabulary's tables)."""
+    """One word with its abbreviation expanded (by its fold too), as _expand reads it with the
+    vocabulary's tables."""
     vocab = load_vocabulary()
     return tuple(_expand([token], vocab.abbreviations, vocab.folded_abbreviations))
+
+
+_EXPANDED = _PerWord(_expanded_word)
 
 
 def _expand_words(tokens: Sequence[str]) -> list[str]:
@@ -426,7 +457,8 @@ def _expand_words(tokens: Sequence[str]) -> list[str]:
     if not SHORTCUTS:
         vocab = load_vocabulary()
         return _expand(list(tokens), vocab.abbreviations, vocab.folded_abbreviations)
-    return [w for t in tokens for w in _expanded_word(t)]
+    expanded = _EXPANDED
+    return [w for t in tokens for w in expanded[t]]
 
 
 def _expand(
@@ -464,16 +496,15 @@ def _corrected(token: str) -> str:
     generic (TARGETING is not MARKETING); a word of the language is not taken for two slips."""
     from screening.names.commonness import word_zipf  # it imports this module
 
-    vocab = load_vocabulary()
     if len(token) < MIN_SPELLING_LEN - 1 or token.isdigit():
         return token
     limit = 1 if len(token) < 8 else 2
     found = process.extractOne(
-        token, vocab.short_spelling_targets, scorer=OSA.distance, score_cutoff=limit
+        token, _targets_within(len(token), limit, True), scorer=OSA.distance, score_cutoff=limit
     )
     if found is None and len(token) >= MIN_GENERIC_SPELLING_LEN - 1:
         found = process.extractOne(
-            token, vocab.spelling_targets, scorer=OSA.distance, score_cutoff=1
+            token, _targets_within(len(token), 1, False), scorer=OSA.distance, score_cutoff=1
         )
     if found is None:
         return token
@@ -483,16 +514,36 @@ def _corrected(token: str) -> str:
     return found[0]
 
 
+@functools.lru_cache(maxsize=256)
+def _targets_within(length: int, edits: int, legal_form_words: bool) -> tuple[str, ...]:
+    """The spelling targets (legal-form words only, or all) a word of ``length`` letters can be
+    ``edits`` edits from, in their order: a word more letters longer or shorter is further
+    (the first of equally close targets stays first)."""
+    vocab = load_vocabulary()
+    targets = vocab.short_spelling_targets if legal_form_words else vocab.spelling_targets
+    if not SHORTCUTS:
+        return targets
+    return tuple(t for t in targets if abs(len(t) - length) <= edits)
+
+
 def _correct_spelling(tokens: list[str], vocab: NameVocabulary) -> list[str]:
-    known = _phrase_words().spelling_targets
-    corrected = [t if t in known else _corrected(t) for t in tokens]
-    return [w for t in corrected for w in _expanded_plain(t)]
+    if not SHORTCUTS:
+        known = set(vocab.spelling_targets)
+        corrected = [t if t in known else _corrected(t) for t in tokens]
+        return _expand(corrected, vocab.abbreviations)
+    spelled = _SPELLED
+    return [w for t in tokens for w in spelled[t]]
 
 
-@functools.lru_cache(maxsize=1 << 18)
-def _expanded_plain(token: str) -> tuple[str, ...]:
-    """One word with its abbreviation expanded (not by its fold), cached per word."""
-    return tuple(_expand([token], load_vocabulary().abbreviations))
+def _spelled_word(token: str) -> tuple[str, ...]:
+    """One word with a misspelt legal-form or generic word corrected, then its abbreviation
+    expanded (not by its fold): _correct_spelling of one word."""
+    vocab = load_vocabulary()
+    corrected = token if token in _phrase_words().spelling_targets else _corrected(token)
+    return tuple(_expand([corrected], vocab.abbreviations))
+
+
+_SPELLED = _PerWord(_spelled_word)
 
 
 def _strip_cut_legal_form(core: list[str], vocab: NameVocabulary) -> tuple[list[str], str | None]:
@@ -675,10 +726,12 @@ def _stem_lookup(folded: str) -> tuple[str, ...] | None:
     return None
 
 
-@functools.lru_cache(maxsize=1 << 18)
 def _written_keys(word: str) -> tuple[str, ...]:
-    """The comparison keys a word as written gives (its expansion, folded), cached per word."""
-    return tuple(fold_token(token) for token in _expanded_word(word))
+    """The comparison keys a word as written gives (its expansion, folded)."""
+    return tuple(fold_token(token) for token in _EXPANDED[word])
+
+
+_WRITTEN_KEYS = _PerWord(_written_keys)
 
 
 def _written_words(
@@ -688,7 +741,7 @@ def _written_words(
     SIEMENS, not of its key ``semen``; of ZAVOD (as plant), not of ``plant``."""
     found: dict[str, str] = {}
     for word in words:
-        for key in _written_keys(word):
+        for key in _WRITTEN_KEYS[word]:
             found.setdefault(key, word)
     for english, source in translated.items():
         key = fold_token(english)

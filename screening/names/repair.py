@@ -74,11 +74,11 @@ def _split_in_two(
         (left, right)
         for at in cuts
         for left, right in [(word[:at], word[at:])]
-        if min(len(left), len(right)) >= MIN_RECUT_PART
+        if left in known.raw  # (first: it rules out most cuts at once)
+        and right in known.raw
+        and min(len(left), len(right)) >= MIN_RECUT_PART
         and (max(len(left), len(right)) >= MIN_RECUT_LONGER_PART or _legal_form_words(left, right))
         and not (left.isdigit() or right.isdigit())
-        and left in known.raw
-        and right in known.raw
     )
     if best is None and len(word) >= 2 * MIN_RECUT_LONGER_PART + 1:
         # the space typed as a letter: ENGINEERINGHLTD, LIABILITYPCO, STARDINTERNATIONAL
@@ -91,10 +91,10 @@ def _split_in_two(
             (left, right)
             for at in letter_cuts  # LEFT + one letter + RIGHT
             for left, right in [(word[:at], word[at + 1 :])]
-            if len(left) >= MIN_RECUT_LONGER_PART
-            and len(right) >= MIN_RECUT_PART
-            and left in known.raw
+            if left in known.raw
             and right in known.raw
+            and len(left) >= MIN_RECUT_LONGER_PART
+            and len(right) >= MIN_RECUT_PART
         )
     return best
 
@@ -185,7 +185,7 @@ def _reinserted(word: str, known: KnownWords) -> str | None:
     None when none or several are (BRD: BIRD, BARD?)."""
     if not MIN_REINSERTED_LEN <= len(word) <= MAX_REINSERTED_LEN or not word.isalpha():
         return None  # longer words are matched by spelling similarity
-    if not normalise.SHORTCUTS:
+    if not normalise.SHORTCUTS or _brute_force_left(known):
         found = {
             candidate
             for at in range(len(word) + 1)
@@ -197,18 +197,46 @@ def _reinserted(word: str, known: KnownWords) -> str | None:
     return next(iter(found)) if len(found) == 1 else None
 
 
+BRUTE_FORCE_WORDS = 2000
+"""A left-out letter is looked for letter by letter in the first this many unknown words of a
+process (a check of one name, a small file); past them the table pays for its building."""
+_brute_forced: dict[int, int] = {}
+
+
+def _brute_force_left(known: KnownWords) -> bool:
+    """Look the next word up letter by letter (True) rather than in the table (False)."""
+    done = _brute_forced.get(id(known), 0)
+    if done >= BRUTE_FORCE_WORDS:
+        return False
+    _brute_forced[id(known)] = done + 1
+    return True
+
+
+def prepare(known: KnownWords) -> None:
+    """Build the tables repairs look words up in now: a parent that builds them before it forks
+    (screening.names.bulk) builds them once for all its children."""
+    _with_a_letter_left_out(known)
+    _brute_forced[id(known)] = BRUTE_FORCE_WORDS
+
+
 @lru_cache(maxsize=4)
-def _with_a_letter_left_out(known: KnownWords) -> dict[str, frozenset[str]]:
+def _with_a_letter_left_out(known: KnownWords) -> dict[str, set[str]]:
     """Each known word of the lengths _reinserted looks for, under every spelling with one of
     its letters (a-z) left out: a left-out letter is then one look-up, not one per position
     and letter."""
     found: dict[str, set[str]] = {}
+    letters = frozenset(_LETTERS)
     for word in known.raw:
         if MIN_REINSERTED_LEN < len(word) <= MAX_REINSERTED_LEN + 1:
-            for at, letter in enumerate(word):
-                if letter in _LETTERS:
-                    found.setdefault(word[:at] + word[at + 1 :], set()).add(word)
-    return {short: frozenset(words) for short, words in found.items()}
+            every_letter = letters.issuperset(word)
+            for at in range(len(word)):
+                if every_letter or word[at] in letters:
+                    short = word[:at] + word[at + 1 :]
+                    if short in found:
+                        found[short].add(word)
+                    else:
+                        found[short] = {word}
+    return found
 
 
 def _zh_for_j(word: str, known: KnownWords) -> str | None:
@@ -249,7 +277,19 @@ _DIGITS_LETTERS = re.compile(r"(\d+)([a-z]{3,})|([a-z]{3,})(\d+)")
 
 def _swapped_legal_form(word: str, vocab: NameVocabulary) -> str | None:
     """The legal form ``word`` is with two neighbouring letters swapped (LDT, LCL, JCS)."""
+    if normalise.SHORTCUTS and vocab is load_vocabulary():
+        return _swapped_form(word)
     return next((swapped for swapped in _swaps(word) if swapped in vocab.short_legal_forms), None)
+
+
+@lru_cache(maxsize=1 << 16)
+def _swapped_form(word: str) -> str | None:
+    """_swapped_legal_form against the package vocabulary, once per word (a swap keeps the
+    length: a word as long as no short legal form is none swapped)."""
+    forms = load_vocabulary().short_legal_forms
+    if all(len(form) != len(word) for form in forms):
+        return None
+    return next((swapped for swapped in _swaps(word) if swapped in forms), None)
 
 
 @lru_cache(maxsize=1 << 18)
@@ -290,7 +330,7 @@ def repair_words(words: list[str], known: KnownWords) -> tuple[list[str], list[s
             continue
         apart = _DIGITS_LETTERS.fullmatch(word)
         parts = [part for part in apart.groups() if part] if apart else []
-        if any(part in known.raw for part in parts if not part.isdigit()):
+        if parts and any(part in known.raw for part in parts if not part.isdigit()):
             out.extend(parts)  # 75ARSENAL
             notes.append(f"{word} -> {' '.join(parts)}")
             continue

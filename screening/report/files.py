@@ -11,27 +11,39 @@ import pyarrow as pa
 from screening import progress
 from screening.io.writers import write_csv_atomic
 from screening.report.html import write_report
-from screening.report.review_layout import listed_entities, review_table
+from screening.report.review_layout import RowTaker, listed_entities, review_table
 from screening.report.summary import summarise_run
-from screening.report.xlsx import write_workbook
+from screening.report.xlsx import MAX_SHEET_ROWS, write_workbook
 
 
 def write_review_files(
-    out_dir: str | Path, *, flagged: pa.Table, manifest: Mapping[str, Any]
+    out_dir: str | Path,
+    *,
+    flagged: pa.Table,
+    manifest: Mapping[str, Any],
+    take_rows: RowTaker | None = None,
 ) -> dict[str, Path]:
     """flagged.csv, flagged.xlsx (sheets "flagged" and "by party") and report.html.
 
     ``flagged`` is the flagged records in review order (``pipeline.flagged_records``): the
-    only per-record data the files need, so a streamed run passes what it kept of them."""
+    only per-record data the files need. A streamed run passes only the columns that group
+    and count them, and ``take_rows`` to read the rest from its spilled file
+    (:mod:`screening.report.spill`)."""
     out = Path(out_dir)
     advance = progress.counter("Writing the review files", total=3)
-    review = review_table(flagged)
+    review = review_table(flagged, take_rows)
     written = {"flagged": write_csv_atomic(review, out / "flagged.csv")}
     advance(1)
     written["flagged_xlsx"] = write_workbook(
         {"flagged": review, "by party": listed_entities(review)}, out / "flagged.xlsx"
     )
     advance(1)
-    written["report"] = write_report(summarise_run(manifest, flagged, review), out / "report.html")
+    summary = summarise_run(manifest, flagged, review)
+    if review.num_rows > MAX_SHEET_ROWS:
+        summary.extra["xlsx_note"] = (
+            f"flagged.xlsx shows the first {MAX_SHEET_ROWS:,} of {review.num_rows:,} cases "
+            "(highest risk first); flagged.csv has every case."
+        )
+    written["report"] = write_report(summary, out / "report.html")
     advance(1)
     return written

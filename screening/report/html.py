@@ -177,7 +177,8 @@ a{color:#0b5cad}
 {{ s.inputs|length - 50 }} more (see manifest.json)</td></tr>{% endif %}</tbody></table>
 </section></div>
 </main>
-<footer>Files of this run: flagged.csv and flagged.xlsx (one row per case, for review),
+<footer>{% if s.extra.xlsx_note %}<p id="xlsx-note">{{ s.extra.xlsx_note }}</p>{% endif %}
+Files of this run: flagged.csv and flagged.xlsx (one row per case, for review),
 screened.parquet (every record), rejected.csv, manifest.json (settings, list versions,
 timings).</footer>
 </body></html>

@@ -13,7 +13,7 @@ Everything here works on the flagged records only (a bounded table, also in stre
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -67,6 +67,18 @@ ENTITY_VIEW_COLUMNS = (
     "first_date",
     "last_date",
 )
+CASE_COLUMNS = (
+    "record_id",
+    "date",
+    "value",
+    "quantity",
+    *(f"{role}{suffix}" for role in ROLES for suffix in ("", "_match_name")),
+    *(f"{role}_match_{suffix}" for role in ROLES for suffix in ("list_source", "source_id")),
+    "hs6",
+    "route",
+)
+"""The columns :func:`group_cases` makes cases of (the rest is taken from each case's first
+record)."""
 MONEY_DECIMALS = 2
 SCORE_DECIMALS = 1
 MAX_IDS_PER_ROW = 1000
@@ -223,19 +235,26 @@ def _without_nan(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.if_else(pc.is_nan(values), pa.scalar(None, pa.float64()), values)
 
 
-def group_cases(flagged: pa.Table) -> pa.Table:
+RowTaker = Callable[[np.ndarray], pa.Table]
+"""Positions of flagged records -> those records with every column (in the given order)."""
+
+
+def group_cases(flagged: pa.Table, take_rows: RowTaker | None = None) -> pa.Table:
     """One row per case (records in review order in, first record of each case kept), with
     ``record_count``, ``record_ids``, the first and last ``date``, the summed value and
     quantity, and every party spelling and matched alias of the case.
 
-    Vectorised (pyarrow group_by and list kernels): a run with a million flagged records
-    groups them in seconds."""
+    ``take_rows`` fetches the kept records with all their columns when ``flagged`` holds
+    only the columns cases are made of (:data:`CASE_COLUMNS`): a streamed run keeps its
+    flagged records on disk and reads each column once. Vectorised (pyarrow group_by and
+    list kernels): a million flagged records group in seconds."""
+    take = take_rows or (lambda positions: flagged.take(pa.array(positions)))
     if flagged.num_rows == 0:
-        out = flagged
+        out = take(np.zeros(0, dtype=np.int64))
         out = _set(out, "record_count", pa.array([], pa.int64()))
         return _set(out, "record_ids", pa.array([], pa.string()))
     cases = _Cases(case_numbers(flagged))
-    out = flagged.take(pa.array(cases.first))
+    out = take(cases.first)
     out = _set(out, "record_count", pa.array(cases.sizes, pa.int64()))
     if "record_id" in flagged.column_names:
         out = _set(out, "record_ids", _joined_ids(cases, flagged["record_id"]))
@@ -278,10 +297,11 @@ def add_entry_links(table: pa.Table) -> pa.Table:
     return table
 
 
-def review_table(flagged: pa.Table) -> pa.Table:
+def review_table(flagged: pa.Table, take_rows: RowTaker | None = None) -> pa.Table:
     """The flagged records (in review order) as the analyst's review file: cases grouped,
-    numbers rounded, entry links added, empty columns dropped, decision columns first."""
-    table = round_numbers(add_entry_links(group_cases(flagged)))
+    numbers rounded, entry links added, empty columns dropped, decision columns first.
+    (``take_rows``: see :func:`group_cases`.)"""
+    table = round_numbers(add_entry_links(group_cases(flagged, take_rows)))
     keep = (
         [
             c

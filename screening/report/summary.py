@@ -4,16 +4,29 @@ flagged records (never the whole screened table, which a streamed run never hold
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from screening.report.review_layout import listed_entities
 
 TOP_N = 15
+SUMMARY_COLUMNS = (
+    "date",
+    "chpl_tier",
+    "route",
+    "destination_iso2",
+    "destination_country",
+    "exporter",
+    "importer",
+    "exporter_match_source_id",
+    "importer_match_source_id",
+)
+"""The flagged records' columns the report counts (a streamed run reads only these)."""
 NOT_ON_CHPL = "not on CHPL"
 UNKNOWN = "unknown"
 _MONTH = re.compile(r"^(\d{4}-\d{2})")
@@ -37,13 +50,34 @@ class ReportSummary:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _counter(values: list[Any], missing: str = UNKNOWN) -> dict[str, int]:
-    counts = Counter(missing if v in (None, "") else str(v) for v in values)
-    return dict(counts.most_common())
+def _counter(values: pa.ChunkedArray | pa.Array, missing: str = UNKNOWN) -> dict[str, int]:
+    """Count per value, most common first (ties in order of first appearance), null and
+    empty counted as ``missing``. Vectorised: a streamed run may flag millions of records."""
+    text = values.cast(pa.string())
+    text = pc.fill_null(pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text), missing)
+    counted = pc.value_counts(text)
+    names, counts = counted.field("values").to_pylist(), counted.field("counts").to_pylist()
+    order = sorted(range(len(names)), key=lambda i: -counts[i])
+    return {names[i]: counts[i] for i in order}
 
 
-def _column(table: pa.Table, name: str) -> list[Any]:
-    return table[name].to_pylist() if name in table.column_names else [None] * table.num_rows
+def _column(table: pa.Table, name: str) -> pa.ChunkedArray | pa.Array:
+    if name in table.column_names:
+        return table[name]
+    return pa.nulls(table.num_rows, pa.string())
+
+
+def _months(dates: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """YYYY-MM of each date text (null when it does not start with one)."""
+    text = pc.fill_null(dates.cast(pa.string()), "")
+    return pc.struct_field(pc.extract_regex(text, _MONTH.pattern.replace("(", "(?P<m>", 1)), 0)
+
+
+def _destinations(flagged: pa.Table) -> pa.Array:
+    iso = _column(flagged, "destination_iso2").cast(pa.string())
+    raw = _column(flagged, "destination_country").cast(pa.string())
+    known = pc.fill_null(pc.not_equal(iso, ""), False)
+    return pc.if_else(known, iso, raw)
 
 
 def month_of(date: str | None) -> str | None:
@@ -66,14 +100,24 @@ def _tiers_in_order(counts: dict[str, int]) -> dict[str, int]:
 
 def top_parties(flagged: pa.Table, limit: int = TOP_N) -> list[dict[str, Any]]:
     """Parties as written in the trade files, by flagged records (either role)."""
-    counts: Counter[tuple[str, str]] = Counter()
+    parts = []
     for role in ("exporter", "importer"):
-        matched = _column(flagged, f"{role}_match_source_id")
-        for name, hit in zip(_column(flagged, role), matched, strict=True):
-            if name and hit:
-                counts[(role, name)] += 1
+        name = _column(flagged, role).cast(pa.string())
+        hit = _column(flagged, f"{role}_match_source_id").cast(pa.string())
+        keep = pc.fill_null(pc.and_(pc.not_equal(name, ""), pc.not_equal(hit, "")), False)
+        part = pa.table({"role": pa.array([role] * flagged.num_rows), "party": name})
+        parts.append(part.filter(keep))
+    every = pa.concat_tables(parts)
+    every = every.append_column("position", pa.array(np.arange(every.num_rows)))
+    counted = (
+        every.group_by(["role", "party"], use_threads=False)
+        .aggregate([("position", "min"), ("position", "count")])
+        .sort_by([("position_count", "descending"), ("position_min", "ascending")])
+        .slice(0, limit)
+    )
     return [
-        {"party": name, "role": role, "records": n} for (role, name), n in counts.most_common(limit)
+        {"party": row["party"], "role": row["role"], "records": row["position_count"]}
+        for row in counted.to_pylist()
     ]
 
 
@@ -85,7 +129,7 @@ def summarise_run(
     whatever alias matched) from the review table."""
     counts = dict(manifest.get("counts", {}))
     entities = listed_entities(review).slice(0, limit).to_pylist()
-    months = _counter([month_of(d) for d in _column(flagged, "date")])
+    months = _counter(_months(_column(flagged, "date")))
     return ReportSummary(
         counts={
             k: int(v)
@@ -95,16 +139,7 @@ def summarise_run(
         by_risk_level=_in_risk_order(counts.get("by_risk_level", {})),
         flagged_by_tier=_tiers_in_order(_counter(_column(flagged, "chpl_tier"), NOT_ON_CHPL)),
         flagged_by_route=_counter(_column(flagged, "route")),
-        flagged_by_destination=_counter(
-            [
-                iso or raw
-                for iso, raw in zip(
-                    _column(flagged, "destination_iso2"),
-                    _column(flagged, "destination_country"),
-                    strict=True,
-                )
-            ]
-        ),
+        flagged_by_destination=_counter(_destinations(flagged)),
         flagged_by_month=dict(sorted(months.items())),
         top_parties=top_parties(flagged, limit),
         top_entries=entities,

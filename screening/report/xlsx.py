@@ -32,7 +32,7 @@ from screening.report.links import is_official_link
 
 EXCEL_MAX_ROWS = 1_048_575
 """Excel's row limit less the header."""
-MAX_SHEET_ROWS = 20_000
+MAX_SHEET_ROWS = 10_000
 """Rows a sheet holds at most (in review order): enough to review by hand, and written in a
 few seconds. A longer view is cut and says so in its last row; flagged.csv has every case."""
 MAX_LINKS_PER_SHEET = 65_530

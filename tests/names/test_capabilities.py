@@ -259,6 +259,10 @@ def test_a_slip_in_a_common_word_weighs_what_that_word_weighs() -> None:
     GROUP, not as the rarest of its readings (real SDN entry STROYTRANSGAZ GROUP)."""
     row = real_entities(r"^STROYTRANSGAZ GROUP$", limit=1)[0]
     assert found_in_top5("STROYTRANSGAZ GRUOP", row)
+    # a repaired distinctive word gains nothing from it: a real Russian vendor party (Spanish
+    # "star") is not the listed STRELA LLC ("arrow"), though one letter apart and in Russia
+    strela = real_entities(r"^STRELA LIMITED LIABILITY COMPANY$", limit=1)[0]
+    assert not found_in_top5("OOO ESTRELLA", strela)
 
 
 def test_transliterations_of_yo_and_genitive_surnames_read_alike() -> None:
@@ -290,3 +294,18 @@ def test_a_russian_ltd_is_an_llc_but_elsewhere_it_conflicts() -> None:
     assert legal_forms_conflict(ltd, llc)
     assert legal_forms_conflict(ltd, llc, "GB")
     assert not legal_forms_conflict(ltd, llc, "RU")
+
+
+def test_place_adjectives_and_russian_words_read_as_their_english() -> None:
+    from screening.names.normalise import fold_token, normalise_name
+
+    assert fold_token("saratovskii") == fold_token("saratov")  # a place's adjective
+    assert fold_token("moskovskiy") == fold_token("moscow")
+    assert fold_token("omskiy") == fold_token("omsk")  # a short place keeps its letters
+    assert fold_token("elektromechaniki") == fold_token("elektromekhaniki")
+    # real OFAC and EU names of one entity (same INN): VOSTOCHNAYA VERF / Eastern Shipyard
+    assert (
+        normalise_name("VOSTOCHNAYA VERF JOINT STOCK COMPANY").tokens
+        == normalise_name("Joint Stock Company Eastern Shipyard").tokens
+    )
+    assert "no" in normalise_name("JSC Armour Repair Plant No. 144").generic_tokens

@@ -1,0 +1,114 @@
+"""The flagged records of a streamed run, kept on disk until the review files are written.
+
+A run flags a share of its records (14 % of the synthetic sample), so at 10M rows they no
+longer fit beside everything else. Each scored part appends its flagged records to one
+Parquet file; the review files are then built from it reading only what each step needs:
+the columns that order and group the records first, then every other column once, for the
+first record of each case only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from screening.report.review_layout import CASE_COLUMNS
+from screening.report.summary import SUMMARY_COLUMNS
+
+ORDER_COLUMNS = ("risk_level", "risk_points", "source_row")
+"""What orders flagged records for review (as :func:`screening.pipeline.flagged_records`)."""
+TOP_COLUMNS = ("risk_level", "risk_points", "record_id", "exporter", "importer", "risk_reasons")
+
+
+class FlaggedSpill:
+    """Flagged records appended part by part to a Parquet file (in input order)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows = 0
+        self._writer: pq.ParquetWriter | None = None
+
+    def write(self, flagged: pa.Table) -> None:
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.path, flagged.schema)
+        if flagged.num_rows:
+            self._writer.write_table(flagged.cast(self._writer.schema))
+            self.rows += flagged.num_rows
+
+    def close(self, schema: pa.Schema) -> None:
+        """Close the file; with no part written at all, an empty file of ``schema``."""
+        if self._writer is None:
+            pq.write_table(schema.empty_table(), self.path)
+        else:
+            self._writer.close()
+            self._writer = None
+
+
+class FlaggedFile:
+    """The spilled flagged records read for the review files: the ordering and grouping
+    columns in review order, and any record's full columns on demand."""
+
+    def __init__(self, path: Path) -> None:
+        from screening.risk.score import RISK_LEVELS
+
+        self.path = path
+        self._file = pq.ParquetFile(path)
+        names = self._file.schema_arrow.names
+        wanted = dict.fromkeys([*ORDER_COLUMNS, *CASE_COLUMNS, *SUMMARY_COLUMNS])
+        light = self._file.read(columns=[c for c in wanted if c in names])
+        rank = pc.index_in(light["risk_level"], value_set=pa.array(list(RISK_LEVELS)))
+        keyed = pa.table(
+            {
+                "rank": rank,
+                "points": light["risk_points"],
+                "row": light["source_row"],
+                "position": pa.array(np.arange(light.num_rows, dtype=np.int64)),
+            }
+        )
+        ordered = keyed.sort_by(
+            [("rank", "ascending"), ("points", "descending"), ("row", "ascending")]
+        )
+        self.order = ordered["position"].to_numpy()
+        """Review position -> position in the file."""
+        self.records = light.take(pa.array(self.order))
+        """The ordering, grouping and summary columns, in review order."""
+
+    @property
+    def num_rows(self) -> int:
+        return self.records.num_rows
+
+    def take(self, positions: np.ndarray) -> pa.Table:
+        """The records at these review positions with every column, one column read at a time."""
+        indices = pa.array(self.order[positions], pa.int64())
+        columns = [
+            self._file.read(columns=[name]).column(0).take(indices)
+            for name in self._file.schema_arrow.names
+        ]
+        return pa.Table.from_arrays(columns, schema=self._file.schema_arrow)
+
+    def top(self, count: int) -> list[dict[str, Any]]:
+        """The first ``count`` records in review order (what the CLI prints)."""
+        first = pa.array(self.order[:count], pa.int64())
+        names = self._file.schema_arrow.names
+        return (
+            self._file.read(columns=[c for c in TOP_COLUMNS if c in names]).take(first).to_pylist()
+        )
+
+
+def spilled_review_files(
+    out_dir: Path, flagged_path: Path, manifest: Mapping[str, Any]
+) -> tuple[dict[str, Path], FlaggedFile]:
+    """The review files of a run whose flagged records are in ``flagged_path``."""
+    from screening.report.files import write_review_files
+
+    flagged = FlaggedFile(flagged_path)
+    written = write_review_files(
+        out_dir, flagged=flagged.records, manifest=manifest, take_rows=flagged.take
+    )
+    return written, flagged
