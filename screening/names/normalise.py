@@ -62,6 +62,7 @@ _FOLD_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"ies$", "y"),  # TECHNOLOGIES ~ TECHNOLOGY, whatever the spelling
         (r"dzh", "j"),  # DZHOINT ~ JOINT (English written in Cyrillic)
         (r"tech", "teh"),  # TECHNO ~ TEKHNO (the English and the transliterated Russian)
+        (r"mech", "meh"),  # MECHANIKA ~ MEKHANIKA (the German and the English transliteration)
         (r"(?<=[bcdfghklmnprstvz])yo", "e"),  # Ё written YO or E: POLYOT ~ POLET
         (r"(?<=..[oe]v)a$", ""),  # a surname in the genitive: ZAVOD KULAKOVA ~ PLANT KULAKOV
         (r"our$", "or"),  # British and American spelling: ARMOUR ~ ARMOR
@@ -82,6 +83,7 @@ _FOLD_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"(?<=[^s])s$", ""),  # plural (SHIPYARDS ~ SHIPYARD); not -ss (BUSINESS)
         (r"(.)\1+", r"\1"),
         (r"(?<=..)([sc])k(i|ai|aia|oe|oi|ogo)$", r"\1k"),  # VOTKINSKIY, LIPETSKII ~ -SK
+        (r"(?<=....)s?sk$", ""),  # a place's adjective: SARATOVSKIY ~ SARATOV, MOSKOVSKY ~ MOSCOW
     )
 )
 
@@ -261,7 +263,7 @@ _LIGHT_FOLD_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     )
 )
 _HARD_C = re.compile(r"c(?![eiyhkz])")
-FOLD_VERSION = 7
+FOLD_VERSION = 9
 """Bumped whenever the fold changes: caches of folded words carry it in their names."""
 
 
@@ -342,7 +344,10 @@ def load_vocabulary() -> NameVocabulary:
         )
     }
     translations = {
-        tuple(fold_token(t) for t in _raw_tokens(str(k))): tuple(_raw_tokens(str(v)))
+        # the English words as names write them after expansion (INSTRUMENT -> instruments)
+        tuple(fold_token(t) for t in _raw_tokens(str(k))): tuple(
+            _expand(_raw_tokens(str(v)), abbreviations)
+        )
         for k, v in (vocab.get("translations") or {}).items()
     }
     families = (vocab.get("legal_form_families") or {}).values()
@@ -351,7 +356,10 @@ def load_vocabulary() -> NameVocabulary:
     )
     stems = sorted(
         (
-            (fold_token("".join(_raw_tokens(str(k))), force=True), tuple(_raw_tokens(str(v))))
+            (
+                fold_token("".join(_raw_tokens(str(k))), force=True),
+                tuple(_expand(_raw_tokens(str(v)), abbreviations)),
+            )
             for k, v in (vocab.get("translation_stems") or {}).items()
         ),
         key=lambda sv: (-len(sv[0]), sv[0]),

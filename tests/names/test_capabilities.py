@@ -294,3 +294,18 @@ def test_a_russian_ltd_is_an_llc_but_elsewhere_it_conflicts() -> None:
     assert legal_forms_conflict(ltd, llc)
     assert legal_forms_conflict(ltd, llc, "GB")
     assert not legal_forms_conflict(ltd, llc, "RU")
+
+
+def test_place_adjectives_and_russian_words_read_as_their_english() -> None:
+    from screening.names.normalise import fold_token, normalise_name
+
+    assert fold_token("saratovskii") == fold_token("saratov")  # a place's adjective
+    assert fold_token("moskovskiy") == fold_token("moscow")
+    assert fold_token("omskiy") == fold_token("omsk")  # a short place keeps its letters
+    assert fold_token("elektromechaniki") == fold_token("elektromekhaniki")
+    # real OFAC and EU names of one entity (same INN): VOSTOCHNAYA VERF / Eastern Shipyard
+    assert (
+        normalise_name("VOSTOCHNAYA VERF JOINT STOCK COMPANY").tokens
+        == normalise_name("Joint Stock Company Eastern Shipyard").tokens
+    )
+    assert "no" in normalise_name("JSC Armour Repair Plant No. 144").generic_tokens
