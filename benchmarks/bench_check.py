@@ -182,13 +182,21 @@ def summary(values: list[float]) -> dict[str, float]:
     show_default=True,
     help="checkout whose screening package the commands run (an earlier commit: before/after)",
 )
-def main(n_names: int, rounds: int, quick: bool, out: str, code: str) -> None:
+@click.option(
+    "--work",
+    type=click.Path(file_okay=False),
+    default=str(WORK),
+    show_default=True,
+    help="scratch folder (emptied first): the commands' data directory and files",
+)
+def main(n_names: int, rounds: int, quick: bool, out: str, code: str, work: str) -> None:
     if quick:
         n_names, rounds = 3, 1
-    if WORK.exists():
-        shutil.rmtree(WORK)
-    WORK.mkdir(parents=True)
-    os.environ["DUALUSE_DATA_DIR"] = str(WORK / "data")  # this process's list cache too
+    folder = Path(work)
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    os.environ["DUALUSE_DATA_DIR"] = str(folder / "data")  # this process's list cache too
     env = {**os.environ, "PYTHONPATH": str(Path(code).resolve())}
     module = [sys.executable, "-m", "screening"]
     load_at_start = list(os.getloadavg())
@@ -208,7 +216,7 @@ def main(n_names: int, rounds: int, quick: bool, out: str, code: str) -> None:
 
     threshold = settings.flag_threshold
 
-    _, _, first = match_names_hits(WORK, *EXAMPLE, env, "warm-up")  # the peer's index cache
+    _, _, first = match_names_hits(folder, *EXAMPLE, env, "warm-up")  # the peer's index cache
 
     walls: dict[str, list[float]] = {"module": [], "entry_point": [], "match_names": []}
     peaks: dict[str, list[float]] = {"module": [], "entry_point": [], "match_names": []}
@@ -223,7 +231,7 @@ def main(n_names: int, rounds: int, quick: bool, out: str, code: str) -> None:
                 walls["entry_point"].append(wall)
                 peaks["entry_point"].append(peak)
             if round_number == 0:
-                wall, peak, theirs = match_names_hits(WORK, name, country, env)
+                wall, peak, theirs = match_names_hits(folder, name, country, env)
                 walls["match_names"].append(wall)
                 peaks["match_names"].append(peak)
                 ours = check_hits(stdout, threshold)[: len(theirs) or 3]

@@ -158,23 +158,30 @@ def make_input(
 # ours: `dualuse run` in a fresh process, memory of its process tree sampled from /proc
 
 
-def _tree_rss_kb(pid: int) -> int:
-    """Resident memory of ``pid`` and all its descendants (Linux /proc), in kB."""
-    total, stack = 0, [pid]
+def _tree_memory_kb(pid: int) -> tuple[int, int]:
+    """Resident memory of ``pid`` and all its descendants (Linux /proc), in kB: the summed
+    RSS, and the summed PSS (proportional set size), which counts a page shared by forked
+    processes (the name-matching workers are forks) once in all instead of once per process."""
+    rss, pss, stack = 0, 0, [pid]
     while stack:
         current = stack.pop()
         try:
             with open(f"/proc/{current}/status", encoding="ascii") as fh:
                 for line in fh:
                     if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
+                        rss += int(line.split()[1])
+                        break
+            with open(f"/proc/{current}/smaps_rollup", encoding="ascii") as fh:
+                for line in fh:
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1])
                         break
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as fh:
                     stack.extend(int(c) for c in fh.read().split())
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
-    return total
+    return rss, pss
 
 
 def measure_run(inputs: Path, *extra: str) -> dict[str, Any]:
@@ -188,9 +195,10 @@ def measure_run(inputs: Path, *extra: str) -> dict[str, Any]:
         log = Path(tmp) / "log.txt"
         with open(log, "w", encoding="utf-8") as sink:
             proc = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=env)
-            peak = 0
+            peak, peak_pss = 0, 0
             while proc.poll() is None:
-                peak = max(peak, _tree_rss_kb(proc.pid))
+                rss, pss = _tree_memory_kb(proc.pid)
+                peak, peak_pss = max(peak, rss), max(peak_pss, pss)
                 time.sleep(0.1)
         wall = time.perf_counter() - start
         if proc.returncode != 0:
@@ -207,6 +215,7 @@ def measure_run(inputs: Path, *extra: str) -> dict[str, Any]:
         "wall_seconds": _round(wall, 1),
         "total_seconds": _round(wall, 1),
         "peak_rss_mb": round(peak / 1024),
+        "peak_pss_mb": round(peak_pss / 1024),
         "records_per_second": round(counts["rows_in"] / wall),
         "stages": stages,
         "load_seconds": stages.get("load_trades", 0.0),
@@ -293,8 +302,8 @@ def markdown(result: dict[str, Any]) -> str:
         "### End-to-end screening (`dualuse run`)",
         "",
         "| Rows (files) | distinct names | variant | wall (s) | of which party matching (s) | "
-        "records/s | peak RSS (MB) | same flags |",
-        "|---|---|---|---|---|---|---|---|",
+        "records/s | peak RSS (MB) | peak PSS (MB) | same flags |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for run in result["runs"]:
         data = run["input"]
@@ -306,11 +315,11 @@ def markdown(result: dict[str, Any]) -> str:
                 f"{data['distinct_party_names']:,} | {label} | {measured['wall_seconds']:g} | "
                 f"{measured['stages'].get('match_parties', 0):g} | "
                 f"{measured['records_per_second']:,} | {measured['peak_rss_mb']:,} | "
-                f"{'yes' if same else 'NO'} |"
+                f"{measured.get('peak_pss_mb', 0):,} | {'yes' if same else 'NO'} |"
             )
         if run.get("dask_speedup_2_over_1"):
             lines.append(
-                f"| | | Dask 2 workers vs 1 | {run['dask_speedup_2_over_1']:g}× faster | | | | |"
+                f"| | | Dask 2 workers vs 1 | {run['dask_speedup_2_over_1']:g}× faster | | | | | |"
             )
         base = run.get("baseline")
         if base:
@@ -318,7 +327,7 @@ def markdown(result: dict[str, Any]) -> str:
             lines.append(
                 f"| | | naive pandas + extractOne{est} | {base['total_seconds']:g} "
                 f"({run['ratio_baseline_over_ours']:g}× ours) | {base['name_seconds']:g} | "
-                f"{base['records_per_second'] or 0:,} | | |"
+                f"{base['records_per_second'] or 0:,} | | | |"
             )
     return "\n".join(lines)
 

@@ -190,11 +190,14 @@ def build_queries(n: int, lists: pd.DataFrame, seed: int) -> pd.DataFrame:
 
 
 def timed(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run ``cmd`` under /usr/bin/time: wall seconds, peak RSS (MB), exit status."""
+    """Run ``cmd`` under /usr/bin/time: wall seconds, CPU seconds (user + system, its forked
+    children's included: what a busy shared machine does not inflate as it does wall time),
+    peak RSS (MB), the 1-minute load average before it started."""
+    load = os.getloadavg()[0]
     start = time.perf_counter()
     with log.open("w") as err:
         proc = subprocess.run(
-            [TIME, "-f", "TIME %e %M", *cmd],
+            [TIME, "-f", "TIME %e %M %U %S", *cmd],
             stderr=err,
             stdout=err,
             cwd=real_sets.REPO_ROOT,
@@ -204,11 +207,13 @@ def timed(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> dict[
     lines = [ln for ln in log.read_text().splitlines() if ln.startswith("TIME ")]
     if proc.returncode != 0 or not lines:
         raise click.ClickException(f"{' '.join(cmd)} failed ({proc.returncode}); see {log}")
-    _, seconds, rss_kb = lines[-1].split()
+    _, seconds, rss_kb, user, system = lines[-1].split()
     return {
         "seconds": float(seconds),
         "wall_seconds": round(wall, 2),
+        "cpu_seconds": round(float(user) + float(system), 2),
         "peak_rss_mb": round(int(rss_kb) / 1024, 1),
+        "load_average_before": round(load, 2),
     }
 
 
@@ -286,7 +291,11 @@ def main(ctx: click.Context, n_names: int, seed: int, out: str, skip_peer: bool)
             text=True,
             cwd=real_sets.REPO_ROOT,
         ).stdout.strip(),
-        "environment": {"python": platform.python_version(), "platform": platform.platform()},
+        "environment": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+        },
         "data": "real vendor names + synthetic variants of real list names (distort.py) + "
         "random company-like names; lists: the bundled active lists",
         "n_queries": len(queries),
@@ -327,6 +336,12 @@ def main(ctx: click.Context, n_names: int, seed: int, out: str, skip_peer: bool)
         result["ratio_string_grouper_seconds_over_ours_cold"] = round(
             peer["seconds"] / cold["seconds"], 2
         )
+        result["ratio_string_grouper_cpu_seconds_over_ours"] = round(
+            peer["cpu_seconds"] / ours["cpu_seconds"], 2
+        )
+        result["recall_ceiling_ratio"] = (
+            round(1 / peer["recall_listed"], 2) if peer["recall_listed"] else None
+        )
         result["ratio_ours_recall_over_string_grouper"] = (
             round(ours["recall_listed"] / peer["recall_listed"], 2)
             if peer["recall_listed"]
@@ -341,14 +356,15 @@ def main(ctx: click.Context, n_names: int, seed: int, out: str, skip_peer: bool)
     pct = lambda v: "–" if v is None else f"{100 * v:.1f}%"  # noqa: E731
     click.echo(f"\n#### Bulk matching, {len(queries):,} names (commit {result['commit']})\n")
     click.echo(
-        "| tool | seconds | peak RSS (MB) | recall on listed variants | vendor names hit "
-        "| random names hit |\n|---|---|---|---|---|---|"
+        "| tool | seconds | CPU seconds | peak RSS (MB) | recall on listed variants "
+        "| vendor names hit | random names hit |\n|---|---|---|---|---|---|---|"
     )
     for tool in ("ours", "ours_cold", "string_grouper"):
         if tool in result:
             r = {**result["ours"], **result[tool]} if tool == "ours_cold" else result[tool]
             click.echo(
-                f"| {tool} | {r['seconds']:.1f} | {r['peak_rss_mb']:.0f} | "
+                f"| {tool} | {r['seconds']:.1f} | {r['cpu_seconds']:.1f} | "
+                f"{r['peak_rss_mb']:.0f} | "
                 f"{pct(r['recall_listed'])} | {pct(r['hit_rate_vendor'])} | "
                 f"{pct(r['hit_rate_random'])} |"
             )

@@ -24,6 +24,8 @@ R = TypeVar("R")
 
 _REFERENCE: dict[str, ReferenceData] = {}
 _REFERENCE_LOCK = threading.Lock()
+_LOADS: list[str] = []
+"""The keys this process loaded reference data for, in order (one per run on a worker)."""
 
 
 def reference_key(config: ScreeningConfig, list_versions: dict[str, str]) -> str:
@@ -54,7 +56,13 @@ def reference_for(config: ScreeningConfig, key: str) -> ReferenceData:
             )
         _REFERENCE.clear()  # one version per process: a long-lived worker does not pile them up
         _REFERENCE[key] = reference
+        _LOADS.append(key)
         return reference
+
+
+def reference_loads() -> list[str]:
+    """The reference keys this process has loaded data for (a worker: once per run's lists)."""
+    return list(_LOADS)
 
 
 def single_threaded(config: ScreeningConfig) -> ScreeningConfig:

@@ -38,6 +38,7 @@ from types import TracebackType
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
@@ -45,7 +46,12 @@ import pyarrow.parquet as pq
 
 from screening.config import ScreeningConfig
 from screening.errors import ScreeningError
-from screening.geo.chains import ROUTE_CHAIN_COLUMNS, find_route_chains, party_keys
+from screening.geo.chains import (
+    ROUTE_CHAIN_COLUMNS,
+    find_route_chains,
+    party_keys,
+    remember_party_keys,
+)
 from screening.io import TradeFileInfo, iter_trade_files, open_trade_file
 from screening.io.writers import escape_formulas_in_table, write_json_atomic
 from screening.outputs import count_by
@@ -60,6 +66,7 @@ from screening.parallel import (
 )
 from screening.paths import SAMPLE_TRADES
 from screening.pipeline import (
+    PARTY_ROLES,
     ReferenceData,
     cached_name_index,
     classify_destinations,
@@ -95,6 +102,9 @@ from screening.schema import (
 logger = logging.getLogger("screening.run")
 
 DEFAULT_BATCH_ROWS = 250_000
+TASK_ROWS_ON_DASK = 50_000
+"""Records per pre-screening task on Dask (a read batch is cut into tasks of this size): many
+more tasks than workers, so every worker stays busy to the end of the input."""
 EXIT_OK = 0
 EXIT_FILES_REJECTED = 3
 """CLI exit status of a run that completed, but with one or more input files rejected."""
@@ -175,16 +185,12 @@ def describe_file_error(exc: BaseException) -> str:
 # units of work (module functions: a Dask worker imports them, nothing is pickled but data)
 
 
-class _Keys:
-    """Normalised name keys of party names, computed once per name per process (the cache
-    is :func:`screening.geo.chains.party_keys`'s, shared with the chains and the review)."""
-
-    @staticmethod
-    def of(names: pa.ChunkedArray | pa.Array) -> np.ndarray:
-        return party_keys(names)
-
-
-_KEYS = _Keys()
+def _names_as_keys(names: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Party names as written, one per record (None for null), standing in for their
+    normalised keys while a batch is pre-screened: the surge totals are summed per name as
+    written, and regrouped by key once each distinct name's key is known (``name_keys``)."""
+    values = names.combine_chunks() if isinstance(names, pa.ChunkedArray) else names
+    return values.cast(pa.string()).to_numpy(zero_copy_only=False)
 
 
 @dataclass(frozen=True)
@@ -213,6 +219,9 @@ class PrescreenSummary:
     rows: int
     schema: pa.Schema
     parties: pa.Table
+    names: pa.Array
+    """Distinct party names as written and trimmed (both roles; the review store keys trimmed
+    names): each gets its normalised key once, in link_records."""
     chain_legs: pa.Table
     surge: SurgeTotals
     seconds: dict[str, float]
@@ -260,9 +269,12 @@ def prescreen_batch(task: BatchTask, context: RunContext) -> PrescreenSummary:
     table = _timed(seconds, "flag_forwarders", flag_forwarders, table)
     start = time.perf_counter()
     parties = distinct_parties(table)
+    written = [table[role].combine_chunks().cast(pa.string()) for role in PARTY_ROLES]
+    names = pc.unique(pa.concat_arrays([*written, *map(pc.utf8_trim_whitespace, written)]))
     legs = _chain_legs(table, config, task.first_row)
-    keys = _KEYS.of(table["importer"])
-    surge = surge_totals(table, cutoff=config.import_history_cutoff, keys=keys)
+    surge = surge_totals(
+        table, cutoff=config.import_history_cutoff, keys=_names_as_keys(table["importer"])
+    )
     seconds["link_records"] = time.perf_counter() - start
     start = time.perf_counter()
     pq.write_table(table, task.part_path)
@@ -274,6 +286,7 @@ def prescreen_batch(task: BatchTask, context: RunContext) -> PrescreenSummary:
         table.num_rows,
         table.schema,
         parties,
+        names,
         legs,
         surge,
         seconds,
@@ -286,6 +299,13 @@ def match_partition(parties: pa.Table, context: RunContext) -> pa.Table:
     return match_distinct_parties(parties, reference.index, context.config)
 
 
+def name_keys(names: pa.Array, context: RunContext) -> pa.Array:
+    """The normalised key (re-export chains, import surges) of each of a partition of distinct
+    party names; null where a name has none."""
+    del context  # keys depend on the name alone
+    return pa.array(party_keys(names).tolist(), pa.string())
+
+
 @dataclass(frozen=True)
 class Links:
     """Everything the score stage needs from the whole input, small enough to send once."""
@@ -294,6 +314,7 @@ class Links:
     chains: pa.Table
     """ROUTE_CHAIN_COLUMNS of records in a chain, with their global row ``_run_row``."""
     surges: dict[str, tuple[str, str]]
+    """Importer name as written -> (red flag, reason), for the importers with a verdict."""
     schema: pa.Schema
     """The unified schema of the pre-screened parts (src_ columns of every file)."""
     decisions: dict[Any, Any] = field(default_factory=dict)
@@ -355,7 +376,7 @@ def _link_columns(
         table,
         links.surges,
         cutoff=config.import_history_cutoff,
-        keys=_KEYS.of(table["importer"]) if links.surges else None,
+        keys=_names_as_keys(table["importer"]),
     )
     for column in _SURGE_COLUMNS:
         table = table.append_column(column, surges[column])
@@ -596,6 +617,9 @@ class ScreeningRun:
         with one input file, its error is the run's error."""
         assert self._rejects is not None and self.review is not None
         first_row = 0
+        task_rows = self.batch_rows
+        if isinstance(self.executor, DaskExecutor):
+            task_rows = min(task_rows, TASK_ROWS_ON_DASK)
         for number, path in enumerate(self.paths):
             report = FileReport(path)
             self.files.append(report)
@@ -614,9 +638,11 @@ class ScreeningRun:
                     report.rejects.append(batch.rejects)
                     records = self.review.select(batch.records)
                     self._add_seconds({"load_trades": time.perf_counter() - start})
-                    part_path = self._work_dir / f"in-{number:05d}-{part:05d}.parquet"
-                    yield BatchTask(records, first_row, part_path, number)
-                    first_row += records.num_rows
+                    for cut, offset in enumerate(range(0, max(records.num_rows, 1), task_rows)):
+                        piece = records.slice(offset, task_rows)
+                        name = f"in-{number:05d}-{part:05d}-{cut:03d}.parquet"
+                        yield BatchTask(piece, first_row, self._work_dir / name, number)
+                        first_row += piece.num_rows
                     start = time.perf_counter()
             except FILE_ERRORS as exc:
                 if len(self.paths) == 1:
@@ -697,9 +723,7 @@ class ScreeningRun:
             assert self.reference is not None
             if not name_index_cache_file(self.reference.lists).is_file():
                 cached_name_index(self.reference.lists)  # built once here, read by each worker
-        count = max(1, 4 * self.executor.workers) if self.executor.workers > 1 else 1
-        step = -(-parties.num_rows // count) if parties.num_rows else 1
-        partitions = [parties.slice(i, step) for i in range(0, max(parties.num_rows, 1), step)]
+        partitions = self._partitions(parties)
         results = list(self.executor.map(match_partition, partitions, context=self.context))
         matches = pa.concat_tables(results) if results else None
         self._matches = matches
@@ -711,11 +735,34 @@ class ScreeningRun:
         )
         return matches
 
+    def _partitions(self, rows: pa.Table | pa.Array) -> list[Any]:
+        """Equal slices of ``rows`` (distinct names, sorted): four per worker, so a worker that
+        finishes early takes another while the slowest finishes its last; one in process."""
+        workers = self.executor.workers if self.executor is not None else 1
+        count = 4 * workers if workers > 1 else 1
+        n = len(rows)
+        step = max(1, -(-n // count))
+        return [rows.slice(i, step) for i in range(0, max(n, 1), step)]
+
+    def _name_keys(self, names: pa.Array) -> dict[str, str | None]:
+        """Each distinct party name's normalised key, computed once, spread over the workers."""
+        names = pc.unique(names.drop_null()).sort()
+        keys = self.executor.map(name_keys, self._partitions(names), context=self.context)
+        computed = pa.concat_arrays(list(keys)) if len(names) else pa.array([], pa.string())
+        known = dict(zip(names.to_pylist(), computed.to_pylist(), strict=True))
+        remember_party_keys(known)  # the chains and the review store ask for them again
+        return known
+
     def link_records(self) -> Links:
         """Re-export chains over the leg candidates; surge verdicts from the summed totals."""
+        assert self.executor is not None and self.context is not None
         start = time.perf_counter()
         config = self.config
         legs = pa.concat_tables([s.chain_legs for s in self.prescreened])
+        by_name = combine_surge_totals([s.surge for s in self.prescreened])
+        known = self._name_keys(pa.concat_arrays([s.names for s in self.prescreened]))
+        for summary in self.prescreened:
+            summary.names = summary.names.slice(0, 0)
         chains = find_route_chains(
             legs,
             coalition=config.coalition_countries,
@@ -728,14 +775,21 @@ class ScreeningRun:
             .append_column(_ROW, legs[_ROW])
             .filter(pc.is_valid(chains["route_chain_role"]))
         )
-        totals = combine_surge_totals([s.surge for s in self.prescreened])
+        names = by_name.per_party.index
+        keys = pd.Series([known.get(n) for n in names], index=names, dtype=object)
+        totals = SurgeTotals(
+            by_name.per_party.groupby(keys.to_numpy(), dropna=True).sum(),
+            by_name.first_day,
+            by_name.last_day,
+        )
         verdicts = surge_verdicts(
             totals, cutoff=config.import_history_cutoff, **config.import_surge.model_dump()
         )
+        surges = {n: verdicts[k] for n, k in keys.items() if k in verdicts} if verdicts else {}
         self.links = Links(
             matches=self._matches,
             chains=chains.sort_by(_ROW),
-            surges=verdicts,
+            surges=surges,
             schema=_unified_schema([s.schema for s in self.prescreened]),
             decisions=dict(self.review.decisions) if self.review else {},
         )

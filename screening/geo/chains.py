@@ -14,7 +14,7 @@ day it can mean, so a month-level record is inside a window when any day of the 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -99,6 +99,14 @@ def date_bounds(dates: Column | Sequence[str | None]) -> tuple[np.ndarray, np.nd
 _KEY_CACHE: dict[str, str | None] = {}
 KEY_CACHE_LIMIT = 5_000_000
 """Names whose keys are kept between calls; beyond, the cache starts again (memory bound)."""
+
+
+def remember_party_keys(known: Mapping[str, str | None]) -> None:
+    """Keys computed elsewhere (a run's workers, each distinct name once) for this process's
+    later ``party_keys`` calls: the driver of a run then normalises no name itself."""
+    if len(_KEY_CACHE) + len(known) > KEY_CACHE_LIMIT:
+        _KEY_CACHE.clear()
+    _KEY_CACHE.update(known)
 
 
 def party_keys(names: Column | Sequence[str | None]) -> np.ndarray:

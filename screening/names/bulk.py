@@ -15,10 +15,12 @@ threaded host (a Prefect worker) matching stays in-process.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import pyarrow as pa
@@ -28,6 +30,31 @@ PARALLEL_MIN_NAMES = 20_000
 saves."""
 
 _JOB: dict[str, Any] = {}
+
+GC_ALLOCATIONS = 200_000
+"""While names are matched, the cyclic garbage collector runs after this many new container
+objects rather than Python's default 700."""
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Matching creates millions of short-lived tuples and lists next to a name index of
+    long-lived objects, and every collection of the oldest generation walks them all (about a
+    tenth of the CPU time matching 50k names, measured). Inside the block the objects that
+    exist now are set aside from collection (gc.freeze: the index, the lists) and collections
+    run less often; both are undone after. Only when and how often memory is reclaimed
+    changes, never a result."""
+    if not gc.isenabled():
+        yield
+        return
+    before = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(before[0], GC_ALLOCATIONS), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 def usable_cores() -> int:

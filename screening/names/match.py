@@ -552,17 +552,18 @@ def match_names(
     use_countries = countries is not None
     if not distinct or not index.keys:
         return empty_table(NAME_MATCH_SCHEMA)
-    from screening.names.bulk import match_in_processes, process_count
+    from screening.names.bulk import fewer_collections, match_in_processes, process_count
 
-    if (processes := process_count(len(distinct), workers)) > 1:
-        return match_in_processes(
-            match_names, distinct, index, processes=processes, use_countries=use_countries,
-            threshold=threshold, top=top, config=config, show_held=show_held,
+    with fewer_collections():
+        if (processes := process_count(len(distinct), workers)) > 1:
+            return match_in_processes(
+                match_names, distinct, index, processes=processes, use_countries=use_countries,
+                threshold=threshold, top=top, config=config, show_held=show_held,
+            )  # fmt: skip
+        out = _match_distinct(
+            distinct, index, use_countries=use_countries, threshold=threshold, top=top,
+            workers=workers, config=config, show_held=show_held,
         )  # fmt: skip
-    out = _match_distinct(
-        distinct, index, use_countries=use_countries, threshold=threshold, top=top,
-        workers=workers, config=config, show_held=show_held,
-    )  # fmt: skip
     return pa.table(out, schema=NAME_MATCH_SCHEMA)
 
 

@@ -185,7 +185,7 @@ def _reinserted(word: str, known: KnownWords) -> str | None:
     None when none or several are (BRD: BIRD, BARD?)."""
     if not MIN_REINSERTED_LEN <= len(word) <= MAX_REINSERTED_LEN or not word.isalpha():
         return None  # longer words are matched by spelling similarity
-    if not normalise.SHORTCUTS:
+    if not normalise.SHORTCUTS or _brute_force_left(known):
         found = {
             candidate
             for at in range(len(word) + 1)
@@ -197,10 +197,26 @@ def _reinserted(word: str, known: KnownWords) -> str | None:
     return next(iter(found)) if len(found) == 1 else None
 
 
+BRUTE_FORCE_WORDS = 2000
+"""A left-out letter is looked for letter by letter in the first this many unknown words of a
+process (a check of one name, a small file); past them the table pays for its building."""
+_brute_forced: dict[int, int] = {}
+
+
+def _brute_force_left(known: KnownWords) -> bool:
+    """Look the next word up letter by letter (True) rather than in the table (False)."""
+    done = _brute_forced.get(id(known), 0)
+    if done >= BRUTE_FORCE_WORDS:
+        return False
+    _brute_forced[id(known)] = done + 1
+    return True
+
+
 def prepare(known: KnownWords) -> None:
     """Build the tables repairs look words up in now: a parent that builds them before it forks
     (screening.names.bulk) builds them once for all its children."""
     _with_a_letter_left_out(known)
+    _brute_forced[id(known)] = BRUTE_FORCE_WORDS
 
 
 @lru_cache(maxsize=4)
@@ -314,7 +330,7 @@ def repair_words(words: list[str], known: KnownWords) -> tuple[list[str], list[s
             continue
         apart = _DIGITS_LETTERS.fullmatch(word)
         parts = [part for part in apart.groups() if part] if apart else []
-        if any(part in known.raw for part in parts if not part.isdigit()):
+        if parts and any(part in known.raw for part in parts if not part.isdigit()):
             out.extend(parts)  # 75ARSENAL
             notes.append(f"{word} -> {' '.join(parts)}")
             continue

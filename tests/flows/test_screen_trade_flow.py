@@ -169,46 +169,82 @@ def mixed_input(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def test_cli_flow_and_library_give_the_same_outputs(mixed_input: Path, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def library_run(mixed_input: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The library entry point in this process, batches of 700 rows."""
     from screening import screen_files
 
-    library = screen_files([mixed_input], out_dir=tmp_path / "library", batch_rows=700)
+    out = tmp_path_factory.mktemp("library") / "out"
+    result = screen_files([mixed_input], out_dir=out, batch_rows=700)
+    assert result.manifest["execution"]["batches"] == 8
+    return out
+
+
+def test_cli_flow_and_library_give_the_same_outputs(
+    mixed_input: Path, library_run: Path, tmp_path: Path
+) -> None:
     flow = screen_trade(trade_files=[str(mixed_input)], out_dir=str(tmp_path / "flow"))
     cli_out = tmp_path / "cli"
     result = CliRunner().invoke(cli, ["run", str(mixed_input), "--out", str(cli_out)])
     assert result.exit_code == 0, result.output
-    expected = flagged_records_of(library.out_dir)
+    expected = flagged_records_of(library_run)
     assert len(expected) > 300
     for out in (Path(flow["out_dir"]), cli_out):
         pd.testing.assert_frame_equal(flagged_records_of(out), expected)
-        assert (out / "flagged.csv").read_bytes() == (library.out_dir / "flagged.csv").read_bytes()
-    assert flow["counts"] == library.counts
+        assert (out / "flagged.csv").read_bytes() == (library_run / "flagged.csv").read_bytes()
+    assert flow["counts"] == read_manifest(library_run)["counts"]
     # several batches (700 rows) give what one batch per file gives
-    assert library.manifest["execution"]["batches"] == 8
     assert read_manifest(cli_out)["execution"]["batches"] == 2
 
 
-def test_dask_runs_flag_the_same_records_with_one_or_two_workers(
-    mixed_input: Path, tmp_path: Path
+def test_dask_local_cluster_of_one_worker_flags_the_same_records(
+    mixed_input: Path, library_run: Path, tmp_path: Path
 ) -> None:
-    """A real LocalCluster (worker processes), batches of 900 rows, matching partitioned."""
-    from screening import screen_files
+    """The flow on a LocalCluster it starts (``dask_workers``), batches of 900 rows."""
+    out = tmp_path / "dask1"
+    result = screen_trade(
+        trade_files=[str(mixed_input)], out_dir=str(out), dask_workers=1, batch_rows=900
+    )
+    manifest = read_manifest(out)
+    assert manifest["execution"]["executor"] == "Dask LocalCluster, 1 worker process(es)"
+    assert manifest["execution"]["batches"] == 6  # 900 + 900 + 700 in each file
+    pd.testing.assert_frame_equal(flagged_records_of(out), flagged_records_of(library_run))
+    assert (out / "flagged.csv").read_bytes() == (library_run / "flagged.csv").read_bytes()
+    assert result["counts"] == read_manifest(library_run)["counts"]
 
-    alone = screen_files([mixed_input], out_dir=tmp_path / "alone")
-    expected = flagged_records_of(alone.out_dir)
-    for workers in (1, 2):
-        out = tmp_path / f"dask{workers}"
-        result = screen_trade(
-            trade_files=[str(mixed_input)],
-            out_dir=str(out),
-            dask_workers=workers,
+
+def test_dask_cluster_of_two_workers_flags_the_same_records_loading_lists_once_each(
+    mixed_input: Path, library_run: Path, tmp_path: Path
+) -> None:
+    """An existing cluster (``dask_address``) of two worker processes: both take work, each
+    loads the lists once for the run (not once per task), and the flags are the same."""
+    from distributed import Client, LocalCluster
+
+    from screening import screen_files
+    from screening.parallel import reference_loads
+
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        result = screen_files(
+            [mixed_input],
+            out_dir=tmp_path / "dask2",
+            dask_address=cluster.scheduler_address,
             batch_rows=900,
         )
-        manifest = read_manifest(out)
-        assert manifest["execution"]["executor"].startswith("Dask LocalCluster")
-        assert f"{workers} worker" in manifest["execution"]["executor"]
-        pd.testing.assert_frame_equal(flagged_records_of(out), expected)
-        assert result["counts"] == alone.counts
+        loads = client.run(reference_loads)
+    assert result.manifest["execution"]["executor"].startswith("Dask cluster at tcp://")
+    # the lists are loaded lazily by a worker's first task: one load each = both took work
+    assert len(loads) == 2
+    assert all(len(keys) == 1 for keys in loads.values()), loads
+    pd.testing.assert_frame_equal(
+        flagged_records_of(result.out_dir), flagged_records_of(library_run)
+    )
+    assert (result.out_dir / "flagged.csv").read_bytes() == (
+        library_run / "flagged.csv"
+    ).read_bytes()
+    assert result.counts == read_manifest(library_run)["counts"]
 
 
 def test_a_rejected_file_is_named_in_the_flow_artifact(mixed_input: Path, tmp_path: Path) -> None:
