@@ -401,9 +401,14 @@ def main(
             run["dask"] = {}
             for workers in (1, 2):
                 click.echo(f"{n} rows: dualuse run --dask-workers {workers} ...", err=True)
-                run["dask"][f"Dask {workers} worker(s)"] = measure_run(
-                    folder, "--dask-workers", str(workers)
-                )
+                before = os.getloadavg()[0]
+                measured = measure_run(folder, "--dask-workers", str(workers))
+                # other jobs on the machine take cores from the workers: say how busy it was
+                measured["load_average_1m"] = {
+                    "before": _round(before, 2),
+                    "after": _round(os.getloadavg()[0], 2),
+                }
+                run["dask"][f"Dask {workers} worker(s)"] = measured
             one, two = run["dask"]["Dask 1 worker(s)"], run["dask"]["Dask 2 worker(s)"]
             run["dask_speedup_2_over_1"] = _round(one["wall_seconds"] / two["wall_seconds"], 2)
             run["same_flags"] = (

@@ -65,6 +65,15 @@ def reference_loads() -> list[str]:
     return list(_LOADS)
 
 
+def warm_up(config: ScreeningConfig, key: str, with_index: bool) -> int:
+    """Load this worker's reference data (and its name index, from the on-disk cache) before
+    its first task needs them: done while the driver still opens and reads the input."""
+    reference = reference_for(config, key)
+    if with_index:
+        reference.index  # noqa: B018 - read from the cache now, not in the first match task
+    return len(_LOADS)
+
+
 def single_threaded(config: ScreeningConfig) -> ScreeningConfig:
     """The config with one rapidfuzz thread: a Dask worker is one core's worth of work."""
     if hasattr(config, "model_copy"):
@@ -93,6 +102,9 @@ class LocalExecutor:
         for item in items:
             yield func(item, **shared)
 
+    def warm_up(self, func: Callable[..., Any], *args: Any) -> None:
+        """Nothing to prepare ahead in this process: the caller's data is already loaded."""
+
     def close(self) -> None:
         return None
 
@@ -120,6 +132,17 @@ class DaskExecutor:
             self.client = Client(self._cluster)
             self.description = f"Dask LocalCluster, {count} worker process(es)"
         self.workers = max(1, len(self.client.scheduler_info()["workers"]))
+        self._warming: list[Any] = []
+
+    def warm_up(self, func: Callable[..., Any], *args: Any) -> None:
+        """Run ``func(*args)`` once on every worker, without waiting: each worker's first
+        tasks queue behind it (tasks run one at a time per single-threaded worker)."""
+        for address in self.client.scheduler_info()["workers"]:
+            self._warming.append(
+                self.client.submit(
+                    func, *args, workers=[address], allow_other_workers=False, pure=False
+                )
+            )
 
     def map(self, func: Callable[..., R], items: Iterable[T], **shared: Any) -> Iterator[R]:
         """Results in input order; at most two units per worker in flight, so a long input
@@ -139,6 +162,7 @@ class DaskExecutor:
             yield pending.popleft().result()
 
     def close(self) -> None:
+        self._warming.clear()
         self.client.close()
         if self._cluster is not None:
             self._cluster.close()

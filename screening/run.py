@@ -63,6 +63,7 @@ from screening.parallel import (
     reference_key,
     remember_reference,
     single_threaded,
+    warm_up,
 )
 from screening.paths import SAMPLE_TRADES
 from screening.pipeline import (
@@ -601,6 +602,8 @@ class ScreeningRun:
         remote = isinstance(self.executor, DaskExecutor)
         worker_config = single_threaded(self.config) if remote else self.config
         self.context = RunContext(worker_config, key)
+        with_index = name_index_cache_file(self.reference.lists).is_file()
+        self.executor.warm_up(warm_up, worker_config, key, with_index)
         db, only_new = self._review_options
         self.review = RunReview(open_store(db), {}, only_new=only_new)
         logger.info(

@@ -238,13 +238,20 @@ _PG_INSERT_RECORDS = sa.text(
 )
 
 
+_SQLITE_INSERT_RECORDS = (
+    "INSERT INTO records_seen (file_sha256, source_row, source_file, record_id, first_seen_at) "
+    "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+
+
 def _insert_new_records(
     connection: Connection, rows: Sequence[Mapping[str, Any]], seen_at: str
 ) -> int:
     """Insert records not known yet, in bulk; returns how many were new.
 
     PostgreSQL: one INSERT ... SELECT FROM unnest(arrays) per chunk (its rowcount is exact).
-    SQLite: a plain executemany without RETURNING (sqlite3 sums the rows inserted)."""
+    SQLite: the driver's own executemany of tuples (sqlite3 sums the rows inserted; the
+    per-row work of SQLAlchemy's parameter handling was most of the time)."""
     if connection.dialect.name == "postgresql":
         columns = {
             key: [row.get(name) for row in rows]
@@ -256,8 +263,11 @@ def _insert_new_records(
             )
         }
         return connection.execute(_PG_INSERT_RECORDS, {**columns, "seen_at": seen_at}).rowcount
-    statement = _insert(connection, records_seen).on_conflict_do_nothing()
-    result = connection.execute(statement, [{**row, "first_seen_at": seen_at} for row in rows])
+    values = [
+        (row["file_sha256"], row["source_row"], row["source_file"], row.get("record_id"), seen_at)
+        for row in rows
+    ]
+    result = connection.exec_driver_sql(_SQLITE_INSERT_RECORDS, values)
     return max(result.rowcount, 0)
 
 

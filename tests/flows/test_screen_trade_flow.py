@@ -216,8 +216,8 @@ def test_dask_local_cluster_of_one_worker_flags_the_same_records(
 def test_dask_cluster_of_two_workers_flags_the_same_records_loading_lists_once_each(
     mixed_input: Path, library_run: Path, tmp_path: Path
 ) -> None:
-    """An existing cluster (``dask_address``) of two worker processes: both take work, each
-    loads the lists once for the run (not once per task), and the flags are the same."""
+    """An existing cluster (``dask_address``) of two worker processes: each loads the lists
+    once for the run (not once per task), and the flags are the same."""
     from distributed import Client, LocalCluster
 
     from screening import screen_files
@@ -235,7 +235,7 @@ def test_dask_cluster_of_two_workers_flags_the_same_records_loading_lists_once_e
         )
         loads = client.run(reference_loads)
     assert result.manifest["execution"]["executor"].startswith("Dask cluster at tcp://")
-    # the lists are loaded lazily by a worker's first task: one load each = both took work
+    # each worker loaded the lists (and index) once, ahead of its first task, not per task
     assert len(loads) == 2
     assert all(len(keys) == 1 for keys in loads.values()), loads
     pd.testing.assert_frame_equal(
