@@ -30,13 +30,15 @@ _PARENT_WORDS = re.compile(
 )
 """The first comma-part of ``PARENT COMPANY, SUBSIDIARY`` ends in an organisation word."""
 MIN_PART_LETTERS = 3
-_MARKS = re.compile(rf"[,{_OPEN}{_CLOSE}]")
+_MARKS = re.compile(rf"[,\-{_OPEN}{_CLOSE}]")
+_HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
+"""A hyphen inside a word: ELECTRO-MECHANICS is also written ELECTROMECHANICS."""
 _HONORIFIC_WORDS = ("named", "imeni", "im.", "имени", "им.", "in the name", "academy of sciences")
 
 
 def _may_hold(name: str) -> bool:
-    """A cheap test first (bulk runs read hundreds of thousands of names): a comma or a quote
-    mark, or a word an honorific begins with."""
+    """A cheap test first (bulk runs read hundreds of thousands of names): a comma, a hyphen
+    or a quote mark, or a word an honorific begins with."""
     if _MARKS.search(name):
         return True
     return _has_honorific_word(name)
@@ -81,9 +83,10 @@ def honorific_free(name: str) -> str | None:
 
 def segment_alternatives(name: str, legal_forms: tuple[str, ...] = ()) -> list[str]:
     """Shorter names the name holds: each quoted part, the part after a parent company
-    (``Tactical Missile Company, Joint Stock Company Severny Press``), and the name without an
-    honorific tail. ``legal_forms`` (words as written) are added to a quoted part read alone,
-    so it is compared as the same kind of company."""
+    (``Tactical Missile Company, Joint Stock Company Severny Press``), the name without an
+    honorific tail, and the name with its hyphenated words joined (ELECTRO-MECHANICS).
+    ``legal_forms`` (words as written) are added to a quoted part read alone, so it is
+    compared as the same kind of company."""
     if not _may_hold(name):  # most names: nothing to look for
         return []
     out: list[str] = []
@@ -104,6 +107,8 @@ def segment_alternatives(name: str, legal_forms: tuple[str, ...] = ()) -> list[s
         part = quoted.strip(" ,-–")
         if _letters(part) >= MIN_PART_LETTERS:
             out.append(f"{part} {suffix}".strip())
+    if _HYPHEN.search(text):  # the hyphenated words joined
+        out.append(_HYPHEN.sub("", text))
     return [o for o in dict.fromkeys(out) if o and o != text]
 
 

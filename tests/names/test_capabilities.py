@@ -309,3 +309,21 @@ def test_place_adjectives_and_russian_words_read_as_their_english() -> None:
         == normalise_name("Joint Stock Company Eastern Shipyard").tokens
     )
     assert "no" in normalise_name("JSC Armour Repair Plant No. 144").generic_tokens
+
+
+def test_hyphenated_words_and_russian_stems_meet_their_other_spellings() -> None:
+    from screening.names.normalise import normalise_name
+
+    # real EU and OFAC names of one entity (same INN)
+    eu = "Public Joint Stock Company Moscow Institute of Electro-Mechanics and Automation"
+    assert eu in eu_text()
+    ofac = "MOSCOW INSTITUTE OF ELECTROMECHANICS AND AUTOMATICS JSC"
+    assert compare_names(eu, ofac).score >= DEFAULT_THRESHOLD
+    assert (
+        normalise_name("TORGOVYI DOM PROMELECTRONIKA OOO").tokens
+        == normalise_name("TD Promelektronika LLC").tokens
+    )
+    assert (
+        normalise_name("KLIMOVSKI SPETSIALIZIROVANNY PATRONNY ZAVOD").tokens
+        == normalise_name("Klimovsk Specialised Cartridge Plant").tokens
+    )
