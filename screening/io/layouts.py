@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pycountry
-import yaml
 
+from screening import yaml_files
 from screening.errors import TradeLayoutError
 from screening.paths import PACKAGE_DATA_DIR
 from screening.schema import TRADE_FIELDS
@@ -130,7 +130,7 @@ def _candidate(entry: Any, where: str) -> HeaderCandidate:
 def load_trade_mappings(path: str | Path = TRADE_MAPPINGS_FILE) -> TradeMappings:
     """Parse a mappings YAML (the shipped one by default); cached because it never changes."""
     with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
+        data = yaml_files.safe_load(fh)
     fields = data.get("fields") or {}
     unknown = sorted(set(fields) - set(MAPPABLE_FIELDS))
     if unknown:
@@ -327,7 +327,7 @@ def read_mapping_file(path: str | Path) -> dict[str, Any]:
     Returns keyword arguments for :func:`screening.io.trade.load_trade_file`.
     """
     with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh) or {}
+        data = yaml_files.safe_load(fh) or {}
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping of FIELD: COLUMN at the top level")
     options = {k: data.pop(k) for k in _MAPPING_FILE_OPTIONS if k in data}

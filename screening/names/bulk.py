@@ -31,6 +31,11 @@ saves."""
 
 _JOB: dict[str, Any] = {}
 
+RUNS_PER_PROCESS = 16
+"""The sorted names are cut into this many runs per process, handed out as processes free up:
+names differ in cost (long ones, ones needing repairs cluster in the sort order), and one
+equal half per process left a core idle while the slower half finished."""
+
 GC_ALLOCATIONS = 200_000
 """While names are matched, the cyclic garbage collector runs after this many new container
 objects rather than Python's default 700."""
@@ -84,13 +89,13 @@ def match_in_processes(
     **options: Any,
 ) -> pa.Table:
     """``match(names, index, countries=..., workers=1, **options)`` over contiguous runs of
-    ``distinct`` in ``processes`` forked children, joined in order."""
-    size = -(-len(distinct) // processes)
+    ``distinct`` in ``processes`` forked children, joined in order (``pool.map`` keeps it)."""
+    size = -(-len(distinct) // (processes * RUNS_PER_PROCESS))
     runs = [distinct[i : i + size] for i in range(0, len(distinct), size)]
     _prepare_shared_tables(index)
     _JOB.update(match=match, index=index, use_countries=use_countries, options=options)
     try:
-        with multiprocessing.get_context("fork").Pool(len(runs)) as pool:
+        with multiprocessing.get_context("fork").Pool(min(processes, len(runs))) as pool:
             parts = pool.map(_match_run, runs, chunksize=1)
     finally:
         _JOB.clear()

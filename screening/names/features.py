@@ -18,6 +18,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from screening import yaml_files
 from screening.names.commonness import word_zipf
 from screening.names.index import FuzzyMap, NameIndex, is_abbreviation, one_slip_apart
 from screening.names.normalise import NormalisedName, fold_token, load_vocabulary
@@ -205,12 +206,11 @@ LTD_AS_LLC = frozenset(("ltd", "llc"))
 def _limited_is_llc_countries() -> frozenset[str]:
     """ISO-2 countries where "limited (liability) company" can only mean the LLC, from the
     name vocabulary (``limited_is_llc_countries``)."""
-    import yaml
 
     from screening.paths import PACKAGE_DATA_DIR
 
     with open(PACKAGE_DATA_DIR / "name_vocabulary.yml", encoding="utf-8") as fh:
-        vocab = yaml.safe_load(fh)
+        vocab = yaml_files.safe_load(fh)
     return frozenset(vocab.get("limited_is_llc_countries") or ())
 
 

@@ -26,6 +26,7 @@ from anyascii import anyascii
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from screening import yaml_files
 from screening.paths import PACKAGE_DATA_DIR
 
 SHORTCUTS = True
@@ -284,7 +285,7 @@ def fold_token(token: str, *, force: bool = False) -> str:
     return token
 
 
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_YAML_LOADER = yaml_files.SAFE_LOADER
 """libyaml's safe loader where PyYAML has it: the vocabularies load ~10x faster (every
 command that matches a name pays this once)."""
 

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from screening import paths, progress
+from screening import paths, progress, yaml_files
 from screening.errors import ReferenceDataError
 from screening.io.writers import write_parquet_atomic
 from screening.lists.parsers.registry import FORMATS, keep_newest_versions
@@ -38,7 +38,7 @@ def load_manifest() -> dict[str, Any]:
     manifest_path = _reference_dir() / MANIFEST_NAME
     try:
         with open(manifest_path, encoding="utf-8") as fh:
-            manifest = yaml.safe_load(fh)
+            manifest = yaml_files.safe_load(fh)
     except FileNotFoundError as exc:
         raise ReferenceDataError(f"{manifest_path}: reference manifest not found") from exc
     except yaml.YAMLError as exc:

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import yaml
 
-from screening import paths
+from screening import paths, yaml_files
 from screening.errors import ReferenceDataError
 
 DEFAULT_CATALOGUE = paths.PACKAGE_DATA_DIR / "list_sources.yml"
@@ -163,7 +163,7 @@ def check_active_ids(ids: list[str], sources: Mapping[str, ListSource], known: s
 def _read_yaml(path: Path) -> Any:
     try:
         with open(path, encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return yaml_files.safe_load(fh)
     except FileNotFoundError as exc:
         raise ReferenceDataError(f"{path}: file not found") from exc
     except yaml.YAMLError as exc:
