@@ -271,6 +271,34 @@ def _insert_new_records(
     return max(result.rowcount, 0)
 
 
+_SQLITE_UPSERT_PARTIES = (
+    "INSERT INTO parties_seen (party_name, country, party, role, first_seen_file, "
+    "first_seen_record, last_seen_file, last_seen_record, records, first_seen_at, "
+    "last_screened_at, list_versions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (party_name, country) DO UPDATE SET "
+    "last_seen_file = excluded.last_seen_file, last_seen_record = excluded.last_seen_record, "
+    "records = parties_seen.records + excluded.records, "
+    "last_screened_at = excluded.last_screened_at, list_versions = excluded.list_versions"
+)
+
+
+def _upsert_parties_sqlite(
+    connection: Connection, rows: Sequence[Mapping[str, Any]], at: str, versions: str
+) -> None:
+    """The parties upsert through the SQLite driver's own executemany of tuples: the same
+    statement SQLAlchemy's ``on_conflict_do_update`` builds, without its per-row parameter
+    handling, which took 11 s of a 1M-row run's 200k parties (measured)."""
+    values = [
+        (
+            row["party_name"], row["country"], row["party"], row["role"],
+            row["file"], row.get("record_id"), row["file"], row.get("record_id"),
+            row["records"], at, at, versions,
+        )
+        for row in rows
+    ]  # fmt: skip
+    connection.exec_driver_sql(_SQLITE_UPSERT_PARTIES, values)
+
+
 def _chunks(rows: Sequence[Any], size: int = _BATCH) -> Iterator[Sequence[Any]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
@@ -443,6 +471,9 @@ class ReviewStore:
         at = now_text()
         versions = json.dumps(dict(sorted(list_versions.items())))
         with self._write() as connection:
+            if connection.dialect.name == "sqlite":
+                _upsert_parties_sqlite(connection, rows, at, versions)
+                return
             for chunk in _chunks(rows, _BULK):
                 values = [
                     {
