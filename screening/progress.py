@@ -115,6 +115,49 @@ def show_progress(enabled: bool | None = None) -> Iterator[None]:
             _tasks.clear()
 
 
+@contextmanager
+def refresh_thread_paused() -> Iterator[None]:
+    """The display's refresh thread stopped and joined while the block runs, restarted after.
+
+    Why: bulk name matching forks worker processes, which is only safe while no other thread
+    may hold a lock, so it forks only from a single-threaded process. A command showing
+    progress has one more thread, rich's refresher, and that alone kept matching on one core
+    in a terminal (twice the wall time of the same command piped). The block redraws with
+    :func:`redraw` instead. Reaches into rich's ``Live`` (version pinned in the lock file);
+    without a display, or a display without a refresh thread, does nothing."""
+    live = getattr(_display, "live", None)
+    thread = getattr(live, "_refresh_thread", None)
+    if live is None or thread is None:
+        yield
+        return
+    with live._lock:
+        thread.stop()
+        live._refresh_thread = None
+    thread.join()
+    try:
+        yield
+    finally:
+        from rich.live import _RefreshThread
+
+        with live._lock:
+            if live.is_started and live._refresh_thread is None:
+                live._refresh_thread = _RefreshThread(live, live.refresh_per_second)
+                live._refresh_thread.start()
+
+
+def redraw() -> None:
+    """Draw the display now (while its refresh thread is paused)."""
+    if _display is not None:
+        _display.refresh()
+
+
+def forget_display() -> None:
+    """In a forked child: the parent's display is not this process's to draw on."""
+    global _display
+    _display = None
+    _tasks.clear()
+
+
 QUIET_LEVEL = "WARNING"
 VERBOSE_LEVEL = "INFO"
 

@@ -25,6 +25,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from screening import progress
+
 PARALLEL_MIN_NAMES = 20_000
 """Fewer distinct names than this are matched in-process: forking would cost more than it
 saves."""
@@ -94,9 +96,14 @@ def match_in_processes(
     runs = [distinct[i : i + size] for i in range(0, len(distinct), size)]
     _prepare_shared_tables(index)
     _JOB.update(match=match, index=index, use_countries=use_countries, options=options)
+    advance = progress.counter("Matching names", total=len(distinct))
+    parts = []
     try:
         with multiprocessing.get_context("fork").Pool(min(processes, len(runs))) as pool:
-            parts = pool.map(_match_run, runs, chunksize=1)
+            for run, part in zip(runs, pool.imap(_match_run, runs, chunksize=1), strict=True):
+                parts.append(part)
+                advance(len(run))
+                progress.redraw()
     finally:
         _JOB.clear()
     return pa.concat_tables(parts)
@@ -115,6 +122,7 @@ def _prepare_shared_tables(index: object) -> None:
 
 
 def _match_run(run: Sequence[tuple[str, str | None]]) -> pa.Table:
+    progress.forget_display()
     names = [name for name, _ in run]
     countries = [country for _, country in run] if _JOB["use_countries"] else None
     return _JOB["match"](names, _JOB["index"], countries=countries, workers=1, **_JOB["options"])

@@ -9,6 +9,7 @@ cut-off used everywhere unless a run configures another.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -552,9 +553,17 @@ def match_names(
     use_countries = countries is not None
     if not distinct or not index.keys:
         return empty_table(NAME_MATCH_SCHEMA)
-    from screening.names.bulk import fewer_collections, match_in_processes, process_count
+    from screening.names.bulk import (
+        PARALLEL_MIN_NAMES,
+        fewer_collections,
+        match_in_processes,
+        process_count,
+    )
 
-    with fewer_collections():
+    # a display's refresh thread would keep a forkable set in one process (see bulk)
+    forkable = workers != 1 and len(distinct) >= PARALLEL_MIN_NAMES
+    paused = progress.refresh_thread_paused() if forkable else contextlib.nullcontext()
+    with fewer_collections(), paused:
         if (processes := process_count(len(distinct), workers)) > 1:
             return match_in_processes(
                 match_names, distinct, index, processes=processes, use_countries=use_countries,
