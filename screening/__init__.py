@@ -5,8 +5,9 @@ the Prefect flow and notebooks call); the steps it chains are public too. The Pr
 flow in ``flows/`` and the ``dualuse`` CLI are thin callers of these same functions.
 """
 
-import importlib as _importlib
 import typing as _typing
+
+from screening.lazy_exports import lazy_exports as _lazy_exports
 
 if _typing.TYPE_CHECKING:
     from screening.config import ScreeningConfig
@@ -107,15 +108,4 @@ __all__ = [
     "write_run_outputs",
 ]
 
-
-def __getattr__(name: str) -> _typing.Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'screening' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy_exports(__name__, _EXPORTS, globals())

@@ -9,8 +9,9 @@ for the configuration, say) does not load the matcher, SciPy and the rest, which
 lookup (``dualuse check``) would otherwise pay for before it answers.
 """
 
-import importlib as _importlib
 import typing as _typing
+
+from screening.lazy_exports import lazy_exports as _lazy_exports
 
 if _typing.TYPE_CHECKING:
     from screening.names.index import NameIndex
@@ -67,15 +68,4 @@ __all__ = [
     "settings",
 ]
 
-
-def __getattr__(name: str) -> _typing.Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'screening.names' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy_exports(__name__, _EXPORTS, globals())

@@ -6,8 +6,7 @@ Names are imported on first use, so that importing :mod:`screening.report.links`
 single-name lookup does) does not load the spreadsheet and HTML writers.
 """
 
-import importlib as _importlib
-import typing as _typing
+from screening.lazy_exports import lazy_exports as _lazy_exports
 
 _EXPORTS = {
     "ReportSummary": "screening.report.summary",
@@ -21,11 +20,4 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> _typing.Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'screening.report' has no attribute {name!r}")
-    value = getattr(_importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = _lazy_exports(__name__, _EXPORTS, globals())
