@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 import hashlib
 import os
 import pickle
@@ -34,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 import numpy as np
 import pyarrow as pa
 
-from screening import paths
+from screening import collector, paths
 
 if TYPE_CHECKING:  # the configuration (pydantic) is imported only when a caller passes one
     from screening.config import ScreeningConfig
@@ -269,9 +268,8 @@ def read_index(path: Path) -> NameIndex | None:
         return None
     from screening.names.index import NameIndex
 
-    gc.disable()  # thousands of small objects: the collector would only slow loading
     try:
-        with path.open("rb") as handle:
+        with path.open("rb") as handle, collector.paused():
             state = pickle.load(handle)
         if not (isinstance(state, tuple) and len(state) == 8 and state[0] == FILE_FORMAT):
             return None
@@ -296,8 +294,6 @@ def read_index(path: Path) -> NameIndex | None:
         ValueError,
     ):
         return None
-    finally:
-        gc.enable()
 
 
 def write_index(index: NameIndex, path: Path) -> None:
