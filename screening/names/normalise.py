@@ -21,7 +21,6 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-import yaml
 from anyascii import anyascii
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -285,20 +284,15 @@ def fold_token(token: str, *, force: bool = False) -> str:
     return token
 
 
-_YAML_LOADER = yaml_files.SAFE_LOADER
-"""libyaml's safe loader where PyYAML has it: the vocabularies load ~10x faster (every
-command that matches a name pays this once)."""
-
-
 @functools.cache
 def load_vocabulary() -> NameVocabulary:
     with open(PACKAGE_DATA_DIR / "name_vocabulary.yml", encoding="utf-8") as fh:
-        vocab = yaml.load(fh, Loader=_YAML_LOADER)
+        vocab = yaml_files.safe_load(fh)
     abbreviations = {
         str(k): tuple(_raw_tokens(str(v))) for k, v in (vocab.get("abbreviations") or {}).items()
     }
     with open(PACKAGE_DATA_DIR / "legal_forms.yml", encoding="utf-8") as fh:
-        forms_data = yaml.load(fh, Loader=_YAML_LOADER)
+        forms_data = yaml_files.safe_load(fh)
     legal_forms: dict[tuple[str, ...], str] = {}
     for canonical, variants in forms_data.items():
         for variant in [canonical, *variants]:

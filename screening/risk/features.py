@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import yaml
 
+from screening import yaml_files
 from screening.paths import PACKAGE_DATA_DIR
 from screening.risk.red_flags import CHPL_IMPORT_SURGE, NEW_CHPL_IMPORTER
 from screening.schema import PARTY_ROLES
@@ -66,7 +66,7 @@ def feature(*reads: str) -> Callable[[Callable[[ScreenedColumns], Signal]], Feat
 def list_kinds() -> dict[str, dict[str, str]]:
     """list_source -> {kind, label} (screening/data/list_kinds.yml)."""
     with open(PACKAGE_DATA_DIR / "list_kinds.yml", encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return yaml_files.safe_load(fh)
 
 
 def list_label(list_source: str | None) -> str:
