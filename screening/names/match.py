@@ -644,7 +644,9 @@ def _match_distinct(
             )
         }
         fuzzy, id_hits = scored.fuzzy_tokens, scored.identifier_hits
-        order = np.lexsort((k_ids, -scores, q_rows))
+        coverage = _whole_name_coverage(batch, q_rows, k_ids, index, table_names)
+        mostly_held = (coverage >= MIN_WHOLE_NAME_COVERAGE).astype(np.int8)
+        order = np.lexsort((k_ids, -mostly_held, -scores, q_rows))
         per_query: dict[int, list[tuple[float, int, int]]] = {}
         for n in order:
             per_query.setdefault(int(q_rows[n]), []).append(
@@ -686,6 +688,36 @@ def _match_distinct(
                 if rank > top:
                     break
     return out
+
+
+MIN_WHOLE_NAME_COVERAGE = 0.5
+"""Of hits with equal scores, those whose whole list name holds fewer than half the trade
+name's words come after the others (otherwise list order: the order of the reference lists)."""
+
+
+def _whole_name_coverage(
+    batch: Sequence[str],
+    q_rows: np.ndarray,
+    k_ids: np.ndarray,
+    index: NameIndex,
+    table_names: Sequence[str],
+) -> np.ndarray:
+    """Per hit, the share of the trade name's words (as read: legal forms aside, spellings
+    folded) that the whole list name it was read from holds. Names read in parts tie often:
+    every CSSC institute scores 100 on the acronym CSSC, a trade name naming one of them
+    included; the whole list name that holds the trade name's words is the one it names."""
+    if len(q_rows) == 0:
+        return np.zeros(0)
+    queries = normalise_names([batch[q] for q in q_rows.tolist()], may_be_cut=False)
+    listed = normalise_names(
+        [table_names[int(index.key_rows[k][0])] for k in k_ids.tolist()], may_be_cut=False
+    )
+    return np.array(
+        [
+            sum(t in set(b.tokens) for t in a.tokens) / len(a.tokens) if a.tokens else 1.0
+            for a, b in zip(queries, listed, strict=True)
+        ]
+    )
 
 
 def compare_names(name_a: str, name_b: str, *, config: MatchSettings = settings) -> Comparison:

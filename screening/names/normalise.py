@@ -464,6 +464,8 @@ def _expand(
     out: list[str] = []
     for token in tokens:
         expansion = abbreviations.get(token)
+        if expansion is None and len(token) > MIN_PLURAL_ABBREVIATION and token.endswith("s"):
+            expansion = abbreviations.get(token[:-1])  # TECHS, INSTRS: the plural's S added
         if expansion is None and folded and len(token) >= MIN_FOLD_LEN:
             expansion = folded.get(fold_token(token))
         out.extend(expansion or (token,))
@@ -471,6 +473,9 @@ def _expand(
 
 
 MIN_SPELLING_LEN = 5
+MIN_PLURAL_ABBREVIATION = 3
+"""A known abbreviation of at least this many letters with an S added is its plural (TECHS,
+INSTRS, ENGS); shorter ones (COS) are listed as they are."""
 MIN_CUT_FORM_WORD = 5
 MIN_WHOLE_FORM_END = 3
 """A name ending in LTD or LLC is whole; one ending in SA or CO may be SAN... or CORP... cut."""
