@@ -47,7 +47,7 @@ MAX_PREFIX_CANDIDATES = 50
 """A cut name beginning more list names than this is ambiguous; the first ones are scored."""
 MAX_FUZZY_ALTERNATIVES = 4
 MIN_SLIP_WORD_LEN = 6
-MIN_FUZZY_TOKEN_LEN = 5
+MIN_FUZZY_TOKEN_LEN = 4
 FUZZY_TOKEN_CUTOFF = 0.8
 """Normalised OSA similarity for a token typo (one edit, a swap counting as one, in five
 letters)."""

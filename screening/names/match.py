@@ -45,6 +45,7 @@ from screening.names.normalise import (
     normalise_names,
 )
 from screening.names.readings import best_reading, read_queries
+from screening.names.respaced import respaced_candidates, respaced_pairs
 from screening.names.tunables import MatchSettings, settings
 from screening.schema import NAME_MATCH_SCHEMA, empty_table
 
@@ -190,12 +191,13 @@ def score_pairs(
     q_rows, k_ids = index.candidates(blocking, max_candidates=config.max_candidates_per_name)
     cut_rows, cut_keys = index.prefix_candidates(queries, rows_possibly_cut(queries))
     same_rows, same_keys = index.exact_candidates(queries)
+    spaced_rows, spaced_keys = respaced_candidates(queries, index)
     id_hits = _identifier_hits(queries, index)
     id_rows = np.array([qi for qi, ks in id_hits.items() for _ in ks], dtype=np.int64)
     id_keys = np.array([k for ks in id_hits.values() for k in ks], dtype=np.int64)
     # a pair found twice is scored twice and kept once (best_reading): cheaper than deduping
-    q_rows = np.concatenate([q_rows, cut_rows, same_rows, id_rows])
-    k_ids = np.concatenate([k_ids, cut_keys, same_keys, id_keys])
+    q_rows = np.concatenate([q_rows, cut_rows, same_rows, spaced_rows, id_rows])
+    k_ids = np.concatenate([k_ids, cut_keys, same_keys, spaced_keys, id_keys])
     q_rows, k_ids, scores, held, cut = _score_given_pairs(
         queries,
         index,
@@ -251,13 +253,16 @@ def _score_given_pairs(
     shared = np.asarray(weighted[q_rows].multiply(index.key_matrix[k_ids]).sum(axis=1)).ravel()
     counted = total[q_rows] - _typo_excess(queries, index, fuzzy, q_rows, k_ids)
     dice = np.clip(2.0 * shared / (counted + index.key_weight[k_ids]), 0.0, 1.0)
+    # the same letters with spaces moved (NET WORKS / NETWORKS): the words agree in full
+    respaced = respaced_pairs(queries, index, q_rows, k_ids)
+    dice[respaced] = 1.0
     # string similarity adds at most its share: pairs that cannot reach the threshold go now
     share = config.token_weight_share
     cut = maybe_truncated(queries, index, q_rows, k_ids)
     best_case = 100.0 * (share * dice + (1 - share))
     reachable = (best_case + config.country_agreement >= threshold) | id_pair | cut
     q_rows, k_ids, dice = q_rows[reachable], k_ids[reachable], dice[reachable]
-    id_pair, cut = id_pair[reachable], cut[reachable]
+    id_pair, cut, respaced = id_pair[reachable], cut[reachable], respaced[reachable]
     expanded = _expanded_keys(queries, fuzzy)
     list_keys = [index.keys[k].key for k in k_ids]
     string_sim = (
@@ -292,6 +297,7 @@ def _score_given_pairs(
     theirs = np.asarray(index.distinctive_keys, dtype=object)[k_ids]
     long_enough = np.array([len(t) >= MIN_DISTINCTIVE_KEY_LEN for t in theirs], dtype=bool)
     string_sim[(ours == theirs) & long_enough] = 1.0
+    string_sim[respaced] = 1.0
     scores = 100.0 * (share * dice + (1 - share) * string_sim)
     cut_won = np.zeros(len(scores), dtype=bool)
     if cut.any():

@@ -102,6 +102,23 @@ def test_joined_and_split_words_are_read_against_the_list_vocabulary() -> None:
     assert found_in_top5(f"{number}{rest}", row), row["name"]
 
 
+def test_names_of_the_same_letters_with_spaces_moved_meet() -> None:
+    """A word split in two (NET WORKS for NETWORKS) or two words run together, read against
+    the list name's letters, not only its vocabulary: found, and explained as re-spaced."""
+    rows = real_entities(r"^[A-Z]{9,} [A-Z]{4,}$", limit=10)
+    missed = []
+    for row in rows:
+        first, rest = row["name"].split(" ", 1)
+        split = f"{first[:4]} {first[4:]} {rest}"  # a word split where no word ends
+        joined = f"{first}{rest}"
+        for query in (split, joined):
+            if not found_in_top5(query, row):
+                missed.append(query)
+    assert len(missed) <= 1, missed
+    hits = match_names([split], sdn_index(), countries=[country_of(row)], top=5).to_pylist()
+    assert "the same letters with spaces moved" in hits[0]["explanation"], hits[0]
+
+
 ABBREVIATED = [
     (r"\bAVIATION\b", "AVIATION", "AVN"),
     (r"\bHOLDING\b", "HOLDING", "HLD"),
