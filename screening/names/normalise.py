@@ -26,6 +26,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from screening import yaml_files
+from screening.names.numerals import spell_numbers
 from screening.paths import PACKAGE_DATA_DIR
 
 SHORTCUTS = True
@@ -628,7 +629,7 @@ def normalise_name(
     read_from = tuple(words) if words is not None else tuple(_raw_tokens(text))
     words = list(read_from)
     fragment = words.pop() if literal_end and len(words) > 1 else None
-    tokens = _expand_words(words)
+    tokens = _expand_words(spell_numbers(words))  # Forty-Four, 44: one word
     cut = None
     if may_be_cut and not fragment and len(text.strip()) >= TRUNCATION_MIN_LEN:
         tokens, cut = _strip_cut_legal_form(tokens, vocab)  # before spelling: PARTN is cut
