@@ -33,6 +33,7 @@ from name_pairs import curated_company_pairs, customs_variant_pairs, ofac_alias_
 from dualuse_kit.sample import generate_trade_records
 from screening.lists import load_bundled_lists
 from screening.names import DEFAULT_THRESHOLD, NameIndex, score_name_pairs
+from screening.names.pair_types import pair_entity_types
 
 RESULT = Path(__file__).resolve().parent / "results" / "pairs.json"
 
@@ -90,13 +91,17 @@ PEERS = (("WRatio", fuzz.WRatio, 85.0), ("token_sort_ratio", fuzz.token_sort_rat
 
 
 def evaluate_curated(pairs: pd.DataFrame | None = None) -> dict:
-    """P / R / F1 on the curated pairs, scored row by row as `compare --pairs` scores them
-    (word rarity of the pair file, no lists), by origin and case group, with the peers."""
+    """P / R / F1 on the curated pairs, scored as `compare --pairs` scores the file (word
+    rarity of the pair file, no lists; its schema column saying who is a person), by origin
+    and case group, with the peers."""
     pairs = curated_company_pairs() if pairs is None else pairs
     label = pairs["label"].to_numpy(dtype=bool)
-    ours = np.array(
-        [r.score for r in score_name_pairs(pairs["name1"].tolist(), pairs["name2"].tolist())]
+    scored = score_name_pairs(
+        pairs["name1"].tolist(),
+        pairs["name2"].tolist(),
+        entity_types=pair_entity_types(pairs),  # the file's schema column, as compare reads it
     )
+    ours = np.array([r.score for r in scored])
     scorers: dict[str, tuple[np.ndarray, float]] = {"ours": (ours, DEFAULT_THRESHOLD)}
     for name, scorer, cut in PEERS:
         scores = process.cpdist(

@@ -432,7 +432,7 @@ than taken from matcher regression checks, unit tests and customer-reported case
 
 
 def curated_company_pairs(path: Path = CURATED_PAIRS) -> pd.DataFrame:
-    """Labelled company-name pairs: name1, name2, label, case_group, quality, origin.
+    """Labelled company-name pairs: name1, name2, label, schema, case_group, quality, origin.
 
     ``origin`` is ``real`` for pairs written by the benchmark's maintainers from matcher
     checks, unit tests and customer reports (nk_checks, nk_unit_tests, cust_cases), and
@@ -445,6 +445,7 @@ def curated_company_pairs(path: Path = CURATED_PAIRS) -> pd.DataFrame:
             "name1": frame["name1"],
             "name2": frame["name2"],
             "label": frame["is_match"].str.lower() == "true",
+            "schema": frame["schema"],
             "case_group": frame["case_group"],
             "quality": frame["quality"].replace("", "MEDIUM"),
             "origin": np.where(

@@ -395,20 +395,25 @@ def _distinctive_key(name: NormalisedName) -> str:
 
 
 def _pair_index(
-    names_b: Sequence[str], reference: NameIndex | None, *, rarity: NameIndex | None = None
+    names_b: Sequence[str],
+    reference: NameIndex | None,
+    *,
+    rarity: NameIndex | None = None,
+    entity_types: Sequence[str | None] | None = None,
 ) -> NameIndex:
-    """An index of the second names. Word weights come from ``reference`` (the lists), which
-    also lends its known words; or only the weights from ``rarity`` (the whole pair file),
-    so a pair scored alone weighs its words as the file does, without reading its first name
-    against other rows' words."""
-    corpus = sorted({n for n in names_b if n})
+    """An index of the second names (with their entity types where the pair file gives them).
+    Word weights come from ``reference`` (the lists), which also lends its known words; or
+    only the weights from ``rarity`` (the whole pair file), so a pair scored alone weighs its
+    words as the file does, without reading its first name against other rows' words."""
+    types = entity_types if entity_types is not None else [None] * len(names_b)
+    corpus = sorted({(n, t) for n, t in zip(names_b, types, strict=True) if n}, key=str)
     index = NameIndex.build(
         pa.table(
             {
                 "list_source": pa.array(["pairs"] * len(corpus)),
                 "source_id": pa.array([str(i) for i in range(len(corpus))]),
-                "entity_type": pa.nulls(len(corpus), pa.string()),
-                "name": pa.array(corpus),
+                "entity_type": pa.array([t for _, t in corpus], pa.string()),
+                "name": pa.array([n for n, _ in corpus]),
                 "name_kind": pa.array(["primary"] * len(corpus)),
             }
         )
@@ -443,6 +448,7 @@ def score_name_pairs(
     reference: NameIndex | None = None,
     workers: int = -1,
     config: MatchSettings = settings,
+    entity_types: Sequence[str | None] | None = None,
 ) -> list[Comparison]:
     """Score aligned pairs (names_a[i] vs names_b[i]) with the matcher's features.
 
@@ -453,19 +459,33 @@ def score_name_pairs(
     words split, its typos mapped) against its own second name only. Otherwise "SiemensAG"
     vs "Siemens AG" would score 88 alone and 6 in a file where another row's second name is
     "SiemensAG". A pair needing corroboration (no country here) is held below the flag
-    threshold, as match_names holds it.
+    threshold, as match_names holds it. ``entity_types`` (per pair, as a list's
+    ``entity_type``: "entity", "individual" or None) tells which second names are people, as a
+    list does; where it is None a name is judged by its words, as on an untyped list.
     """
     if len(names_a) != len(names_b):
         raise ValueError("names_a and names_b must have the same length")
-    index = _pair_index(names_b, reference)
+    types = list(entity_types) if entity_types is not None else [None] * len(names_b)
+    index = _pair_index(names_b, reference, entity_types=types)
     results = _score_aligned(names_a, names_b, index, workers=workers, config=config)
     for name_b, rows in own_reading_rows(names_a, names_b).items():
-        alone = _pair_index([name_b], reference, rarity=None if reference else index)
-        scored = _score_aligned(
-            [names_a[i] for i in rows], [name_b] * len(rows), alone, workers=workers, config=config
-        )
-        for i, result in zip(rows, scored, strict=True):
-            results[i] = result
+        for entity_type in sorted({types[i] for i in rows}, key=str):
+            same = [i for i in rows if types[i] == entity_type]
+            alone = _pair_index(
+                [name_b],
+                reference,
+                rarity=None if reference else index,
+                entity_types=[entity_type],
+            )
+            scored = _score_aligned(
+                [names_a[i] for i in same],
+                [name_b] * len(same),
+                alone,
+                workers=workers,
+                config=config,
+            )
+            for i, result in zip(same, scored, strict=True):
+                results[i] = result
     return results
 
 

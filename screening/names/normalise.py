@@ -36,6 +36,8 @@ the speed test compares the fast path with (tests/test_benchmarks_speed.py)."""
 
 _CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af])")
 _APOSTROPHES = re.compile(r"['’ʼ`ʹ]")
+_POSSESSIVE = re.compile(r"(?<=[a-z0-9])['’ʼ`ʹ]s\b", re.IGNORECASE)
+"""An English possessive: DEUTSCHE BANK'S AG is the bank's name, not a word BANKS."""
 _TOKEN = re.compile(r"[a-z0-9]+")
 _LEADING_RU_IDS = re.compile(r"^\s*(?P<inn>\d{10}|\d{12})(?:\s+(?P<kpp>\d{9}))?\s+(?=.*[^\W\d_])")
 _RU_SOFT_SIGNS = str.maketrans({"ь": "", "Ь": "", "ъ": "", "Ъ": "", "ё": "е", "Ё": "Е"})
@@ -226,7 +228,10 @@ def _raw_tokens(text: str) -> list[str]:
         text = _GLUED_INITIALS.sub(" ", text)
     text = text.translate(_RU_SOFT_SIGNS).translate(_UK_TO_RU)
     text = _CJK.sub(r" \1 ", text)
-    text = _APOSTROPHES.sub("", anyascii(text)).casefold()
+    text = anyascii(text)
+    if "s" in text:
+        text = _POSSESSIVE.sub("", text)
+    text = _APOSTROPHES.sub("", text).casefold()
     if "dzh" in text:
         text = text.replace("dzh", "j")  # ДЖ: DZHOINT is JOINT, DZHABRAILOV JABRAILOV
     text = text.replace("&", " and ")
