@@ -105,8 +105,8 @@ logger = logging.getLogger("screening.run")
 
 DEFAULT_BATCH_ROWS = 250_000
 TASK_ROWS_ON_DASK = 50_000
-"""Records per pre-screening task on Dask (a read batch is cut into tasks of this size): many
-more tasks than workers, so every worker stays busy to the end of the input."""
+"""Records per read batch and pre-screening task on Dask (at most): many more tasks than
+workers, so every worker stays busy to the end of the input."""
 EXIT_OK = 0
 EXIT_FILES_REJECTED = 3
 """CLI exit status of a run that completed, but with one or more input files rejected."""
@@ -299,6 +299,14 @@ def match_partition(parties: pa.Table, context: RunContext) -> pa.Table:
     """Match one partition of distinct (name, country) pairs: party_match_summary rows."""
     reference = reference_for(context.config, context.reference_key)
     return match_distinct_parties(parties, reference.index, context.config)
+
+
+def match_or_key_unit(unit: pa.Table | pa.Array, context: RunContext) -> pa.Table | pa.Array:
+    """A slice of distinct (name, country) pairs matched (a table), or of distinct names
+    keyed (an array): one kind of unit, so both go to the workers in one round."""
+    if isinstance(unit, pa.Table):
+        return match_partition(unit, context)
+    return name_keys(unit, context)
 
 
 def name_keys(names: pa.Array, context: RunContext) -> pa.Array:
@@ -579,6 +587,8 @@ class ScreeningRun:
         self._flagged_spill: FlaggedSpill | None = None
         self._counts: dict[str, Counter[str]] = {}
         self._rows_screened = 0
+        self._keys: dict[str, str | None] | None = None
+        """Each distinct name's key, when the match stage computed them (Dask)."""
 
     # ------------------------------------------------------------------------------- lifecycle
     def __enter__(self) -> ScreeningRun:
@@ -652,9 +662,9 @@ class ScreeningRun:
         with one input file, its error is the run's error."""
         assert self._rejects is not None and self.review is not None
         first_row = 0
-        task_rows = self.batch_rows
-        if isinstance(self.executor, DaskExecutor):
-            task_rows = min(task_rows, TASK_ROWS_ON_DASK)
+        batch_rows = self.batch_rows
+        if isinstance(self.executor, DaskExecutor):  # read in task-sized batches: the first
+            batch_rows = min(batch_rows, TASK_ROWS_ON_DASK)  # task starts sooner
         for number, path in enumerate(self.paths):
             report = FileReport(path)
             self.files.append(report)
@@ -669,15 +679,13 @@ class ScreeningRun:
                 report.info = trade_file.info
                 for key in (str(path), path.name):
                     self.review.hashes.setdefault(key, trade_file.info.sha256)
-                for part, batch in enumerate(trade_file.batches(self.batch_rows)):
+                for part, batch in enumerate(trade_file.batches(batch_rows)):
                     report.rejects.append(batch.rejects)
                     records = self.review.select(batch.records)
                     self._add_seconds({"load_trades": time.perf_counter() - start})
-                    for cut, offset in enumerate(range(0, max(records.num_rows, 1), task_rows)):
-                        piece = records.slice(offset, task_rows)
-                        name = f"in-{number:05d}-{part:05d}-{cut:03d}.parquet"
-                        yield BatchTask(piece, first_row, self._work_dir / name, number)
-                        first_row += piece.num_rows
+                    name = f"in-{number:05d}-{part:05d}.parquet"
+                    yield BatchTask(records, first_row, self._work_dir / name, number)
+                    first_row += records.num_rows
                     start = time.perf_counter()
             except FILE_ERRORS as exc:
                 if len(self.paths) == 1:
@@ -759,8 +767,17 @@ class ScreeningRun:
             if not name_index_cache_file(self.reference.lists).is_file():
                 cached_name_index(self.reference.lists)  # built once here, read by each worker
         partitions = self._partitions(parties)
-        results = list(self.executor.map(match_partition, partitions, context=self.context))
-        matches = pa.concat_tables(results) if results else None
+        units: list[pa.Table | pa.Array] = list(partitions)
+        names = None
+        if isinstance(self.executor, DaskExecutor):
+            # the names' keys (link_records) computed by the same workers, after the matching
+            # slices: no second round of units, and the small key slices fill its end
+            names = self._distinct_names()
+            units += self._partitions(names)
+        results = list(self.executor.map(match_or_key_unit, units, context=self.context))
+        matches = pa.concat_tables(results[: len(partitions)]) if partitions else None
+        if names is not None:
+            self._keys = self._known_keys(names, results[len(partitions) :])
         self._matches = matches
         self.timings["match_parties"] = time.perf_counter() - start
         logger.info(
@@ -780,14 +797,24 @@ class ScreeningRun:
         step = max(1, -(-n // count))
         return [rows.slice(i, step) for i in range(0, max(n, 1), step)]
 
-    def _name_keys(self, names: pa.Array) -> dict[str, str | None]:
-        """Each distinct party name's normalised key, computed once, spread over the workers."""
-        names = pc.unique(names.drop_null()).sort()
-        keys = self.executor.map(name_keys, self._partitions(names), context=self.context)
+    def _distinct_names(self) -> pa.Array:
+        """The distinct party names of the whole input (as written and trimmed), sorted."""
+        names = pa.concat_arrays([s.names for s in self.prescreened])
+        for summary in self.prescreened:
+            summary.names = summary.names.slice(0, 0)
+        return pc.unique(names.drop_null()).sort()
+
+    def _known_keys(self, names: pa.Array, keys: Sequence[pa.Array]) -> dict[str, str | None]:
         computed = pa.concat_arrays(list(keys)) if len(names) else pa.array([], pa.string())
         known = dict(zip(names.to_pylist(), computed.to_pylist(), strict=True))
         remember_party_keys(known)  # the chains and the review store ask for them again
         return known
+
+    def _name_keys(self) -> dict[str, str | None]:
+        """Each distinct party name's normalised key, computed once, spread over the workers."""
+        names = self._distinct_names()
+        keys = self.executor.map(name_keys, self._partitions(names), context=self.context)
+        return self._known_keys(names, list(keys))
 
     def link_records(self) -> Links:
         """Re-export chains over the leg candidates; surge verdicts from the summed totals."""
@@ -796,9 +823,8 @@ class ScreeningRun:
         config = self.config
         legs = pa.concat_tables([s.chain_legs for s in self.prescreened])
         by_name = combine_surge_totals([s.surge for s in self.prescreened])
-        known = self._name_keys(pa.concat_arrays([s.names for s in self.prescreened]))
-        for summary in self.prescreened:
-            summary.names = summary.names.slice(0, 0)
+        known = self._keys if self._keys is not None else self._name_keys()
+        self._keys = None
         chains = find_route_chains(
             legs,
             coalition=config.coalition_countries,
