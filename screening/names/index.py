@@ -53,6 +53,16 @@ FUZZY_TOKEN_CUTOFF = 0.8
 letters)."""
 
 
+LONG_FUZZY_TOKEN_LEN = 8
+LONG_FUZZY_TOKEN_CUTOFF = 0.75
+"""A long word may be two edits from a list word of about its length (2 in 8 letters): a single
+slip often folds into two (KUZNERSOVA ~ KUZNETSOVA reads KUZNERSOV ~ KUZNECOV)."""
+
+
+def _fuzzy_cutoff(token: str) -> float:
+    return LONG_FUZZY_TOKEN_CUTOFF if len(token) >= LONG_FUZZY_TOKEN_LEN else FUZZY_TOKEN_CUTOFF
+
+
 FuzzyMap = dict[str, list[tuple[str, float]]]
 """query token -> the list words it may be a typo of, equally close, with that similarity"""
 
@@ -304,13 +314,20 @@ class NameIndex:
                 group,
                 choices,
                 scorer=OSA.normalized_similarity,
-                score_cutoff=FUZZY_TOKEN_CUTOFF - 1e-6,  # 1 edit in 5 letters is exactly 0.8
+                score_cutoff=LONG_FUZZY_TOKEN_CUTOFF - 1e-6,  # 1 edit in 5 letters is 0.8
                 workers=workers,
                 dtype=np.float32,
             )
+            lengths = None
             for token, row in zip(group, scores, strict=True):
                 best = float(row.max())
-                if best < FUZZY_TOKEN_CUTOFF - 1e-6:
+                if best < FUZZY_TOKEN_CUTOFF - 1e-6 and best >= _fuzzy_cutoff(token) - 1e-6:
+                    # two edits only as slips within the word, not a word it begins (cut)
+                    if lengths is None:
+                        lengths = np.fromiter(map(len, choices), dtype=np.int64, count=len(choices))
+                    row = np.where(np.abs(lengths - len(token)) <= 1, row, 0.0)
+                    best = float(row.max())
+                if best < _fuzzy_cutoff(token) - 1e-6:
                     continue
                 for j in np.flatnonzero(row >= best - 1e-6)[:MAX_FUZZY_ALTERNATIVES].tolist():
                     found[token][choices[j]] = best
@@ -354,6 +371,7 @@ class NameIndex:
             ]
             if found_words:
                 fuzzy[token] = [(w, settings.abbreviation_similarity) for w in found_words]
+        fuzzy.update(self._slips_onto_list_words(queries, fuzzy, workers))
         vocab_ids: list[list[int]] = []
         sims: list[list[float]] = []
         totals: list[float] = []
@@ -387,6 +405,61 @@ class NameIndex:
         return TokenMapping(
             vocab_ids=vocab_ids, similarities=sims, fuzzy_pairs=fuzzy, totals=np.array(totals)
         )
+
+    def _slips_onto_list_words(
+        self, queries: Sequence[NormalisedName], fuzzy: FuzzyMap, workers: int
+    ) -> FuzzyMap:
+        """A typing slip may land on another list word: REALY is a name on one list entry,
+        and a slip of REALTY. A query word on only one list name (not read otherwise) also
+        reads as the list words one slip from it that are no rarer (the word itself still
+        counts as written)."""
+        single = float(np.log((self.key_matrix.shape[0] + 1) / 2) + 1.0)
+        listed = sorted(
+            {
+                t
+                for q in queries
+                for t in q.tokens
+                if t in self.vocab
+                and t not in fuzzy
+                and len(t) >= MIN_FUZZY_TOKEN_LEN
+                and not t.isdigit()
+                and self.weights[self.vocab[t]] >= single - 1e-6
+            }
+        )
+        by_bucket: dict[str, list[str]] = defaultdict(list)
+        for token in listed:
+            for bucket in _buckets_of(token):
+                by_bucket[bucket].append(token)
+        found: dict[str, dict[str, float]] = defaultdict(dict)
+        for bucket, group in sorted(by_bucket.items()):
+            if bucket not in self._buckets:
+                continue
+            choices, ids = self._buckets[bucket]
+            scores = process.cdist(
+                group,
+                choices,
+                scorer=OSA.normalized_similarity,
+                score_cutoff=FUZZY_TOKEN_CUTOFF - 1e-6,
+                workers=workers,
+                dtype=np.float32,
+            )
+            for token, row in zip(group, scores, strict=True):
+                own = self.weights[self.vocab[token]]
+                row = np.where((ids == self.vocab[token]) | (self.weights[ids] > own), 0.0, row)
+                best = float(row.max()) if len(row) else 0.0
+                if best < FUZZY_TOKEN_CUTOFF - 1e-6:
+                    continue
+                for j in np.flatnonzero(row >= best - 1e-6)[:MAX_FUZZY_ALTERNATIVES].tolist():
+                    found[token][choices[j]] = best
+        out: FuzzyMap = {}
+        for token, alternatives in found.items():
+            best = max(alternatives.values())
+            out[token] = sorted(
+                (slip for slip in alternatives.items() if slip[1] >= best - 1e-6),
+                key=lambda ts: ts[0],
+            )[:MAX_FUZZY_ALTERNATIVES]
+            out[token] = [(t, slip_similarity(token, t, s)) for t, s in out[token]]
+        return out
 
     def query_matrices(
         self, queries: Sequence[NormalisedName], mapping: TokenMapping

@@ -119,6 +119,12 @@ def test_names_of_the_same_letters_with_spaces_moved_meet() -> None:
     assert "the same letters with spaces moved" in hits[0]["explanation"], hits[0]
 
 
+def test_a_slip_that_lands_on_another_list_word_is_still_read_as_a_slip() -> None:
+    """REALY is a word of another list name, and a slip of REALTY: both are read."""
+    row = real_entities(r"^82 ELM REALTY LLC$", limit=1)[0]
+    assert found_in_top5("82 ELM REALY LLC", row)
+
+
 ABBREVIATED = [
     (r"\bAVIATION\b", "AVIATION", "AVN"),
     (r"\bHOLDING\b", "HOLDING", "HLD"),
