@@ -10,6 +10,7 @@ cut-off used everywhere unless a run configures another.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -399,20 +400,51 @@ def _distinctive_key(name: NormalisedName) -> str:
     return distinctive_key(name)
 
 
-def _pair_index(names_b: Sequence[str], reference: NameIndex | None) -> NameIndex:
-    corpus = sorted({n for n in names_b if n})
+def _pair_index(
+    names_b: Sequence[str],
+    reference: NameIndex | None,
+    *,
+    rarity: NameIndex | None = None,
+    entity_types: Sequence[str | None] | None = None,
+) -> NameIndex:
+    """An index of the second names (with their entity types where the pair file gives them).
+    Word weights come from ``reference`` (the lists), which also lends its known words; or
+    only the weights from ``rarity`` (the whole pair file), so a pair scored alone weighs its
+    words as the file does, without reading its first name against other rows' words."""
+    types = entity_types if entity_types is not None else [None] * len(names_b)
+    corpus = sorted({(n, t) for n, t in zip(names_b, types, strict=True) if n}, key=str)
     index = NameIndex.build(
         pa.table(
             {
                 "list_source": pa.array(["pairs"] * len(corpus)),
                 "source_id": pa.array([str(i) for i in range(len(corpus))]),
-                "entity_type": pa.nulls(len(corpus), pa.string()),
-                "name": pa.array(corpus),
+                "entity_type": pa.array([t for _, t in corpus], pa.string()),
+                "name": pa.array([n for n, _ in corpus]),
                 "name_kind": pa.array(["primary"] * len(corpus)),
             }
         )
     )
-    return index.with_word_rarity_of(reference) if reference is not None else index
+    if reference is not None:
+        return index.with_word_rarity_of(reference)
+    if rarity is not None:
+        return _with_weights_of(index, rarity)
+    return index
+
+
+def _with_weights_of(index: NameIndex, rarity: NameIndex) -> NameIndex:
+    """``index`` with the word weights of ``rarity`` (which knows every word of it) and its
+    weight for unseen words; its own known words stay."""
+    weights = index.weights.copy()
+    for token, i in index.vocab.items():
+        j = rarity.vocab.get(token)
+        if j is not None:
+            weights[i] = rarity.weights[j]
+    return dataclasses.replace(
+        index,
+        weights=weights,
+        key_weight=np.asarray(index.key_matrix @ weights).ravel(),
+        unseen_weight=rarity.unseen_token_weight,
+    )
 
 
 def score_name_pairs(
@@ -422,18 +454,70 @@ def score_name_pairs(
     reference: NameIndex | None = None,
     workers: int = -1,
     config: MatchSettings = settings,
+    entity_types: Sequence[str | None] | None = None,
 ) -> list[Comparison]:
     """Score aligned pairs (names_a[i] vs names_b[i]) with the matcher's features.
 
-    Word rarity is learnt from the second names, so a labelled pair file is scored as the
-    screening would score its first column against a list made of its second column; with
-    ``reference`` (the index of the screening lists) the lists' word rarity is used wherever
-    they know the word. A pair needing corroboration (no country here) is held below the flag
-    threshold, as match_names holds it.
+    Each pair scores as match-names would score its first name against a list holding its
+    second name alone, whatever else the file holds: word rarity is learnt from all the
+    second names (with ``reference``, the index of the screening lists, from the lists
+    wherever they know the word), but a first name is read (its slips repaired, its joined
+    words split, its typos mapped) against its own second name only. Otherwise "SiemensAG"
+    vs "Siemens AG" would score 88 alone and 6 in a file where another row's second name is
+    "SiemensAG". A pair needing corroboration (no country here) is held below the flag
+    threshold, as match_names holds it. ``entity_types`` (per pair, as a list's
+    ``entity_type``: "entity", "individual" or None) tells which second names are people, as a
+    list does; where it is None a name is judged by its words, as on an untyped list.
     """
     if len(names_a) != len(names_b):
         raise ValueError("names_a and names_b must have the same length")
-    index = _pair_index(names_b, reference)
+    types = list(entity_types) if entity_types is not None else [None] * len(names_b)
+    index = _pair_index(names_b, reference, entity_types=types)
+    results = _score_aligned(names_a, names_b, index, workers=workers, config=config)
+    for name_b, rows in own_reading_rows(names_a, names_b).items():
+        for entity_type in sorted({types[i] for i in rows}, key=str):
+            same = [i for i in rows if types[i] == entity_type]
+            alone = _pair_index(
+                [name_b],
+                reference,
+                rarity=None if reference else index,
+                entity_types=[entity_type],
+            )
+            scored = _score_aligned(
+                [names_a[i] for i in same],
+                [name_b] * len(same),
+                alone,
+                workers=workers,
+                config=config,
+            )
+            for i, result in zip(same, scored, strict=True):
+                results[i] = result
+    return results
+
+
+def own_reading_rows(names_a: Sequence[str], names_b: Sequence[str]) -> dict[str, list[int]]:
+    """Rows whose first name has a word its second name lacks, by second name: how such a
+    word is read (repaired, split, mapped to the closest list word) could lean on the other
+    rows' names, so these rows are scored against their own second name alone. A first name
+    made only of its second name's words reads the same in any company."""
+    firsts = normalise_names([a or "" for a in names_a], may_be_cut=False)
+    seconds = normalise_names([b or "" for b in names_b], may_be_cut=False)
+    rows: dict[str, list[int]] = {}
+    for i, (first, second) in enumerate(zip(firsts, seconds, strict=True)):
+        if names_b[i] and not set(first.tokens) <= set(second.tokens):
+            rows.setdefault(names_b[i], []).append(i)
+    return rows
+
+
+def _score_aligned(
+    names_a: Sequence[str],
+    names_b: Sequence[str],
+    index: NameIndex,
+    *,
+    workers: int,
+    config: MatchSettings,
+) -> list[Comparison]:
+    """Score aligned pairs against ``index`` (built from, at least, every name of names_b)."""
     readings = read_queries([a or "" for a in names_a], index)
     queries = readings.names
     # the target of a pair is its list name read as the index read it, every alternative
