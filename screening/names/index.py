@@ -31,6 +31,7 @@ from screening.names.normalise import (
     normalise_names,
 )
 from screening.names.repair import KnownWords
+from screening.names.respaced import keys_by_letters
 from screening.names.segments import honorific_free
 from screening.names.tunables import settings
 
@@ -120,6 +121,9 @@ class NameIndex:
         default_factory=lambda: AbbreviationTargets.build([], np.zeros(0))
     )
     """list words a customs abbreviation may stand for (AVN: AVIATION, HLD: HOLDING)"""
+    respaced_keys: dict[str, list[int]] = dataclasses.field(default_factory=dict)
+    """the keys by their letters with spaces set aside (screening.names.respaced), so a lookup
+    finds NETWORKS for NET WORKS without reading every key"""
 
     @classmethod
     def build(
@@ -252,6 +256,7 @@ class NameIndex:
             sorted_keys=_sorted_keys(keys),
             abbreviation_targets=AbbreviationTargets.build(tokens, df),
             distinctive_keys=[distinctive_key(k) for k in keys],
+            respaced_keys=keys_by_letters(keys),
             _buckets={
                 k: (v, np.array([vocab[t] for t in v], dtype=np.int64)) for k, v in buckets.items()
             },
