@@ -54,6 +54,8 @@ FUZZY_TOKEN_CUTOFF = 0.8
 letters)."""
 
 
+PLURAL_SIMILARITY = 0.9
+"""Spelling similarity of a word read in the other number (URAL for URALS)."""
 LONG_FUZZY_TOKEN_LEN = 8
 LONG_FUZZY_TOKEN_CUTOFF = 0.75
 """A long word may be two edits from a list word of about its length (2 in 8 letters): a single
@@ -377,6 +379,7 @@ class NameIndex:
             if found_words:
                 fuzzy[token] = [(w, settings.abbreviation_similarity) for w in found_words]
         fuzzy.update(self._slips_onto_list_words(queries, fuzzy, workers))
+        fuzzy.update(self._plural_readings(queries, fuzzy))
         vocab_ids: list[list[int]] = []
         sims: list[list[float]] = []
         totals: list[float] = []
@@ -410,6 +413,18 @@ class NameIndex:
         return TokenMapping(
             vocab_ids=vocab_ids, similarities=sims, fuzzy_pairs=fuzzy, totals=np.array(totals)
         )
+
+    def _plural_readings(self, queries: Sequence[NormalisedName], fuzzy: FuzzyMap) -> FuzzyMap:
+        """A list word with or without a plural S (URAL WORKS / URALS WORKS): the folds merge
+        the plurals of common words, not those of names, so the other number is read too."""
+        out: FuzzyMap = {}
+        for t in sorted({t for q in queries for t in q.tokens}):
+            if t in fuzzy or t not in self.vocab or len(t) < MIN_FUZZY_TOKEN_LEN or not t.isalpha():
+                continue
+            other = t[:-1] if t.endswith("s") else t + "s"
+            if other in self.vocab and not self.generic[self.vocab[other]]:
+                out[t] = [(other, PLURAL_SIMILARITY)]
+        return out
 
     def _slips_onto_list_words(
         self, queries: Sequence[NormalisedName], fuzzy: FuzzyMap, workers: int
