@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from screening.names import normalise
 from screening.names.index import NameIndex
 from screening.names.normalise import TRUNCATION_MIN_LEN, NormalisedName, fold_token
 
@@ -46,7 +48,8 @@ def maybe_truncated(
     queries: Sequence[NormalisedName], index: NameIndex, q_rows: np.ndarray, k_ids: np.ndarray
 ) -> np.ndarray:
     """Pairs where the trade name may be the list name cut short: long enough to have been
-    cut, and shorter than the list name."""
+    cut, and shorter than the list name; with the speed shortcuts on, also no pair
+    truncated_scores provably scores 0 (first_words_may_agree)."""
     long_query = np.array([possibly_cut(q) for q in queries], dtype=bool)
     if not long_query.any() or len(q_rows) == 0:
         return np.zeros(len(q_rows), dtype=bool)
@@ -54,7 +57,63 @@ def maybe_truncated(
     # the lengths of the candidate keys only: a lookup of one name reads a handful of keys
     candidates, pair_key = np.unique(k_ids, return_inverse=True)
     key_len = np.array([len(index.keys[k].key) for k in candidates.tolist()], dtype=np.int64)
-    return long_query[q_rows] & (key_len[pair_key] > query_len[q_rows])
+    maybe = long_query[q_rows] & (key_len[pair_key] > query_len[q_rows])
+    if normalise.SHORTCUTS and maybe.any():
+        rows = np.flatnonzero(maybe)
+        maybe[rows] = first_words_may_agree(queries, index, q_rows[rows], k_ids[rows])
+    return maybe
+
+
+def first_words_may_agree(
+    queries: Sequence[NormalisedName], index: NameIndex, q_rows: np.ndarray, k_ids: np.ndarray
+) -> np.ndarray:
+    """Per pair: may truncated_scores give it more than 0? A cut name of two or more words
+    scores only where its first word agrees with the list name's first word (similarity at
+    least CUT_WORD_AGREEMENT) and the list name has as many words, for some reading of each
+    side (as translated, as written); a one-word cut name is always checked in full. Most
+    long trade names share a rare word with many longer list names but begin differently:
+    they are ruled out here, vectorised, rather than word by word in Python."""
+    n = len(q_rows)
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    q_ids, q_pair = np.unique(q_rows, return_inverse=True)
+    k_uniq, k_pair = np.unique(k_ids, return_inverse=True)
+    q_first, q_len = _first_words([queries[q] for q in q_ids.tolist()])
+    k_first, k_len = _first_words([index.keys[k] for k in k_uniq.tolist()])
+    maybe = np.zeros(n, dtype=bool)
+    for a in range(2):
+        ours, ours_len = q_first[a][q_pair], q_len[a][q_pair]
+        maybe |= ours_len == 1  # (one word: the prefix rules are checked in full)
+        for b in range(2):
+            theirs_len = k_len[b][k_pair]
+            open_ = ~maybe & (ours_len >= 2) & (ours_len <= theirs_len)
+            if not open_.any():
+                continue
+            rows = np.flatnonzero(open_)
+            agreement = process.cpdist(
+                ours[rows].tolist(),
+                k_first[b][k_pair[rows]].tolist(),
+                scorer=OSA.normalized_similarity,
+                dtype=np.float64,
+                workers=1,
+            )
+            maybe[rows] = agreement >= CUT_WORD_AGREEMENT - 1e-9
+    return maybe
+
+
+def _first_words(names: Sequence[NormalisedName]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per name, the first word and the number of words of its two readings: the tokens, and
+    the words as written where a translation changed them (else the tokens again)."""
+    firsts: list[list[str]] = [[], []]
+    lengths: list[list[int]] = [[], []]
+    for name in names:
+        for reading, tokens in enumerate((name.tokens, name.as_written_core or name.tokens)):
+            firsts[reading].append(tokens[0] if tokens else "")
+            lengths[reading].append(len(tokens))
+    return (
+        [np.array(f, dtype=object) for f in firsts],
+        [np.array(n, dtype=np.int64) for n in lengths],
+    )
 
 
 def truncated_scores(

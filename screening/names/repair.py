@@ -99,6 +99,18 @@ def _split_in_two(
     return best
 
 
+def _space_may_move(word: str, nxt: str, known: KnownWords) -> bool:
+    """False where _split_in_two(word + nxt, around=len(word)) provably finds no cut: every cut
+    it tries within two letters of the space leaves either ``word`` less its last one or two
+    letters, or ``nxt`` less its first one or two, as one of the two parts (or drops a letter
+    between them), and neither is a known word. Four look-ups instead of the search, for the
+    most common case of a name with a word the lists do not know."""
+    if not normalise.SHORTCUTS:
+        return True
+    raw = known.raw
+    return any(part and part in raw for part in (word[:-1], word[:-2], nxt[1:], nxt[2:]))
+
+
 def _most_even(cuts: Iterable[tuple[str, str]]) -> tuple[str, str] | None:
     """The cut whose shorter part is longest (the first of equals), or None."""
     return max(cuts, key=lambda cut: min(map(len, cut)), default=None)
@@ -124,7 +136,11 @@ def recut_words(words: list[str], known: KnownWords) -> tuple[list[str], list[st
                 continue
             # AGORA SA is not AGOR ASA: a space before a whole legal form is where it belongs
             before_form = (nxt,) in load_vocabulary().legal_forms and len(word) >= 3
-            split = None if before_form else _split_in_two(joined, known, around=len(word))
+            split = (
+                None
+                if before_form or not _space_may_move(word, nxt, known)
+                else _split_in_two(joined, known, around=len(word))
+            )
             if split is not None and split[0] != word:
                 out.extend(split)
                 notes.append(f"{word} {nxt} -> {' '.join(split)}")
