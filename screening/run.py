@@ -85,6 +85,7 @@ from screening.report.files import REVIEW_FILES
 from screening.report.spill import FlaggedSpill, spilled_review_files
 from screening.review.carry import DecisionCounts, apply_decisions, unflagged_by_decision
 from screening.review.run import RunReview
+from screening.review.seen import RunSightings, party_sightings, screened_rows
 from screening.review.store import open_store
 from screening.risk.red_flags import (
     SurgeTotals,
@@ -341,6 +342,10 @@ class FinishedPart:
     seconds: dict[str, float]
     decisions: DecisionCounts
     unflagged_by_decision: int
+    rows_seen: dict[str, np.ndarray] = field(default_factory=dict)
+    """source_file -> its rows in the part (the review store marks them seen)."""
+    sightings: pa.Table | None = None
+    """The part's parties (screening.review.seen.PARTY_SIGHTINGS) for the review store."""
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -407,6 +412,9 @@ def finish_part(task: FinishTask, context: RunContext, links: Links) -> Finished
     counts = {
         column: Counter(count_by(table, column)) for column in ("risk_level", "route", "chpl_tier")
     }
+    start = time.perf_counter()
+    rows_seen, sightings = screened_rows(table), party_sightings(table)
+    seconds["record_review"] = time.perf_counter() - start
     if task.out_path is not None:
         start = time.perf_counter()
         pq.write_table(table, task.out_path)
@@ -420,6 +428,8 @@ def finish_part(task: FinishTask, context: RunContext, links: Links) -> Finished
         seconds,
         decided,
         unflagged_by_decision(flagged if table is None else table),
+        rows_seen,
+        sightings,
     )
 
 
@@ -571,6 +581,7 @@ class ScreeningRun:
         self._counts: dict[str, Counter[str]] = {}
         self._rows_screened = 0
         self._match_pool: MatchPool | None = None
+        self._sightings = RunSightings()
         self._keys: dict[str, str | None] | None = None
 
     # ------------------------------------------------------------------------------- lifecycle
@@ -915,6 +926,8 @@ class ScreeningRun:
                 self._flagged.write(part.flagged)
                 self._decided = self._decided + part.decisions
                 self._unflagged_by_decision += part.unflagged_by_decision
+                if part.sightings is not None:
+                    self._sightings.add(part.rows_seen, part.sightings)
                 for column, counter in part.counts.items():
                     self._counts.setdefault(column, Counter()).update(counter)
                 self.timings["write_outputs"] = (
@@ -996,24 +1009,17 @@ class ScreeningRun:
         return {name: written[name] for name in REVIEW_FILES}, top_flags
 
     def _record_review(self, screened_path: Path) -> dict[str, int]:
-        """Mark the run's records seen and its parties screened, part by part."""
+        """Mark the run's records seen (ranges of rows per file) and its parties screened,
+        from what the scored parts gathered (screened.parquet is not read again)."""
         assert self.review is not None and self.reference is not None
-        totals: Counter[str] = Counter()
-        columns = [
-            "record_id",
-            "source_file",
-            "source_row",
-            "exporter",
-            "importer",
-            "origin_iso2",
-            "destination_iso2",
-        ]
-        parquet = pq.ParquetFile(screened_path)
-        for batch in parquet.iter_batches(batch_size=self.batch_rows, columns=columns):
-            totals.update(
-                self.review.record(pa.Table.from_batches([batch]), self.reference.list_versions)
-            )
-        return dict(totals)
+        del screened_path
+        start = time.perf_counter()
+        counts = self.review.record_sightings(self._sightings, self.reference.list_versions)
+        self._sightings = RunSightings()
+        self.timings["record_review"] = (
+            self.timings.get("record_review", 0.0) + time.perf_counter() - start
+        )
+        return counts
 
     def _manifest(self, rows_flagged: int) -> dict[str, Any]:
         assert self.reference is not None and self.review is not None
