@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import weakref
 from collections.abc import Iterable, Iterator, Sequence, Set
 from dataclasses import dataclass
 
@@ -771,9 +772,10 @@ def _match_distinct(
             )
         }
         fuzzy, id_hits = scored.fuzzy_tokens, scored.identifier_hits
-        coverage = _whole_name_coverage(batch, q_rows, k_ids, index, table_names)
+        coverage, extra = _whole_name_coverage(batch, q_rows, k_ids, index, table_names)
         mostly_held = (coverage >= MIN_WHOLE_NAME_COVERAGE).astype(np.int8)
-        order = np.lexsort((k_ids, -mostly_held, -scores, q_rows))
+        identified = np.isin(k_ids, _identified_keys(index)).astype(np.int8)
+        order = np.lexsort((k_ids, extra, -identified, -mostly_held, -scores, q_rows))
         per_query: dict[int, list[tuple[float, int, int]]] = {}
         for n in order:
             per_query.setdefault(int(q_rows[n]), []).append(
@@ -819,7 +821,10 @@ def _match_distinct(
 
 MIN_WHOLE_NAME_COVERAGE = 0.5
 """Of hits with equal scores, those whose whole list name holds fewer than half the trade
-name's words come after the others (otherwise list order: the order of the reference lists)."""
+name's words come after the others; then hits on entries carrying an identifier (INN, OGRN:
+what lets an analyst confirm the party) come first, then whole list names with fewer words the
+trade name lacks (Huawei Technologies Co., Ltd. before its affiliates, whose names begin so),
+then list order (the order of the reference lists)."""
 
 
 def _whole_name_coverage(
@@ -832,19 +837,40 @@ def _whole_name_coverage(
     """Per hit, the share of the trade name's words (as read: legal forms aside, spellings
     folded) that the whole list name it was read from holds. Names read in parts tie often:
     every CSSC institute scores 100 on the acronym CSSC, a trade name naming one of them
-    included; the whole list name that holds the trade name's words is the one it names."""
+    included; the whole list name that holds the trade name's words is the one it names.
+    Also, per hit, how many words of the whole list name the trade name lacks."""
     if len(q_rows) == 0:
-        return np.zeros(0)
+        return np.zeros(0), np.zeros(0, dtype=np.int64)
     queries = normalise_names([batch[q] for q in q_rows.tolist()], may_be_cut=False)
     listed = normalise_names(
         [table_names[int(index.key_rows[k][0])] for k in k_ids.tolist()], may_be_cut=False
     )
-    return np.array(
+    coverage = np.array(
         [
             sum(t in set(b.tokens) for t in a.tokens) / len(a.tokens) if a.tokens else 1.0
             for a, b in zip(queries, listed, strict=True)
         ]
     )
+    extra = np.array(
+        [len(set(b.tokens) - set(a.tokens)) for a, b in zip(queries, listed, strict=True)],
+        dtype=np.int64,
+    )
+    return coverage, extra
+
+
+_IDENTIFIED: dict[int, tuple[weakref.ref, np.ndarray]] = {}
+
+
+def _identified_keys(index: NameIndex) -> np.ndarray:
+    """The keys whose entries carry an identifier (INN, OGRN, ...), sorted (once per index)."""
+    cached = _IDENTIFIED.get(id(index))
+    if cached is not None and cached[0]() is index:
+        return cached[1]
+    keys = np.array(
+        sorted({k for ks in index.identifier_keys.values() for k in ks}), dtype=np.int64
+    )
+    _IDENTIFIED[id(index)] = (weakref.ref(index), keys)
+    return keys
 
 
 def compare_names(name_a: str, name_b: str, *, config: MatchSettings = settings) -> Comparison:

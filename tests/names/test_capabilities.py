@@ -119,6 +119,18 @@ def test_names_of_the_same_letters_with_spaces_moved_meet() -> None:
     assert "the same letters with spaces moved" in hits[0]["explanation"], hits[0]
 
 
+def test_a_slip_that_lands_on_another_list_word_is_still_read_as_a_slip() -> None:
+    """REALY is a word of another list name, and a slip of REALTY: both are read."""
+    row = real_entities(r"^82 ELM REALTY LLC$", limit=1)[0]
+    assert found_in_top5("82 ELM REALY LLC", row)
+
+
+def test_a_name_word_is_read_in_the_other_number_too() -> None:
+    """URAL and URALS are both words of SDN names: a trade name writing one finds the other."""
+    row = real_entities(r"^URALS PLANT OF TRANSPORTATION MACHINERY", limit=1)[0]
+    assert found_in_top5("URAL PLANT OF TRANSPORTATION MACHINERY JSC", row)
+
+
 ABBREVIATED = [
     (r"\bAVIATION\b", "AVIATION", "AVN"),
     (r"\bHOLDING\b", "HOLDING", "HLD"),
@@ -157,12 +169,17 @@ def test_an_abbreviation_reads_as_a_word_it_begins_before_a_skeleton() -> None:
 CSL = ("sanctions", "us_trade_csl", "consolidated_2022-04.csv")
 
 
+@functools.cache
+def csl_table() -> pa.Table:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return parse_list_files([shared_path(*CSL)])
+
+
 def test_equal_scores_rank_the_whole_name_holding_the_trade_name_first() -> None:
     """Every China State Shipbuilding institute also scores 100 on the acronym (CSSC) in its
     name: a trade name naming one institute must find that institute among its top hits."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        table = parse_list_files([shared_path(*CSL)])
+    table = csl_table()
     names = sorted(
         {
             n
