@@ -19,6 +19,7 @@ from rapidfuzz import fuzz, process
 from scipy import sparse
 
 from screening import progress
+from screening.names import normalise
 from screening.names.cut import (
     cut_version_score,
     maybe_truncated,
@@ -187,12 +188,22 @@ def score_pairs(
     threshold = config.flag_threshold if threshold is None else threshold
     mapping = index.map_tokens(queries, workers=workers)
     blocking, weighted, total = index.query_matrices(queries, mapping)
-    q_rows, k_ids = index.candidates(blocking, max_candidates=config.max_candidates_per_name)
+    q_rows, k_ids, rare_shared = index.candidates(
+        blocking, max_candidates=config.max_candidates_per_name
+    )
     cut_rows, cut_keys = index.prefix_candidates(queries, rows_possibly_cut(queries))
     same_rows, same_keys = index.exact_candidates(queries)
     id_hits = _identifier_hits(queries, index)
     id_rows = np.array([qi for qi, ks in id_hits.items() for _ in ks], dtype=np.int64)
     id_keys = np.array([k for ks in id_hits.values() for k in ks], dtype=np.int64)
+    # what a pair's words can share at most: known for the rare-word candidates, not bounded
+    # for the others (few)
+    overlap_bound = None
+    if normalise.SHORTCUTS:
+        unbounded = np.full(len(cut_rows) + len(same_rows) + len(id_rows), np.inf)
+        overlap_bound = np.concatenate(
+            [rare_shared + index.rare_weight_bound(blocking, weighted)[q_rows], unbounded]
+        )
     # a pair found twice is scored twice and kept once (best_reading): cheaper than deduping
     q_rows = np.concatenate([q_rows, cut_rows, same_rows, id_rows])
     k_ids = np.concatenate([k_ids, cut_keys, same_keys, id_keys])
@@ -209,6 +220,7 @@ def score_pairs(
         workers=workers,
         query_countries=query_countries,
         config=config,
+        overlap_bound=overlap_bound,
     )
     keep = (scores >= threshold) | (held & keep_held)
     return ScoredPairs(
@@ -236,24 +248,46 @@ def _score_given_pairs(
     workers: int,
     query_countries: Sequence[str | None] | None,
     config: MatchSettings,
+    overlap_bound: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(query rows, key ids, scores, held, cut) of the pairs that may reach ``threshold``.
 
     Name similarity for all pairs at once (vectorised), then the qualifying features for the
     pairs it brings near the threshold; a pair needing corroboration it lacks is held just
-    below the flag threshold (``held``: it would have flagged)."""
+    below the flag threshold (``held``: it would have flagged). ``overlap_bound``: per pair,
+    at least the word weight it shares (inf where unknown); pairs it proves out of reach are
+    set aside before their overlap is computed."""
     empty = np.zeros(0, dtype=bool)
     if len(q_rows) == 0:
         return q_rows, k_ids, np.empty(0), empty, empty
     n_keys = len(index.keys)
     id_codes = np.array([q * n_keys + k for q, ks in id_hits.items() for k in ks], dtype=np.int64)
     id_pair = np.isin(q_rows.astype(np.int64) * n_keys + k_ids.astype(np.int64), id_codes)
-    shared = np.asarray(weighted[q_rows].multiply(index.key_matrix[k_ids]).sum(axis=1)).ravel()
-    counted = total[q_rows] - _typo_excess(queries, index, fuzzy, q_rows, k_ids)
-    dice = np.clip(2.0 * shared / (counted + index.key_weight[k_ids]), 0.0, 1.0)
-    # string similarity adds at most its share: pairs that cannot reach the threshold go now
     share = config.token_weight_share
     cut = maybe_truncated(queries, index, q_rows, k_ids)
+    excess = _typo_excess_matrix(queries, index, fuzzy)
+    if overlap_bound is not None:
+        # string similarity adds at most its share, and the words' overlap at most what the
+        # bound allows: most candidate pairs are out of reach before their overlap is computed
+        most_excess = (
+            np.asarray(excess.sum(axis=1), dtype=np.float64).ravel()[q_rows]
+            if excess is not None
+            else 0.0
+        )
+        least_counted = total[q_rows] - most_excess + index.key_weight[k_ids]
+        bound = overlap_bound * (1 + 1e-4) + 1e-4  # (float32 sums: a margin, never a miss)
+        dice_bound = np.where(
+            least_counted > 0, np.minimum(2.0 * bound / np.maximum(least_counted, 1e-9), 1.0), 1.0
+        )
+        may_reach = (
+            100.0 * (share * dice_bound + (1 - share)) + config.country_agreement >= threshold
+        )
+        open_ = may_reach | id_pair | cut
+        q_rows, k_ids, id_pair, cut = q_rows[open_], k_ids[open_], id_pair[open_], cut[open_]
+    shared = np.asarray(weighted[q_rows].multiply(index.key_matrix[k_ids]).sum(axis=1)).ravel()
+    counted = total[q_rows] - _typo_excess(excess, index, q_rows, k_ids)
+    dice = np.clip(2.0 * shared / (counted + index.key_weight[k_ids]), 0.0, 1.0)
+    # string similarity adds at most its share: pairs that cannot reach the threshold go now
     best_case = 100.0 * (share * dice + (1 - share))
     reachable = (best_case + config.country_agreement >= threshold) | id_pair | cut
     q_rows, k_ids, dice = q_rows[reachable], k_ids[reachable], dice[reachable]
@@ -329,19 +363,16 @@ def _score_given_pairs(
     return q_rows, k_ids, scores, held, cut_won
 
 
-def _typo_excess(
-    queries: Sequence[NormalisedName],
-    index: NameIndex,
-    fuzzy: FuzzyMap,
-    q_rows: np.ndarray,
-    k_ids: np.ndarray,
-) -> np.ndarray:
-    """Per pair, the weight a typo'd word was over-counted by in its query's total: the word
-    counts at its heaviest reading (GRUOP: GROUP, or the rare GROOP?), but against a list name
-    holding one of its readings that is a generic word it weighs what that word weighs
-    (STROYTRANSGAZ GRUOP against STROYTRANSGAZ GROUP: the slip was in the common word). A
-    reading as a distinctive word keeps the heavier count: a name resting on a repaired
-    distinctive word must not gain from it (ESTRELLA is not STRELA)."""
+def _typo_excess_matrix(
+    queries: Sequence[NormalisedName], index: NameIndex, fuzzy: FuzzyMap
+) -> sparse.csr_matrix | None:
+    """Per query and list word, the weight a typo'd word was over-counted by in its query's
+    total against a list name holding that word (None: no word was): the word counts at its
+    heaviest reading (GRUOP: GROUP, or the rare GROOP?), but against a list name holding one
+    of its readings that is a generic word it weighs what that word weighs (STROYTRANSGAZ
+    GRUOP against STROYTRANSGAZ GROUP: the slip was in the common word). A reading as a
+    distinctive word keeps the heavier count: a name resting on a repaired distinctive word
+    must not gain from it (ESTRELLA is not STRELA)."""
     excess_of: dict[str, list[tuple[int, float]]] = {}
     for token, alternatives in fuzzy.items():
         if len(alternatives) < 2 or token in index.vocab:
@@ -355,7 +386,7 @@ def _typo_excess(
             if w < heaviest and index.generic[i]
         ]
     if not excess_of:
-        return np.zeros(len(q_rows))
+        return None
     rows, cols, vals = [], [], []
     for qi, query in enumerate(queries):
         for token in set(query.tokens) & excess_of.keys():
@@ -364,10 +395,18 @@ def _typo_excess(
                 cols.append(col)
                 vals.append(value)
     if not rows:
-        return np.zeros(len(q_rows))
-    excess = sparse.csr_matrix(
+        return None
+    return sparse.csr_matrix(
         (np.array(vals, dtype=np.float32), (rows, cols)), shape=(len(queries), len(index.vocab))
     )
+
+
+def _typo_excess(
+    excess: sparse.csr_matrix | None, index: NameIndex, q_rows: np.ndarray, k_ids: np.ndarray
+) -> np.ndarray:
+    """Per pair, the weight its query's total was over-counted by (_typo_excess_matrix)."""
+    if excess is None:
+        return np.zeros(len(q_rows))
     return np.asarray(excess[q_rows].multiply(index.key_matrix[k_ids]).sum(axis=1)).ravel()
 
 
@@ -514,7 +553,13 @@ def _target_keys(names_b: Sequence[str], index: NameIndex) -> list[list[int]]:
 def _distinct_queries(
     names: Iterable[str | None], countries: Iterable[str | None] | None
 ) -> list[tuple[str, str | None]]:
+    """The distinct non-empty (name, country) pairs, names stripped, sorted by name then
+    country (a missing country first)."""
     names = list(names)
+    if countries is None:  # (sorting strings, not tuples through a key function)
+        distinct = {n.strip() for n in names if isinstance(n, str)}
+        distinct.discard("")
+        return [(n, None) for n in sorted(distinct)]
     pairs = (
         zip(names, countries, strict=True) if countries is not None else ((n, None) for n in names)
     )
@@ -614,9 +659,7 @@ def _match_distinct(
 ) -> dict[str, list]:
     """The hits of sorted distinct (name, country) pairs, as NAME_MATCH_SCHEMA's columns."""
     unique = [n for n, _ in distinct]
-    table_sources = index.list_table["list_source"].to_pylist()
-    table_ids = index.list_table["source_id"].to_pylist()
-    table_names = index.list_table["name"].to_pylist()
+    table_sources, table_ids, table_names = index.entry_columns()
     out: dict[str, list] = {f.name: [] for f in NAME_MATCH_SCHEMA}
     advance = progress.counter("Matching names", total=len(unique))
     for start in range(0, len(unique), config.batch_size):
