@@ -418,3 +418,38 @@ def vendor_party_names(paths: Iterable[Path]) -> list[str]:
         if n and n.strip()
     }
     return sorted(names)
+
+
+# --------------------------------------------------------------------------------------------
+# d) curated company-name pairs from a public name-matching benchmark (vendored, MIT)
+
+CURATED_PAIRS = REPO_ROOT / "benchmarks" / "data" / "nomenklatura_name_bench_companies.csv"
+"""The Company / Organization / LegalEntity rows of OpenSanctions nomenklatura's
+contrib/name_bench/cases.csv (MIT; provenance in benchmarks/data/SOURCES.md)."""
+SYNTHETIC_CASE_GROUPS = frozenset({"synth_companies"})
+"""Case groups whose pairs were written as deviations (proposed by a language model) rather
+than taken from matcher regression checks, unit tests and customer-reported cases."""
+
+
+def curated_company_pairs(path: Path = CURATED_PAIRS) -> pd.DataFrame:
+    """Labelled company-name pairs: name1, name2, label, schema, case_group, quality, origin.
+
+    ``origin`` is ``real`` for pairs written by the benchmark's maintainers from matcher
+    checks, unit tests and customer reports (nk_checks, nk_unit_tests, cust_cases), and
+    ``synthetic`` for the language-model-proposed deviations (synth_companies). Nothing here
+    was written by this project; the labels are the benchmark's own.
+    """
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return pd.DataFrame(
+        {
+            "name1": frame["name1"],
+            "name2": frame["name2"],
+            "label": frame["is_match"].str.lower() == "true",
+            "schema": frame["schema"],
+            "case_group": frame["case_group"],
+            "quality": frame["quality"].replace("", "MEDIUM"),
+            "origin": np.where(
+                frame["case_group"].isin(SYNTHETIC_CASE_GROUPS), "synthetic", "real"
+            ),
+        }
+    )

@@ -303,7 +303,8 @@ def compare(
     names: tuple[str, ...], pairs_file: str | None, out: str | None, lists_rarity: bool
 ) -> None:
     """Score two names against each other and explain the score; or every row of --pairs
-    (adds score and is_match at the flag threshold)."""
+    (adds score and is_match at the flag threshold; an entity_type or schema column says
+    which second names are people, as a list does)."""
     from screening.names import DEFAULT_THRESHOLD, NameIndex, score_name_pairs
 
     reference = None
@@ -330,10 +331,13 @@ def compare(
                 f"{pairs_file}: missing column(s) {', '.join(sorted(missing))}; "
                 f"columns seen: {', '.join(map(str, frame.columns))}"
             )
+        from screening.names.pair_types import pair_entity_types
+
         results = score_name_pairs(
             frame["name1"].fillna("").astype(str).tolist(),
             frame["name2"].fillna("").astype(str).tolist(),
             reference=reference,
+            entity_types=pair_entity_types(frame),
         )
         frame["score"] = [r.score for r in results]
         frame["is_match"] = frame["score"] >= DEFAULT_THRESHOLD

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
@@ -108,6 +107,9 @@ class LocalExecutor:
     def close(self) -> None:
         return None
 
+    def close_in_background(self) -> None:
+        """Nothing runs elsewhere."""
+
 
 class DaskExecutor:
     """Runs units on a Dask cluster: an existing one (``address``) or a LocalCluster of
@@ -133,6 +135,7 @@ class DaskExecutor:
             self.description = f"Dask LocalCluster, {count} worker process(es)"
         self.workers = max(1, len(self.client.scheduler_info()["workers"]))
         self._warming: list[Any] = []
+        self._closing: threading.Thread | None = None
 
     def warm_up(self, func: Callable[..., Any], *args: Any) -> None:
         """Run ``func(*args)`` once on every worker, without waiting: each worker's first
@@ -145,27 +148,72 @@ class DaskExecutor:
             )
 
     def map(self, func: Callable[..., R], items: Iterable[T], **shared: Any) -> Iterator[R]:
-        """Results in input order; at most two units per worker in flight, so a long input
-        is never all in the cluster's memory at once. ``shared`` values go to each worker
-        once (scattered), not with every task."""
+        """Results in input order. At most two units per worker wait or run in the cluster
+        at a time, so a long input is never all in its memory at once; the next unit is sent
+        as soon as any one finishes, not only when the oldest has, so one slow unit does not
+        leave the other workers idle. ``shared`` values go to each worker once (scattered),
+        not with every task."""
+        from distributed import as_completed
+
         scattered = {
             name: self.client.scatter(_Box(value), broadcast=True, hash=False)
             for name, value in shared.items()
         }
-        pending: deque[Any] = deque()
         limit = 2 * self.workers
-        for item in items:
-            pending.append(self.client.submit(_unboxed, func, item, pure=False, **scattered))
-            if len(pending) >= limit:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+        source = iter(items)
+        running: dict[Any, int] = {}
+        finished: dict[int, Any] = {}
+        """Units done before an earlier, slower one: their results wait here (bounded too)."""
+        completed = as_completed()
+        sent = 0
+        exhausted = False
 
-    def close(self) -> None:
-        self._warming.clear()
+        def send_more() -> None:
+            nonlocal sent, exhausted
+            while not exhausted and len(running) < limit and len(finished) < 4 * limit:
+                try:
+                    item = next(source)
+                except StopIteration:
+                    exhausted = True
+                    return
+                future = self.client.submit(_unboxed, func, item, pure=False, **scattered)
+                running[future] = sent
+                completed.add(future)
+                sent += 1
+
+        send_more()
+        following = 0
+        while running or finished:
+            if following in finished:
+                future = finished.pop(following)
+                following += 1
+                send_more()
+                yield future.result()
+                continue
+            future = next(completed)
+            finished[running.pop(future)] = future
+            if future.status == "error":
+                future.result()  # raise the unit's error now, not when its turn comes
+            send_more()
+
+    def _close_now(self) -> None:
         self.client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+    def close(self) -> None:
+        self._warming.clear()
+        if self._closing is None:
+            self._close_now()
+        else:
+            self._closing.join()
+
+    def close_in_background(self) -> None:
+        """Start closing (a LocalCluster's workers take seconds to exit, freeing their lists
+        and index) while this process finishes its own work; :meth:`close` then waits."""
+        if self._closing is None:
+            self._closing = threading.Thread(target=self._close_now, name="dask-close")
+            self._closing.start()
 
 
 Executor = LocalExecutor | DaskExecutor

@@ -80,6 +80,7 @@ from screening.pipeline import (
     match_distinct_parties,
     name_index_cache_file,
 )
+from screening.report.files import REVIEW_FILES
 from screening.report.spill import FlaggedSpill, spilled_review_files
 from screening.review.carry import DecisionCounts, apply_decisions, unflagged_by_decision
 from screening.review.run import RunReview
@@ -421,6 +422,27 @@ def finish_part(task: FinishTask, context: RunContext, links: Links) -> Finished
     )
 
 
+@dataclass(frozen=True)
+class ReviewFilesTask:
+    staging: Path
+    flagged_path: Path
+    manifest: dict[str, Any]
+    only: tuple[str, ...]
+    """Which review files (``REVIEW_FILES`` names) this unit writes."""
+    top: int
+    """How many of the first flagged records (review order) to return for the CLI."""
+
+
+def write_review_files_part(
+    task: ReviewFilesTask,
+) -> tuple[dict[str, Path], list[dict[str, Any]]]:
+    """Some of the review files, from the spilled flagged records (a unit of a Dask run)."""
+    written, flagged = spilled_review_files(
+        task.staging, task.flagged_path, task.manifest, only=task.only
+    )
+    return written, flagged.top(task.top) if task.top else []
+
+
 # --------------------------------------------------------------------------------------------
 # the run
 
@@ -739,10 +761,11 @@ class ScreeningRun:
         return matches
 
     def _partitions(self, rows: pa.Table | pa.Array) -> list[Any]:
-        """Equal slices of ``rows`` (distinct names, sorted): four per worker, so a worker that
-        finishes early takes another while the slowest finishes its last; one in process."""
+        """Equal slices of ``rows`` (distinct names, sorted): eight per worker, so a worker
+        that finishes early takes another and the workers finish within a short slice of one
+        another; one in process."""
         workers = self.executor.workers if self.executor is not None else 1
-        count = 4 * workers if workers > 1 else 1
+        count = 8 * workers if workers > 1 else 1
         n = len(rows)
         step = max(1, -(-n // count))
         return [rows.slice(i, step) for i in range(0, max(n, 1), step)]
@@ -858,14 +881,13 @@ class ScreeningRun:
         self._flagged.close(pq.read_schema(screened_path))
         manifest = self._manifest(self._flagged.rows)
         review_start = time.perf_counter()
-        review_files, flagged = spilled_review_files(staging, self._flagged.path, manifest)
+        review_files, top_flags = self._write_review_files(manifest)
+        self.executor.close_in_background()  # no more work for the workers
         outputs = {
             **review_files,
             "screened": screened_path,
             "rejected": self._rejects.path,
         }
-        top_flags = flagged.top(20)
-        del flagged
         work = staging / ".parts"
         if work.exists():
             for leftover in work.iterdir():
@@ -893,6 +915,27 @@ class ScreeningRun:
             if f.rejected_reason
         ]
         return RunResult(target, outputs, manifest, files_rejected, top_flags)
+
+    def _write_review_files(
+        self, manifest: dict[str, Any]
+    ) -> tuple[dict[str, Path], list[dict[str, Any]]]:
+        """flagged.csv, flagged.xlsx and report.html; on Dask the workbook (the slowest) is
+        written by one worker while another writes the other two."""
+        assert self.executor is not None
+        staging, flagged_path = self.folder.staging, self._flagged.path
+        if not isinstance(self.executor, DaskExecutor):
+            written, flagged = spilled_review_files(staging, flagged_path, manifest)
+            return written, flagged.top(20)
+        tasks = [
+            ReviewFilesTask(staging, flagged_path, manifest, ("flagged_xlsx",), 0),
+            ReviewFilesTask(staging, flagged_path, manifest, ("flagged", "report"), 20),
+        ]
+        written: dict[str, Path] = {}
+        top_flags: list[dict[str, Any]] = []
+        for paths, top in self.executor.map(write_review_files_part, tasks):
+            written.update(paths)
+            top_flags = top_flags or top
+        return {name: written[name] for name in REVIEW_FILES}, top_flags
 
     def _record_review(self, screened_path: Path) -> dict[str, int]:
         """Mark the run's records seen and its parties screened, part by part."""

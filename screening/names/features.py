@@ -22,6 +22,7 @@ from screening import yaml_files
 from screening.names.commonness import word_zipf
 from screening.names.index import FuzzyMap, NameIndex, is_abbreviation, one_slip_apart
 from screening.names.normalise import NormalisedName, fold_token, load_vocabulary
+from screening.names.respaced import is_respaced
 from screening.names.tunables import MatchSettings
 
 
@@ -108,8 +109,9 @@ def one_distinctive_word(pair: Pair) -> bool:
 
 def spelt_differently(pair: Pair) -> bool:
     """The names' distinctive words differ; for a cut name matched on the start of the list
-    name, the words before the cut were already found to agree and the rest was cut off."""
-    if pair.cut:
+    name, the words before the cut were already found to agree and the rest was cut off; names
+    of the same letters with spaces moved are spelt alike (respaced_reading counts them)."""
+    if pair.cut or is_respaced(pair.query, pair.key):
         return False
     return query_distinctive(pair) != distinctive(pair.key)
 
@@ -138,6 +140,18 @@ def repaired_reading(pair: Pair, explain: bool) -> FeatureResult:
     return FeatureResult(
         1.0, "read as typed slips: " + ", ".join(pair.query.recut) if explain else None
     )
+
+
+def respaced_reading(pair: Pair, explain: bool) -> FeatureResult:
+    """The names agree letter for letter only with their spaces moved (TOGA NET WORKS /
+    TOGA NETWORKS, OPERA DORA / OPERADORA): every letter kept, the word breaks a guess."""
+    if pair.query.recut or not is_respaced(pair.query, pair.key):
+        return NO
+    if not explain:
+        return FeatureResult(1.0)
+    ours = " ".join(pair.query.as_written(t) for t in pair.query.tokens)
+    theirs = " ".join(pair.key.as_written(t) for t in pair.key.tokens)
+    return FeatureResult(1.0, f"the same letters with spaces moved: {ours} / {theirs}")
 
 
 def one_word_spelling(pair: Pair, explain: bool) -> FeatureResult:
@@ -295,6 +309,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature(one_word_spelling, "one_word_spelling"),
     Feature(one_slip_spelling, "one_slip_spelling"),
     Feature(repaired_reading, "recut"),
+    Feature(respaced_reading, "recut"),
     Feature(one_common_word, "one_common_word"),
     Feature(two_common_words, "two_common_words"),
     Feature(weak_alias, "weak_alias"),

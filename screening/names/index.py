@@ -47,7 +47,7 @@ MAX_PREFIX_CANDIDATES = 50
 """A cut name beginning more list names than this is ambiguous; the first ones are scored."""
 MAX_FUZZY_ALTERNATIVES = 4
 MIN_SLIP_WORD_LEN = 6
-MIN_FUZZY_TOKEN_LEN = 5
+MIN_FUZZY_TOKEN_LEN = 4
 FUZZY_TOKEN_CUTOFF = 0.8
 """Normalised OSA similarity for a token typo (one edit, a swap counting as one, in five
 letters)."""
@@ -561,10 +561,18 @@ def _skeleton_like(word: str) -> bool:
     return 3 <= len(word) <= MAX_SKELETON_LEN and sum(c in "aeiou" for c in word) == 0
 
 
+def _plural_abbreviation(short: str) -> bool:
+    """An abbreviation with the plural's S on it (TECHS, INSTRS, SVCS): what is left before
+    the S is at least min_abbreviation_len letters."""
+    return short.endswith("s") and len(short) > settings.min_abbreviation_len
+
+
 def is_abbreviation(short: str, word: str) -> bool:
     """``short`` stands for ``word``: its start (LOGIST, ARMOR), or its consonant skeleton,
     the letters in order from the same first letter (AVN: AVIATION, HLD: HOLDING, SHPG:
     SHIPPING)."""
+    if _plural_abbreviation(short) and is_abbreviation(short[:-1], word):
+        return True  # TECHS: TECHNOLOGIES, INSTRS: INSTRUMENTS, SVCS: SERVICES
     if len(word) < len(short) + 2 or short[0] != word[0]:
         return False
     if word.startswith(short):
@@ -608,7 +616,10 @@ class AbbreviationTargets:
         words = self.by_letter.get(short[0])
         if not words:
             return []
-        return list(_expansions_in(words, short))
+        found = _expansions_in(words, short)
+        if not found and _plural_abbreviation(short):
+            found = _expansions_in(words, short[:-1])  # TECHS: as TECH, TECHNOLOGIES
+        return list(found)
 
 
 @lru_cache(maxsize=1 << 16)
@@ -626,9 +637,23 @@ def _expansions_in(words: str, short: str) -> tuple[str, ...]:
     for match in re.finditer(pattern, words, flags=re.M):
         if is_abbreviation(short, match.group()):
             found.append(match.group())
-            if len(found) == MAX_ABBREVIATION_EXPANSIONS:
+            if _enough_prefixes(short, found):
                 break
-    return tuple(found)
+    return _prefixes_first(short, found)
+
+
+def _enough_prefixes(short: str, found: list[str]) -> bool:
+    return sum(w.startswith(short) for w in found) >= MAX_ABBREVIATION_EXPANSIONS
+
+
+def _prefixes_first(short: str, found: list[str]) -> tuple[str, ...]:
+    """The first MAX_ABBREVIATION_EXPANSIONS of the words ``short`` abbreviates, the words it
+    begins before those it is only the consonant skeleton of (INSTR: INSTRUMENTS before
+    INDUSTRIAL), each kind most used first."""
+    ordered = [w for w in found if w.startswith(short)] + [
+        w for w in found if not w.startswith(short)
+    ]
+    return tuple(ordered[:MAX_ABBREVIATION_EXPANSIONS])
 
 
 def _expansions_by_letters(words: str, short: str) -> tuple[str, ...]:
@@ -643,9 +668,9 @@ def _expansions_by_letters(words: str, short: str) -> tuple[str, ...]:
     for i in np.flatnonzero(fits).tolist():
         if is_abbreviation(short, listed[i]):
             found.append(listed[i])
-            if len(found) == MAX_ABBREVIATION_EXPANSIONS:
+            if _enough_prefixes(short, found):
                 break
-    return tuple(found)
+    return _prefixes_first(short, found)
 
 
 @lru_cache(maxsize=64)

@@ -10,6 +10,7 @@ cut-off used everywhere unless a run configures another.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -46,6 +47,7 @@ from screening.names.normalise import (
     normalise_names,
 )
 from screening.names.readings import best_reading, read_queries
+from screening.names.respaced import respaced_candidates, respaced_pairs
 from screening.names.tunables import MatchSettings, settings
 from screening.schema import NAME_MATCH_SCHEMA, empty_table
 
@@ -193,20 +195,21 @@ def score_pairs(
     )
     cut_rows, cut_keys = index.prefix_candidates(queries, rows_possibly_cut(queries))
     same_rows, same_keys = index.exact_candidates(queries)
+    spaced_rows, spaced_keys = respaced_candidates(queries, index)
     id_hits = _identifier_hits(queries, index)
     id_rows = np.array([qi for qi, ks in id_hits.items() for _ in ks], dtype=np.int64)
     id_keys = np.array([k for ks in id_hits.values() for k in ks], dtype=np.int64)
-    # what a pair's words can share at most: known for the rare-word candidates, not bounded
-    # for the others (few)
+    # what a pair's words can share at most: known for the rare-word candidates (the first
+    # pairs), not bounded for the others (few)
     overlap_bound = None
     if normalise.SHORTCUTS:
-        unbounded = np.full(len(cut_rows) + len(same_rows) + len(id_rows), np.inf)
-        overlap_bound = np.concatenate(
-            [rare_shared + index.rare_weight_bound(blocking, weighted)[q_rows], unbounded]
-        )
+        overlap_bound = rare_shared + index.rare_weight_bound(blocking, weighted)[q_rows]
     # a pair found twice is scored twice and kept once (best_reading): cheaper than deduping
-    q_rows = np.concatenate([q_rows, cut_rows, same_rows, id_rows])
-    k_ids = np.concatenate([k_ids, cut_keys, same_keys, id_keys])
+    q_rows = np.concatenate([q_rows, cut_rows, same_rows, spaced_rows, id_rows])
+    k_ids = np.concatenate([k_ids, cut_keys, same_keys, spaced_keys, id_keys])
+    if overlap_bound is not None:
+        unbounded = np.full(len(q_rows) - len(overlap_bound), np.inf)
+        overlap_bound = np.concatenate([overlap_bound, unbounded])
     q_rows, k_ids, scores, held, cut = _score_given_pairs(
         queries,
         index,
@@ -265,6 +268,8 @@ def _score_given_pairs(
     id_pair = np.isin(q_rows.astype(np.int64) * n_keys + k_ids.astype(np.int64), id_codes)
     share = config.token_weight_share
     cut = maybe_truncated(queries, index, q_rows, k_ids)
+    # the same letters with spaces moved (NET WORKS / NETWORKS): the words agree in full
+    respaced = respaced_pairs(queries, index, q_rows, k_ids)
     excess = _typo_excess_matrix(queries, index, fuzzy)
     if overlap_bound is not None:
         # string similarity adds at most its share, and the words' overlap at most what the
@@ -282,16 +287,18 @@ def _score_given_pairs(
         may_reach = (
             100.0 * (share * dice_bound + (1 - share)) + config.country_agreement >= threshold
         )
-        open_ = may_reach | id_pair | cut
+        open_ = may_reach | id_pair | cut | respaced
         q_rows, k_ids, id_pair, cut = q_rows[open_], k_ids[open_], id_pair[open_], cut[open_]
+        respaced = respaced[open_]
     shared = np.asarray(weighted[q_rows].multiply(index.key_matrix[k_ids]).sum(axis=1)).ravel()
     counted = total[q_rows] - _typo_excess(excess, index, q_rows, k_ids)
     dice = np.clip(2.0 * shared / (counted + index.key_weight[k_ids]), 0.0, 1.0)
+    dice[respaced] = 1.0
     # string similarity adds at most its share: pairs that cannot reach the threshold go now
     best_case = 100.0 * (share * dice + (1 - share))
     reachable = (best_case + config.country_agreement >= threshold) | id_pair | cut
     q_rows, k_ids, dice = q_rows[reachable], k_ids[reachable], dice[reachable]
-    id_pair, cut = id_pair[reachable], cut[reachable]
+    id_pair, cut, respaced = id_pair[reachable], cut[reachable], respaced[reachable]
     expanded = _expanded_keys(queries, fuzzy)
     list_keys = [index.keys[k].key for k in k_ids]
     string_sim = (
@@ -326,6 +333,7 @@ def _score_given_pairs(
     theirs = np.asarray(index.distinctive_keys, dtype=object)[k_ids]
     long_enough = np.array([len(t) >= MIN_DISTINCTIVE_KEY_LEN for t in theirs], dtype=bool)
     string_sim[(ours == theirs) & long_enough] = 1.0
+    string_sim[respaced] = 1.0
     scores = 100.0 * (share * dice + (1 - share) * string_sim)
     cut_won = np.zeros(len(scores), dtype=bool)
     if cut.any():
@@ -432,20 +440,51 @@ def _distinctive_key(name: NormalisedName) -> str:
     return distinctive_key(name)
 
 
-def _pair_index(names_b: Sequence[str], reference: NameIndex | None) -> NameIndex:
-    corpus = sorted({n for n in names_b if n})
+def _pair_index(
+    names_b: Sequence[str],
+    reference: NameIndex | None,
+    *,
+    rarity: NameIndex | None = None,
+    entity_types: Sequence[str | None] | None = None,
+) -> NameIndex:
+    """An index of the second names (with their entity types where the pair file gives them).
+    Word weights come from ``reference`` (the lists), which also lends its known words; or
+    only the weights from ``rarity`` (the whole pair file), so a pair scored alone weighs its
+    words as the file does, without reading its first name against other rows' words."""
+    types = entity_types if entity_types is not None else [None] * len(names_b)
+    corpus = sorted({(n, t) for n, t in zip(names_b, types, strict=True) if n}, key=str)
     index = NameIndex.build(
         pa.table(
             {
                 "list_source": pa.array(["pairs"] * len(corpus)),
                 "source_id": pa.array([str(i) for i in range(len(corpus))]),
-                "entity_type": pa.nulls(len(corpus), pa.string()),
-                "name": pa.array(corpus),
+                "entity_type": pa.array([t for _, t in corpus], pa.string()),
+                "name": pa.array([n for n, _ in corpus]),
                 "name_kind": pa.array(["primary"] * len(corpus)),
             }
         )
     )
-    return index.with_word_rarity_of(reference) if reference is not None else index
+    if reference is not None:
+        return index.with_word_rarity_of(reference)
+    if rarity is not None:
+        return _with_weights_of(index, rarity)
+    return index
+
+
+def _with_weights_of(index: NameIndex, rarity: NameIndex) -> NameIndex:
+    """``index`` with the word weights of ``rarity`` (which knows every word of it) and its
+    weight for unseen words; its own known words stay."""
+    weights = index.weights.copy()
+    for token, i in index.vocab.items():
+        j = rarity.vocab.get(token)
+        if j is not None:
+            weights[i] = rarity.weights[j]
+    return dataclasses.replace(
+        index,
+        weights=weights,
+        key_weight=np.asarray(index.key_matrix @ weights).ravel(),
+        unseen_weight=rarity.unseen_token_weight,
+    )
 
 
 def score_name_pairs(
@@ -455,18 +494,70 @@ def score_name_pairs(
     reference: NameIndex | None = None,
     workers: int = -1,
     config: MatchSettings = settings,
+    entity_types: Sequence[str | None] | None = None,
 ) -> list[Comparison]:
     """Score aligned pairs (names_a[i] vs names_b[i]) with the matcher's features.
 
-    Word rarity is learnt from the second names, so a labelled pair file is scored as the
-    screening would score its first column against a list made of its second column; with
-    ``reference`` (the index of the screening lists) the lists' word rarity is used wherever
-    they know the word. A pair needing corroboration (no country here) is held below the flag
-    threshold, as match_names holds it.
+    Each pair scores as match-names would score its first name against a list holding its
+    second name alone, whatever else the file holds: word rarity is learnt from all the
+    second names (with ``reference``, the index of the screening lists, from the lists
+    wherever they know the word), but a first name is read (its slips repaired, its joined
+    words split, its typos mapped) against its own second name only. Otherwise "SiemensAG"
+    vs "Siemens AG" would score 88 alone and 6 in a file where another row's second name is
+    "SiemensAG". A pair needing corroboration (no country here) is held below the flag
+    threshold, as match_names holds it. ``entity_types`` (per pair, as a list's
+    ``entity_type``: "entity", "individual" or None) tells which second names are people, as a
+    list does; where it is None a name is judged by its words, as on an untyped list.
     """
     if len(names_a) != len(names_b):
         raise ValueError("names_a and names_b must have the same length")
-    index = _pair_index(names_b, reference)
+    types = list(entity_types) if entity_types is not None else [None] * len(names_b)
+    index = _pair_index(names_b, reference, entity_types=types)
+    results = _score_aligned(names_a, names_b, index, workers=workers, config=config)
+    for name_b, rows in own_reading_rows(names_a, names_b).items():
+        for entity_type in sorted({types[i] for i in rows}, key=str):
+            same = [i for i in rows if types[i] == entity_type]
+            alone = _pair_index(
+                [name_b],
+                reference,
+                rarity=None if reference else index,
+                entity_types=[entity_type],
+            )
+            scored = _score_aligned(
+                [names_a[i] for i in same],
+                [name_b] * len(same),
+                alone,
+                workers=workers,
+                config=config,
+            )
+            for i, result in zip(same, scored, strict=True):
+                results[i] = result
+    return results
+
+
+def own_reading_rows(names_a: Sequence[str], names_b: Sequence[str]) -> dict[str, list[int]]:
+    """Rows whose first name has a word its second name lacks, by second name: how such a
+    word is read (repaired, split, mapped to the closest list word) could lean on the other
+    rows' names, so these rows are scored against their own second name alone. A first name
+    made only of its second name's words reads the same in any company."""
+    firsts = normalise_names([a or "" for a in names_a], may_be_cut=False)
+    seconds = normalise_names([b or "" for b in names_b], may_be_cut=False)
+    rows: dict[str, list[int]] = {}
+    for i, (first, second) in enumerate(zip(firsts, seconds, strict=True)):
+        if names_b[i] and not set(first.tokens) <= set(second.tokens):
+            rows.setdefault(names_b[i], []).append(i)
+    return rows
+
+
+def _score_aligned(
+    names_a: Sequence[str],
+    names_b: Sequence[str],
+    index: NameIndex,
+    *,
+    workers: int,
+    config: MatchSettings,
+) -> list[Comparison]:
+    """Score aligned pairs against ``index`` (built from, at least, every name of names_b)."""
     readings = read_queries([a or "" for a in names_a], index)
     queries = readings.names
     # the target of a pair is its list name read as the index read it, every alternative
@@ -687,7 +778,9 @@ def _match_distinct(
             )
         }
         fuzzy, id_hits = scored.fuzzy_tokens, scored.identifier_hits
-        order = np.lexsort((k_ids, -scores, q_rows))
+        coverage = _whole_name_coverage(batch, q_rows, k_ids, index, table_names)
+        mostly_held = (coverage >= MIN_WHOLE_NAME_COVERAGE).astype(np.int8)
+        order = np.lexsort((k_ids, -mostly_held, -scores, q_rows))
         per_query: dict[int, list[tuple[float, int, int]]] = {}
         for n in order:
             per_query.setdefault(int(q_rows[n]), []).append(
@@ -729,6 +822,36 @@ def _match_distinct(
                 if rank > top:
                     break
     return out
+
+
+MIN_WHOLE_NAME_COVERAGE = 0.5
+"""Of hits with equal scores, those whose whole list name holds fewer than half the trade
+name's words come after the others (otherwise list order: the order of the reference lists)."""
+
+
+def _whole_name_coverage(
+    batch: Sequence[str],
+    q_rows: np.ndarray,
+    k_ids: np.ndarray,
+    index: NameIndex,
+    table_names: Sequence[str],
+) -> np.ndarray:
+    """Per hit, the share of the trade name's words (as read: legal forms aside, spellings
+    folded) that the whole list name it was read from holds. Names read in parts tie often:
+    every CSSC institute scores 100 on the acronym CSSC, a trade name naming one of them
+    included; the whole list name that holds the trade name's words is the one it names."""
+    if len(q_rows) == 0:
+        return np.zeros(0)
+    queries = normalise_names([batch[q] for q in q_rows.tolist()], may_be_cut=False)
+    listed = normalise_names(
+        [table_names[int(index.key_rows[k][0])] for k in k_ids.tolist()], may_be_cut=False
+    )
+    return np.array(
+        [
+            sum(t in set(b.tokens) for t in a.tokens) / len(a.tokens) if a.tokens else 1.0
+            for a, b in zip(queries, listed, strict=True)
+        ]
+    )
 
 
 def compare_names(name_a: str, name_b: str, *, config: MatchSettings = settings) -> Comparison:

@@ -26,6 +26,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from screening import yaml_files
+from screening.names.numerals import spell_numbers
 from screening.paths import PACKAGE_DATA_DIR
 
 SHORTCUTS = True
@@ -35,6 +36,8 @@ the speed test compares the fast path with (tests/test_benchmarks_speed.py)."""
 
 _CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af])")
 _APOSTROPHES = re.compile(r"['’ʼ`ʹ]")
+_POSSESSIVE = re.compile(r"(?<=[a-z0-9])['’ʼ`ʹ]s\b", re.IGNORECASE)
+"""An English possessive: DEUTSCHE BANK'S AG is the bank's name, not a word BANKS."""
 _TOKEN = re.compile(r"[a-z0-9]+")
 _LEADING_RU_IDS = re.compile(r"^\s*(?P<inn>\d{10}|\d{12})(?:\s+(?P<kpp>\d{9}))?\s+(?=.*[^\W\d_])")
 _RU_SOFT_SIGNS = str.maketrans({"ь": "", "Ь": "", "ъ": "", "Ъ": "", "ё": "е", "Ё": "Е"})
@@ -225,7 +228,10 @@ def _raw_tokens(text: str) -> list[str]:
         text = _GLUED_INITIALS.sub(" ", text)
     text = text.translate(_RU_SOFT_SIGNS).translate(_UK_TO_RU)
     text = _CJK.sub(r" \1 ", text)
-    text = _APOSTROPHES.sub("", anyascii(text)).casefold()
+    text = anyascii(text)
+    if "s" in text:
+        text = _POSSESSIVE.sub("", text)
+    text = _APOSTROPHES.sub("", text).casefold()
     if "dzh" in text:
         text = text.replace("dzh", "j")  # ДЖ: DZHOINT is JOINT, DZHABRAILOV JABRAILOV
     text = text.replace("&", " and ")
@@ -464,6 +470,8 @@ def _expand(
     out: list[str] = []
     for token in tokens:
         expansion = abbreviations.get(token)
+        if expansion is None and len(token) > MIN_PLURAL_ABBREVIATION and token.endswith("s"):
+            expansion = abbreviations.get(token[:-1])  # TECHS, INSTRS: the plural's S added
         if expansion is None and folded and len(token) >= MIN_FOLD_LEN:
             expansion = folded.get(fold_token(token))
         out.extend(expansion or (token,))
@@ -471,6 +479,9 @@ def _expand(
 
 
 MIN_SPELLING_LEN = 5
+MIN_PLURAL_ABBREVIATION = 3
+"""A known abbreviation of at least this many letters with an S added is its plural (TECHS,
+INSTRS, ENGS); shorter ones (COS) are listed as they are."""
 MIN_CUT_FORM_WORD = 5
 MIN_WHOLE_FORM_END = 3
 """A name ending in LTD or LLC is whole; one ending in SA or CO may be SAN... or CORP... cut."""
@@ -628,7 +639,7 @@ def normalise_name(
     read_from = tuple(words) if words is not None else tuple(_raw_tokens(text))
     words = list(read_from)
     fragment = words.pop() if literal_end and len(words) > 1 else None
-    tokens = _expand_words(words)
+    tokens = _expand_words(spell_numbers(words))  # Forty-Four, 44: one word
     cut = None
     if may_be_cut and not fragment and len(text.strip()) >= TRUNCATION_MIN_LEN:
         tokens, cut = _strip_cut_legal_form(tokens, vocab)  # before spelling: PARTN is cut

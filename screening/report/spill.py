@@ -102,13 +102,21 @@ class FlaggedFile:
 
 
 def spilled_review_files(
-    out_dir: Path, flagged_path: Path, manifest: Mapping[str, Any]
+    out_dir: Path,
+    flagged_path: Path,
+    manifest: Mapping[str, Any],
+    only: tuple[str, ...] | None = None,
 ) -> tuple[dict[str, Path], FlaggedFile]:
-    """The review files of a run whose flagged records are in ``flagged_path``."""
-    from screening.report.files import write_review_files
+    """The review files (``only`` those named, see ``REVIEW_FILES``) of a run whose flagged
+    records are in ``flagged_path``."""
+    from screening.report.files import REVIEW_FILES, write_review_files
 
     flagged = FlaggedFile(flagged_path)
     written = write_review_files(
-        out_dir, flagged=flagged.records, manifest=manifest, take_rows=flagged.take
+        out_dir,
+        flagged=flagged.records,
+        manifest=manifest,
+        take_rows=flagged.take,
+        only=REVIEW_FILES if only is None else only,
     )
     return written, flagged

@@ -102,6 +102,23 @@ def test_joined_and_split_words_are_read_against_the_list_vocabulary() -> None:
     assert found_in_top5(f"{number}{rest}", row), row["name"]
 
 
+def test_names_of_the_same_letters_with_spaces_moved_meet() -> None:
+    """A word split in two (NET WORKS for NETWORKS) or two words run together, read against
+    the list name's letters, not only its vocabulary: found, and explained as re-spaced."""
+    rows = real_entities(r"^[A-Z]{9,} [A-Z]{4,}$", limit=10)
+    missed = []
+    for row in rows:
+        first, rest = row["name"].split(" ", 1)
+        split = f"{first[:4]} {first[4:]} {rest}"  # a word split where no word ends
+        joined = f"{first}{rest}"
+        for query in (split, joined):
+            if not found_in_top5(query, row):
+                missed.append(query)
+    assert len(missed) <= 1, missed
+    hits = match_names([split], sdn_index(), countries=[country_of(row)], top=5).to_pylist()
+    assert "the same letters with spaces moved" in hits[0]["explanation"], hits[0]
+
+
 ABBREVIATED = [
     (r"\bAVIATION\b", "AVIATION", "AVN"),
     (r"\bHOLDING\b", "HOLDING", "HLD"),
@@ -109,6 +126,8 @@ ABBREVIATED = [
     (r"\bLOGISTICS\b", "LOGISTICS", "LOGIST"),
     (r"\bINVESTMENT\b", "INVESTMENT", "INV"),
     (r"\bRESEARCH INSTITUTE\b", "RESEARCH INSTITUTE", "RES INST"),
+    (r"\bTECHNOLOGIES\b", "TECHNOLOGIES", "TECHS"),  # the plural's S on an abbreviation
+    (r"\bINSTRUMENTS\b", "INSTRUMENTS", "INSTRS"),
 ]
 
 
@@ -122,6 +141,44 @@ def test_abbreviations_are_read_as_prefixes_or_consonant_skeletons(
     for row in rows:
         query = row["name"].replace(word, short)
         assert found_in_top5(query, row), (query, row["name"])
+
+
+def test_an_abbreviation_reads_as_a_word_it_begins_before_a_skeleton() -> None:
+    import numpy as np
+
+    from screening.names.index import AbbreviationTargets
+
+    # INDUSTRIAL is on more names, but INSTR begins INSTRUMENTS (INSTR only fits its skeleton)
+    targets = AbbreviationTargets.build(["industrial", "instrumenc"], np.array([50, 6]))
+    assert targets.expansions("instr") == ["instrumenc"]
+    assert targets.expansions("inds") == ["industrial"]
+
+
+CSL = ("sanctions", "us_trade_csl", "consolidated_2022-04.csv")
+
+
+def test_equal_scores_rank_the_whole_name_holding_the_trade_name_first() -> None:
+    """Every China State Shipbuilding institute also scores 100 on the acronym (CSSC) in its
+    name: a trade name naming one institute must find that institute among its top hits."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = parse_list_files([shared_path(*CSL)])
+    names = sorted(
+        {
+            n
+            for n in table["name"].to_pylist()
+            if re.fullmatch(
+                r"China State Shipbuilding Corporation, Limited \(CSSC\) 7\d\d\w\w "
+                r"Research Institute",
+                n or "",
+            )
+        }
+    )
+    assert len(names) >= 10, names
+    index = NameIndex.build(table)
+    hits = match_names(names, index, countries=["CN"] * len(names), top=5).to_pylist()
+    first = {h["query"]: h["matched_name"] for h in hits if h["rank"] == 1}
+    assert all(first.get(n) == n for n in names), [(n, first.get(n)) for n in names]
 
 
 def test_parenthetical_parts_are_alternative_names_on_both_sides() -> None:
