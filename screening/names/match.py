@@ -843,13 +843,15 @@ def _whole_name_coverage(
     if len(q_rows) == 0:
         return np.zeros(0)
     queries = normalise_names([batch[q] for q in q_rows.tolist()], may_be_cut=False)
-    listed = normalise_names(
-        [table_names[int(index.key_rows[k][0])] for k in k_ids.tolist()], may_be_cut=False
-    )
+    # each key's whole list name read once per index, not once per hit and batch
+    whole: dict[int, frozenset[str]] = index.__dict__.setdefault("_whole_name_tokens", {})
+    for k in set(k_ids.tolist()) - whole.keys():
+        name = table_names[int(index.key_rows[k][0])]
+        whole[k] = frozenset(normalise_names([name], may_be_cut=False)[0].tokens)
     return np.array(
         [
-            sum(t in set(b.tokens) for t in a.tokens) / len(a.tokens) if a.tokens else 1.0
-            for a, b in zip(queries, listed, strict=True)
+            sum(t in whole[k] for t in a.tokens) / len(a.tokens) if a.tokens else 1.0
+            for a, k in zip(queries, k_ids.tolist(), strict=True)
         ]
     )
 
