@@ -30,7 +30,7 @@ from screening.names.normalise import (
     load_vocabulary,
     normalise_names,
 )
-from screening.names.repair import KnownWords
+from screening.names.repair import KnownWords, keep_tables
 from screening.names.segments import honorific_free
 from screening.names.tunables import settings
 
@@ -123,6 +123,7 @@ class NameIndex:
         if isinstance(cached, cls):
             return cached
         index = cls.build_uncached(list_table, entity_types=entity_types)
+        keep_tables(index.known_words)  # (read back with the index, not built every run)
         index_cache.store(key, index)
         return index
 

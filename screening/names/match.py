@@ -43,6 +43,7 @@ from screening.names.index import (
     token_idf,
 )
 from screening.names.normalise import (
+    TRUNCATION_MIN_LEN,
     NormalisedName,
     normalise_names,
 )
@@ -778,7 +779,9 @@ def _match_distinct(
             )
         }
         fuzzy, id_hits = scored.fuzzy_tokens, scored.identifier_hits
-        coverage = _whole_name_coverage(batch, q_rows, k_ids, index, table_names)
+        coverage = _whole_name_coverage(
+            batch, q_rows, k_ids, index, table_names, plain=readings.names[: len(batch)]
+        )
         mostly_held = (coverage >= MIN_WHOLE_NAME_COVERAGE).astype(np.int8)
         order = np.lexsort((k_ids, -mostly_held, -scores, q_rows))
         per_query: dict[int, list[tuple[float, int, int]]] = {}
@@ -835,14 +838,25 @@ def _whole_name_coverage(
     k_ids: np.ndarray,
     index: NameIndex,
     table_names: Sequence[str],
+    *,
+    plain: Sequence[NormalisedName] | None = None,
 ) -> np.ndarray:
     """Per hit, the share of the trade name's words (as read: legal forms aside, spellings
     folded) that the whole list name it was read from holds. Names read in parts tie often:
     every CSSC institute scores 100 on the acronym CSSC, a trade name naming one of them
-    included; the whole list name that holds the trade name's words is the one it names."""
+    included; the whole list name that holds the trade name's words is the one it names.
+    ``plain``: the batch's names as already read (may be cut); one too short to have been cut
+    reads the same either way and is not read again."""
     if len(q_rows) == 0:
         return np.zeros(0)
-    queries = normalise_names([batch[q] for q in q_rows.tolist()], may_be_cut=False)
+    rows = q_rows.tolist()
+    again = sorted(
+        {q for q in rows if plain is None or plain[q].written_length >= TRUNCATION_MIN_LEN}
+    )
+    read_again = dict(
+        zip(again, normalise_names([batch[q] for q in again], may_be_cut=False), strict=True)
+    )
+    queries = [read_again[q] if q in read_again else plain[q] for q in rows]  # type: ignore[index]
     # each key's whole list name read once per index, not once per hit and batch
     whole: dict[int, frozenset[str]] = index.__dict__.setdefault("_whole_name_tokens", {})
     for k in set(k_ids.tolist()) - whole.keys():
