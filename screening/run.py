@@ -54,6 +54,7 @@ from screening.geo.chains import (
 )
 from screening.io import TradeFileInfo, iter_trade_files, open_trade_file
 from screening.io.writers import escape_formulas_in_table, write_json_atomic
+from screening.match_pool import MatchPool, can_fork, pool_processes
 from screening.outputs import count_by
 from screening.parallel import (
     DaskExecutor,
@@ -84,6 +85,7 @@ from screening.report.files import REVIEW_FILES
 from screening.report.spill import FlaggedSpill, spilled_review_files
 from screening.review.carry import DecisionCounts, apply_decisions, unflagged_by_decision
 from screening.review.run import RunReview
+from screening.review.seen import RunSightings, party_sightings, screened_rows
 from screening.review.store import open_store
 from screening.risk.red_flags import (
     SurgeTotals,
@@ -328,7 +330,10 @@ class FinishTask:
     part_path: Path
     first_row: int
     out_path: Path | None
-    """Where a worker writes the scored part (None: return it to the caller)."""
+    """Where a worker writes the scored part, as an Arrow IPC file (None: return it to the
+    caller). Not Parquet: the caller appends it to screened.parquet, and decoding a Parquet
+    part there cost the caller (the one process every part goes through) more than encoding
+    it (4 s of CPU for 1M rows)."""
 
 
 @dataclass
@@ -340,6 +345,10 @@ class FinishedPart:
     seconds: dict[str, float]
     decisions: DecisionCounts
     unflagged_by_decision: int
+    rows_seen: dict[str, np.ndarray] = field(default_factory=dict)
+    """source_file -> its rows in the part (the review store marks them seen)."""
+    sightings: pa.Table | None = None
+    """The part's parties (screening.review.seen.PARTY_SIGHTINGS) for the review store."""
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -406,9 +415,13 @@ def finish_part(task: FinishTask, context: RunContext, links: Links) -> Finished
     counts = {
         column: Counter(count_by(table, column)) for column in ("risk_level", "route", "chpl_tier")
     }
+    start = time.perf_counter()
+    rows_seen, sightings = screened_rows(table), party_sightings(table)
+    seconds["record_review"] = time.perf_counter() - start
     if task.out_path is not None:
         start = time.perf_counter()
-        pq.write_table(table, task.out_path)
+        with pa.ipc.new_file(task.out_path, table.schema) as sink:
+            sink.write_table(table)
         seconds["write_outputs"] = time.perf_counter() - start
         table = None
     return FinishedPart(
@@ -419,6 +432,8 @@ def finish_part(task: FinishTask, context: RunContext, links: Links) -> Finished
         seconds,
         decided,
         unflagged_by_decision(flagged if table is None else table),
+        rows_seen,
+        sightings,
     )
 
 
@@ -500,6 +515,12 @@ class _RejectWriter:
         self._sink.close()
 
 
+def _read_ipc(path: Path) -> pa.Table:
+    """An Arrow IPC file, memory-mapped (no copy, no decoding)."""
+    with pa.memory_map(str(path)) as source:
+        return pa.ipc.open_file(source).read_all()
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -569,6 +590,9 @@ class ScreeningRun:
         self._flagged_spill: FlaggedSpill | None = None
         self._counts: dict[str, Counter[str]] = {}
         self._rows_screened = 0
+        self._match_pool: MatchPool | None = None
+        self._sightings = RunSightings()
+        self._keys: dict[str, str | None] | None = None
 
     # ------------------------------------------------------------------------------- lifecycle
     def __enter__(self) -> ScreeningRun:
@@ -588,6 +612,8 @@ class ScreeningRun:
                 self._rejects.close()
             if self.review is not None:
                 self.review.close()
+            if self._match_pool is not None:
+                self._match_pool.close()
             if self.executor is not None:
                 self.executor.close()
         finally:
@@ -614,6 +640,10 @@ class ScreeningRun:
     def load_reference(self) -> ReferenceData:
         """Lists, name index and goods categories; starts the executor (Dask cluster)."""
         start = time.perf_counter()
+        processes = pool_processes(self.config)
+        if self._dask == (None, None) and can_fork(processes):
+            # forked before the lists and the records exist (see screening.match_pool)
+            self._match_pool = MatchPool(processes)
         self.reference = load_reference_data(self.config)
         key = reference_key(self.config, self.reference.list_versions)
         remember_reference(key, self.reference)
@@ -626,6 +656,8 @@ class ScreeningRun:
         self.context = RunContext(worker_config, key)
         with_index = name_index_cache_file(self.reference.lists).is_file()
         self.executor.warm_up(warm_up, worker_config, key, with_index)
+        if self._match_pool is not None:
+            self._start_match_pool()
         db, only_new = self._review_options
         self.review = RunReview(open_store(db), {}, only_new=only_new)
         logger.info(
@@ -635,6 +667,18 @@ class ScreeningRun:
             self.executor.description,
         )
         return self.reference
+
+    def _start_match_pool(self) -> None:
+        """Point the matching processes at the run's index cache (built here if absent)."""
+        assert self._match_pool is not None and self.reference is not None
+        index_file = name_index_cache_file(self.reference.lists)
+        if not index_file.is_file():
+            cached_name_index(self.reference.lists)
+        if not index_file.is_file():  # the cache cannot be written: match in this process
+            self._match_pool.close()
+            self._match_pool = None
+            return
+        self._match_pool.start(index_file, single_threaded(self.config))
 
     def _batches(self) -> Iterator[BatchTask]:
         """Record batches of every file in turn. A file that cannot be opened, or fails part
@@ -717,6 +761,9 @@ class ScreeningRun:
         for summary in self.executor.map(prescreen_batch, self._batches(), context=self.context):
             self.prescreened.append(summary)
             self._add_seconds(summary.seconds)
+            if self._match_pool is not None:  # matched while the next batches are read
+                self._match_pool.submit(summary.parties)
+                summary.parties = summary.parties.slice(0, 0)
         rejected = {n for n, f in enumerate(self.files) if f.rejected_reason}
         for summary in self.prescreened:
             if summary.file_number in rejected:
@@ -735,6 +782,8 @@ class ScreeningRun:
     def match_parties(self) -> pa.Table:
         """Match the distinct (party name, country) pairs of the whole input, each once."""
         assert self.executor is not None and self.context is not None
+        if self._match_pool is not None:
+            return self._collect_pool_matches()
         start = time.perf_counter()
         parties = (
             pa.concat_tables([s.parties for s in self.prescreened])
@@ -759,6 +808,37 @@ class ScreeningRun:
             0 if matches is None else matches.num_rows,
         )
         return matches
+
+    def _collect_pool_matches(self) -> pa.Table:
+        """The matching processes' hits. While they finish, this process computes each
+        distinct name's key (link_records needs them): work that does not wait for matches."""
+        assert self._match_pool is not None
+        start = time.perf_counter()
+        self._keys = self._distinct_name_keys()
+        self.timings["link_records"] = (
+            self.timings.get("link_records", 0.0) + time.perf_counter() - start
+        )
+        start = time.perf_counter()
+        pool = self._match_pool
+        matches = pool.result()
+        self.timings["match_parties"] = time.perf_counter() - start
+        self.timings["match_parties_worker_seconds"] = pool.busy_seconds
+        pool.close()
+        self._match_pool = None
+        self._matches = matches
+        logger.info(
+            "Matched %d distinct party names in %d processes while reading: %d with a list hit",
+            pool.pairs,
+            pool.processes,
+            0 if matches is None else matches.num_rows,
+        )
+        return matches
+
+    def _distinct_name_keys(self) -> dict[str, str | None]:
+        known = self._name_keys(pa.concat_arrays([s.names for s in self.prescreened]))
+        for summary in self.prescreened:
+            summary.names = summary.names.slice(0, 0)
+        return known
 
     def _partitions(self, rows: pa.Table | pa.Array) -> list[Any]:
         """Equal slices of ``rows`` (distinct names, sorted): eight per worker, so a worker
@@ -786,9 +866,8 @@ class ScreeningRun:
         config = self.config
         legs = pa.concat_tables([s.chain_legs for s in self.prescreened])
         by_name = combine_surge_totals([s.surge for s in self.prescreened])
-        known = self._name_keys(pa.concat_arrays([s.names for s in self.prescreened]))
-        for summary in self.prescreened:
-            summary.names = summary.names.slice(0, 0)
+        known = self._keys if self._keys is not None else self._distinct_name_keys()
+        self._keys = None
         chains = find_route_chains(
             legs,
             coalition=config.coalition_countries,
@@ -835,7 +914,7 @@ class ScreeningRun:
             FinishTask(
                 s.part_path,
                 s.first_row,
-                s.part_path.with_name(s.part_path.stem + "-scored.parquet") if remote else None,
+                s.part_path.with_name(s.part_path.stem + "-scored.arrow") if remote else None,
             )
             for s in self.prescreened
         ]
@@ -847,7 +926,7 @@ class ScreeningRun:
             ):
                 self._add_seconds(part.seconds)
                 write_start = time.perf_counter()
-                table = part.table if part.table is not None else pq.read_table(part.out_path)
+                table = part.table if part.table is not None else _read_ipc(part.out_path)
                 if writer is None:
                     writer = pq.ParquetWriter(path, table.schema)
                 writer.write_table(table)
@@ -857,6 +936,8 @@ class ScreeningRun:
                 self._flagged.write(part.flagged)
                 self._decided = self._decided + part.decisions
                 self._unflagged_by_decision += part.unflagged_by_decision
+                if part.sightings is not None:
+                    self._sightings.add(part.rows_seen, part.sightings)
                 for column, counter in part.counts.items():
                     self._counts.setdefault(column, Counter()).update(counter)
                 self.timings["write_outputs"] = (
@@ -938,24 +1019,17 @@ class ScreeningRun:
         return {name: written[name] for name in REVIEW_FILES}, top_flags
 
     def _record_review(self, screened_path: Path) -> dict[str, int]:
-        """Mark the run's records seen and its parties screened, part by part."""
+        """Mark the run's records seen (ranges of rows per file) and its parties screened,
+        from what the scored parts gathered (screened.parquet is not read again)."""
         assert self.review is not None and self.reference is not None
-        totals: Counter[str] = Counter()
-        columns = [
-            "record_id",
-            "source_file",
-            "source_row",
-            "exporter",
-            "importer",
-            "origin_iso2",
-            "destination_iso2",
-        ]
-        parquet = pq.ParquetFile(screened_path)
-        for batch in parquet.iter_batches(batch_size=self.batch_rows, columns=columns):
-            totals.update(
-                self.review.record(pa.Table.from_batches([batch]), self.reference.list_versions)
-            )
-        return dict(totals)
+        del screened_path
+        start = time.perf_counter()
+        counts = self.review.record_sightings(self._sightings, self.reference.list_versions)
+        self._sightings = RunSightings()
+        self.timings["record_review"] = (
+            self.timings.get("record_review", 0.0) + time.perf_counter() - start
+        )
+        return counts
 
     def _manifest(self, rows_flagged: int) -> dict[str, Any]:
         assert self.reference is not None and self.review is not None

@@ -1,10 +1,13 @@
 """Quality floors on real-data subsets (benchmarks/real_sets.py), matched as screening calls it.
 
-Each floor sits a little below the figure measured on the same subset (feature-model matcher
-with state-body descriptors, segment readings and the transliteration folds, 2026-12-04: EU
-name recall 0.834 / precision 0.906; customs variants 0.961; aliases sharing a word 0.402 /
-0.818; clean vendor names flagged 0.02 %; pairs P 0.970 R 0.657 F1 0.783; before them, at
-9960af0: 0.722 / 0.859, 0.945, 0.389 / 0.803, 0.2 %, F1 0.707), so a change to the matcher
+Each floor sits a little below the figure measured on the same subset (with re-spaced names,
+plural abbreviations, slips onto other list words and equal scores ranked by the whole name,
+2026-12-05: EU name recall 0.848 / precision 0.903; customs variants 0.976 (typo 0.947,
+join_split 0.993); aliases sharing a word 0.414 / 0.826; clean vendor names flagged 0.02 %;
+before them, feature-model matcher with state-body descriptors, segment readings and the
+transliteration folds, 2026-12-04: 0.834 / 0.906, 0.961, 0.402 / 0.818, 0.02 %, pairs P 0.970
+R 0.657 F1 0.783; at 9960af0: 0.722 / 0.859, 0.945, 0.389 / 0.803, 0.2 %, F1 0.707), so a
+change to the matcher
 that loses recall or precision fails here instead of only
 in a benchmark nobody re-runs. The sets come from ../shared (skipped with a reason where it is
 absent); queries pass the party's country, as screening always does. Full-size figures:
@@ -105,8 +108,8 @@ def test_eu_names_find_the_ofac_entry_with_their_inn(ref, index, links) -> None:
     recall = judged["found"].mean()
     precision = judged["top1"].sum() / judged["any_hit"].sum()
     assert len(names) >= 400
-    assert recall >= 0.81, f"EU name -> same-INN entry recall fell to {recall:.3f}"
-    assert precision >= 0.88, f"precision of the best hit fell to {precision:.3f}"
+    assert recall >= 0.83, f"EU name -> same-INN entry recall fell to {recall:.3f}"
+    assert precision >= 0.89, f"precision of the best hit fell to {precision:.3f}"
 
 
 def test_customs_variants_of_real_names_are_found(ref, index, links) -> None:
@@ -116,13 +119,13 @@ def test_customs_variants_of_real_names_are_found(ref, index, links) -> None:
     by_op = judged.groupby(rset.queries["group"])["found"].mean()
     recall = judged["found"].mean()
     assert len(rset.queries) >= 700
-    assert recall >= 0.94, f"customs-variant recall fell to {recall:.3f}: {by_op.to_dict()}"
+    assert recall >= 0.965, f"customs-variant recall fell to {recall:.3f}: {by_op.to_dict()}"
     floors = {
         "case_punct": 0.98,
         "legal_form_swap": 0.95,
-        "typo": 0.91,
+        "typo": 0.93,
         "homoglyph": 0.98,
-        "join_split": 0.92,
+        "join_split": 0.97,
         "truncate35": 0.80,  # 0.893 before the feature model, 0.739 at 04faf78, 0.826 now
         "abbreviate": 0.95,
         "cyrillic": 0.86,
@@ -138,8 +141,8 @@ def test_aliases_sharing_a_word_reach_their_ofac_entity(ref) -> None:
     judged = screened(shares, NameIndex.build(rset.index_table), strict=True)
     recall = judged["found"].mean()
     precision = judged["top1"].sum() / judged["any_hit"].sum()
-    assert recall >= 0.38, f"alias -> entity recall fell to {recall:.3f}"
-    assert precision >= 0.80, f"precision of the best hit fell to {precision:.3f}"
+    assert recall >= 0.40, f"alias -> entity recall fell to {recall:.3f}"
+    assert precision >= 0.81, f"precision of the best hit fell to {precision:.3f}"
 
 
 def test_real_vendor_names_are_rarely_flagged(ref, index) -> None:

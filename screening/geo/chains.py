@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -177,10 +178,8 @@ def find_route_chains(
     partner leg, how many partner legs there are, and the reason.
     """
     require_columns(screened, CHAIN_INPUT_COLUMNS, "find_route_chains")
-    n = screened.num_rows
     origin, destination = _codes(screened, "origin_iso2"), _codes(screened, "destination_iso2")
     hs6_array = _strings(screened["hs6"])
-    hs6 = np.asarray(hs6_array.to_pylist(), dtype=object)
     coalition_set = {c.strip().upper() for c in coalition}
     direct_set = {c.strip().upper() for c in direct}
     hub_set = {c.strip().upper() for c in hubs} - direct_set
@@ -191,60 +190,45 @@ def find_route_chains(
         has_hs &= _in(hs6_array, {str(c) for c in hs6_codes})
     leg1 = _in(origin, coalition_set) & _in(destination, hub_set) & has_hs
     leg2 = _in(destination, direct_set) & has_hs
-
-    importer_key = party_keys(screened["importer"]) if leg1.any() else np.full(n, None)
-    exporter_key = party_keys(screened["exporter"]) if leg2.any() else np.full(n, None)
-    leg1 &= np.array([k is not None for k in importer_key], dtype=bool)
-    leg2 &= np.array([k is not None for k in exporter_key], dtype=bool)
-    empty = _empty_result(screened)
-    if not leg1.any() or not leg2.any():
-        return empty
-
-    rows1, rows2 = np.flatnonzero(leg1), np.flatnonzero(leg2)
-    first = pa.table(
-        {
-            "key": pa.array(importer_key[rows1].tolist(), pa.string()),
-            "hs6": pa.array(hs6[rows1].tolist(), pa.string()),
-            "row1": pa.array(rows1, pa.int64()),
-        }
-    )
-    second = pa.table(
-        {
-            "key": pa.array(exporter_key[rows2].tolist(), pa.string()),
-            "hs6": pa.array(hs6[rows2].tolist(), pa.string()),
-            "row2": pa.array(rows2, pa.int64()),
-        }
-    )
+    # Python values (keys, reasons) only for the candidate legs, then only for the legs that
+    # have a partner: a large input holds millions of candidates and few chains
+    first = _leg_keys(screened, "importer", np.flatnonzero(leg1), hs6_array, "row1")
+    second = _leg_keys(screened, "exporter", np.flatnonzero(leg2), hs6_array, "row2")
+    if first.num_rows == 0 or second.num_rows == 0:
+        return _empty_result(screened)
     pairs = first.join(second, keys=["key", "hs6"], join_type="inner")
     if pairs.num_rows == 0:
-        return empty
+        return _empty_result(screened)
     row1 = pairs["row1"].to_numpy()
     row2 = pairs["row2"].to_numpy()
-    lo, hi = date_bounds(screened["date"])
-    dated = ~np.isnat(lo[row1]) & ~np.isnat(lo[row2])
+    involved = np.union1d(row1, row2)
+    lo_in, hi_in = date_bounds(screened["date"].take(pa.array(involved, pa.int64())))
+    lo1, hi1 = lo_in[np.searchsorted(involved, row1)], hi_in[np.searchsorted(involved, row1)]
+    lo2, hi2 = lo_in[np.searchsorted(involved, row2)], hi_in[np.searchsorted(involved, row2)]
+    dated = ~np.isnat(lo1) & ~np.isnat(lo2)
     keep = dated | allow_undated
-    in_order = (hi[row2] - lo[row1]).astype(np.int64) >= 0
+    in_order = (hi2 - lo1).astype(np.int64) >= 0
     if window_days is not None:
-        in_order &= (lo[row2] - hi[row1]).astype(np.int64) <= window_days
+        in_order &= (lo2 - hi1).astype(np.int64) <= window_days
     keep &= np.where(dated, in_order, True)
+    if not keep.any():
+        return _empty_result(screened)
     row1, row2, dated = row1[keep], row2[keep], dated[keep]
-    if row1.size == 0:
-        return empty
+    lo1, hi1, lo2, hi2 = lo1[keep], hi1[keep], lo2[keep], hi2[keep]
+    gap = np.where(dated, np.abs((lo2 - lo1).astype(np.int64)), np.iinfo(np.int64).max)
+    inexact = ~((lo1 == hi1) & (lo2 == hi2))
+    frame = pd.DataFrame({"row1": row1, "row2": row2, "inexact": inexact, "gap": gap})
+    return _pick_partners(screened, frame, origin=origin, destination=destination, hs6=hs6_array)
 
-    gap = np.where(dated, np.abs((lo[row2] - lo[row1]).astype(np.int64)), np.iinfo(np.int64).max)
-    exact = lo == hi
-    frame = pd.DataFrame(
-        {"row1": row1, "row2": row2, "inexact": ~(exact[row1] & exact[row2]), "gap": gap}
-    )
-    return _pick_partners(
-        screened,
-        frame,
-        lo,
-        exact=exact,
-        origin=np.asarray(origin.to_pylist(), dtype=object),
-        destination=np.asarray(destination.to_pylist(), dtype=object),
-        hs6=hs6,
-    )
+
+def _leg_keys(
+    screened: pa.Table, role: str, rows: np.ndarray, hs6: pa.Array, row_column: str
+) -> pa.Table:
+    """(party key, HS6, row) of the candidate legs ``rows`` whose party has a key."""
+    positions = pa.array(rows, pa.int64())
+    keys = pa.array(party_keys(screened[role].take(positions)).tolist(), pa.string())
+    table = pa.table({"key": keys, "hs6": hs6.take(positions), row_column: positions})
+    return table.filter(pc.is_valid(table["key"]))
 
 
 def _empty_result(screened: pa.Table) -> pa.Table:
@@ -263,28 +247,46 @@ def _empty_result(screened: pa.Table) -> pa.Table:
 def _pick_partners(
     screened: pa.Table,
     frame: pd.DataFrame,
-    lo: np.ndarray,
     *,
-    exact: np.ndarray,
-    origin: np.ndarray,
-    destination: np.ndarray,
-    hs6: np.ndarray,
+    origin: pa.Array,
+    destination: pa.Array,
+    hs6: pa.Array,
 ) -> pa.Table:
     """Per record in a chain: its closest partner leg and the reason.
 
     Closest: day-level dates before month-level ones, then fewest days apart, then input order.
+    Python values are read for the records of the chains only.
     """
     n = screened.num_rows
-    record_id = np.asarray(_strings(screened["record_id"]).to_pylist(), dtype=object)
-    importer = np.asarray(_strings(screened["importer"]).to_pylist(), dtype=object)
-    role = np.full(n, None, dtype=object)
-    partner = np.full(n, None, dtype=object)
-    count = np.zeros(n, dtype=np.int32)
-    reason = np.full(n, None, dtype=object)
-    frame = frame.sort_values(["inexact", "gap", "row1", "row2"], kind="stable")
+    involved = np.union1d(frame["row1"].to_numpy(), frame["row2"].to_numpy())
+    take = pa.array(involved, pa.int64())
+
+    def values(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
+        return np.asarray(_strings(column).take(take).to_pylist(), dtype=object)
+
+    record_id, importer = values(screened["record_id"]), values(screened["importer"])
+    origins, destinations, goods = values(origin), values(destination), values(hs6)
+    lo, hi = date_bounds(screened["date"].take(take))
+    exact = lo == hi
+    local = pd.DataFrame(
+        {
+            "row1": np.searchsorted(involved, frame["row1"].to_numpy()),
+            "row2": np.searchsorted(involved, frame["row2"].to_numpy()),
+            "inexact": frame["inexact"].to_numpy(),
+            "gap": frame["gap"].to_numpy(),
+            "order1": frame["row1"].to_numpy(),
+            "order2": frame["row2"].to_numpy(),
+        }
+    )
+    k = involved.size
+    role = np.full(k, None, dtype=object)
+    partner = np.full(k, None, dtype=object)
+    count = np.zeros(k, dtype=np.int32)
+    reason = np.full(k, None, dtype=object)
+    local = local.sort_values(["inexact", "gap", "order1", "order2"], kind="stable")
     for own, other, label in (("row1", "row2", FIRST_LEG), ("row2", "row1", SECOND_LEG)):
-        counts = frame.groupby(own).size()
-        best = frame.drop_duplicates(own, keep="first")
+        counts = local.groupby(own).size()
+        best = local.drop_duplicates(own, keep="first")
         for mine, theirs in zip(best[own].tolist(), best[other].tolist(), strict=True):
             first, second = (mine, theirs) if label == FIRST_LEG else (theirs, mine)
             role[mine] = label
@@ -293,23 +295,31 @@ def _pick_partners(
             more = count[mine] - 1
             gap = _gap_text(lo[first], lo[second], bool(exact[first] and exact[second]))
             made_in = (
-                f"; leg 2 goods of {origin[second]} origin"
-                if origin[second] and origin[second] == origin[first]
+                f"; leg 2 goods of {origins[second]} origin"
+                if origins[second] and origins[second] == origins[first]
                 else ""
             )
             reason[mine] = (
-                f"re-export chain: {origin[first]} → {destination[first]} "
-                f"(importer '{importer[first]}') → {destination[second]} "
-                f"(importer '{importer[second]}'), same HS {hs6[first]}, "
+                f"re-export chain: {origins[first]} → {destinations[first]} "
+                f"(importer '{importer[first]}') → {destinations[second]} "
+                f"(importer '{importer[second]}'), same HS {goods[first]}, "
                 f"{gap}{made_in}; other leg: record {record_id[theirs]}"
                 + (f" (+{more} more matching record{'s' if more != 1 else ''})" if more else "")
             )
+    # the chain records' values spread to one row per input record (null elsewhere)
+    slot = np.full(n, -1, dtype=np.int64)
+    slot[involved] = np.arange(k)
+    spread = pa.array(slot, mask=slot < 0)
+
+    def column(values: np.ndarray | list[Any], kind: pa.DataType) -> pa.Array:
+        return pa.array(values, kind).take(spread)
+
     return pa.table(
         {
-            "record_id": pa.array(record_id.tolist(), pa.string()),
-            "route_chain_role": pa.array(role.tolist(), pa.string()),
-            "route_chain_partner": pa.array(partner.tolist(), pa.string()),
-            "route_chain_count": pa.array(count, pa.int32()),
-            "route_chain_reason": pa.array(reason.tolist(), pa.string()),
+            "record_id": _strings(screened["record_id"]),
+            "route_chain_role": column(role.tolist(), pa.string()),
+            "route_chain_partner": column(partner.tolist(), pa.string()),
+            "route_chain_count": pc.fill_null(column(count, pa.int32()), 0),
+            "route_chain_reason": column(reason.tolist(), pa.string()),
         }
     )

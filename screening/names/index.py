@@ -31,6 +31,7 @@ from screening.names.normalise import (
     normalise_names,
 )
 from screening.names.repair import KnownWords, keep_tables
+from screening.names.respaced import keys_by_letters
 from screening.names.segments import honorific_free
 from screening.names.tunables import settings
 
@@ -51,6 +52,18 @@ MIN_FUZZY_TOKEN_LEN = 4
 FUZZY_TOKEN_CUTOFF = 0.8
 """Normalised OSA similarity for a token typo (one edit, a swap counting as one, in five
 letters)."""
+
+
+PLURAL_SIMILARITY = 0.9
+"""Spelling similarity of a word read in the other number (URAL for URALS)."""
+LONG_FUZZY_TOKEN_LEN = 8
+LONG_FUZZY_TOKEN_CUTOFF = 0.75
+"""A long word may be two edits from a list word of about its length (2 in 8 letters): a single
+slip often folds into two (KUZNERSOVA ~ KUZNETSOVA reads KUZNERSOV ~ KUZNECOV)."""
+
+
+def _fuzzy_cutoff(token: str) -> float:
+    return LONG_FUZZY_TOKEN_CUTOFF if len(token) >= LONG_FUZZY_TOKEN_LEN else FUZZY_TOKEN_CUTOFF
 
 
 FuzzyMap = dict[str, list[tuple[str, float]]]
@@ -110,6 +123,9 @@ class NameIndex:
         default_factory=lambda: AbbreviationTargets.build([], np.zeros(0))
     )
     """list words a customs abbreviation may stand for (AVN: AVIATION, HLD: HOLDING)"""
+    respaced_keys: dict[str, list[int]] = dataclasses.field(default_factory=dict)
+    """the keys by their letters with spaces set aside (screening.names.respaced), so a lookup
+    finds NETWORKS for NET WORKS without reading every key"""
 
     @classmethod
     def build(
@@ -243,6 +259,7 @@ class NameIndex:
             sorted_keys=_sorted_keys(keys),
             abbreviation_targets=AbbreviationTargets.build(tokens, df),
             distinctive_keys=[distinctive_key(k) for k in keys],
+            respaced_keys=keys_by_letters(keys),
             _buckets={
                 k: (v, np.array([vocab[t] for t in v], dtype=np.int64)) for k, v in buckets.items()
             },
@@ -288,13 +305,20 @@ class NameIndex:
                 group,
                 choices,
                 scorer=OSA.normalized_similarity,
-                score_cutoff=FUZZY_TOKEN_CUTOFF - 1e-6,  # 1 edit in 5 letters is exactly 0.8
+                score_cutoff=LONG_FUZZY_TOKEN_CUTOFF - 1e-6,  # 1 edit in 5 letters is 0.8
                 workers=workers,
                 dtype=np.float32,
             )
+            lengths = None
             for token, row in zip(group, scores, strict=True):
                 best = float(row.max())
-                if best < FUZZY_TOKEN_CUTOFF - 1e-6:
+                if best < FUZZY_TOKEN_CUTOFF - 1e-6 and best >= _fuzzy_cutoff(token) - 1e-6:
+                    # two edits only as slips within the word, not a word it begins (cut)
+                    if lengths is None:
+                        lengths = np.fromiter(map(len, choices), dtype=np.int64, count=len(choices))
+                    row = np.where(np.abs(lengths - len(token)) <= 1, row, 0.0)
+                    best = float(row.max())
+                if best < _fuzzy_cutoff(token) - 1e-6:
                     continue
                 for j in np.flatnonzero(row >= best - 1e-6)[:MAX_FUZZY_ALTERNATIVES].tolist():
                     found[token][choices[j]] = best
@@ -379,6 +403,8 @@ class NameIndex:
             ]
             if found_words:
                 fuzzy[token] = [(w, settings.abbreviation_similarity) for w in found_words]
+        fuzzy.update(self._slips_onto_list_words(queries, fuzzy, workers))
+        fuzzy.update(self._plural_readings(queries, fuzzy))
         vocab_ids: list[list[int]] = []
         sims: list[list[float]] = []
         totals: list[float] = []
@@ -412,6 +438,73 @@ class NameIndex:
         return TokenMapping(
             vocab_ids=vocab_ids, similarities=sims, fuzzy_pairs=fuzzy, totals=np.array(totals)
         )
+
+    def _plural_readings(self, queries: Sequence[NormalisedName], fuzzy: FuzzyMap) -> FuzzyMap:
+        """A list word with or without a plural S (URAL WORKS / URALS WORKS): the folds merge
+        the plurals of common words, not those of names, so the other number is read too."""
+        out: FuzzyMap = {}
+        for t in sorted({t for q in queries for t in q.tokens}):
+            if t in fuzzy or t not in self.vocab or len(t) < MIN_FUZZY_TOKEN_LEN or not t.isalpha():
+                continue
+            other = t[:-1] if t.endswith("s") else t + "s"
+            if other in self.vocab and not self.generic[self.vocab[other]]:
+                out[t] = [(other, PLURAL_SIMILARITY)]
+        return out
+
+    def _slips_onto_list_words(
+        self, queries: Sequence[NormalisedName], fuzzy: FuzzyMap, workers: int
+    ) -> FuzzyMap:
+        """A typing slip may land on another list word: REALY is a name on one list entry,
+        and a slip of REALTY. A query word on only one list name (not read otherwise) also
+        reads as the list words one slip from it that are no rarer (the word itself still
+        counts as written)."""
+        single = float(np.log((self.key_matrix.shape[0] + 1) / 2) + 1.0)
+        listed = sorted(
+            {
+                t
+                for q in queries
+                for t in q.tokens
+                if t in self.vocab
+                and t not in fuzzy
+                and len(t) >= MIN_FUZZY_TOKEN_LEN
+                and not t.isdigit()
+                and self.weights[self.vocab[t]] >= single - 1e-6
+            }
+        )
+        by_bucket: dict[str, list[str]] = defaultdict(list)
+        for token in listed:
+            for bucket in _buckets_of(token):
+                by_bucket[bucket].append(token)
+        found: dict[str, dict[str, float]] = defaultdict(dict)
+        for bucket, group in sorted(by_bucket.items()):
+            if bucket not in self._buckets:
+                continue
+            choices, ids = self._buckets[bucket]
+            scores = process.cdist(
+                group,
+                choices,
+                scorer=OSA.normalized_similarity,
+                score_cutoff=FUZZY_TOKEN_CUTOFF - 1e-6,
+                workers=workers,
+                dtype=np.float32,
+            )
+            for token, row in zip(group, scores, strict=True):
+                own = self.weights[self.vocab[token]]
+                row = np.where((ids == self.vocab[token]) | (self.weights[ids] > own), 0.0, row)
+                best = float(row.max()) if len(row) else 0.0
+                if best < FUZZY_TOKEN_CUTOFF - 1e-6:
+                    continue
+                for j in np.flatnonzero(row >= best - 1e-6)[:MAX_FUZZY_ALTERNATIVES].tolist():
+                    found[token][choices[j]] = best
+        out: FuzzyMap = {}
+        for token, alternatives in found.items():
+            best = max(alternatives.values())
+            out[token] = sorted(
+                (slip for slip in alternatives.items() if slip[1] >= best - 1e-6),
+                key=lambda ts: ts[0],
+            )[:MAX_FUZZY_ALTERNATIVES]
+            out[token] = [(t, slip_similarity(token, t, s)) for t, s in out[token]]
+        return out
 
     def query_matrices(
         self, queries: Sequence[NormalisedName], mapping: TokenMapping

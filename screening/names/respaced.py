@@ -7,25 +7,26 @@ without spaces, hyphens and punctuation, the two names are the same letters: tha
 candidate, and a match whose words agree in full once re-spaced. The words compared are the
 name's core as written (legal forms set aside), not its folded comparison keys, since folding
 works word by word and would part the two spellings again (NETWORKS folds to NETVORK, NET WORKS
-to NET WORKS).
+to NET WORKS). The index keeps its keys by their letters (``NameIndex.respaced_keys``), so a
+lookup reads no key it does not need.
 """
 
 from __future__ import annotations
 
 import functools
-import weakref
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from screening.names.index import NameIndex
 from screening.names.normalise import NormalisedName
+
+if TYPE_CHECKING:
+    from screening.names.index import NameIndex
 
 MIN_RESPACED_LEN = 7
 """Shorter cores (A B C / ABC) are initials, read as they are: too many names agree so."""
-
-_CACHE: dict[int, tuple[weakref.ref, np.ndarray, dict[str, list[int]]]] = {}
 
 
 def despaced(name: NormalisedName) -> str:
@@ -47,33 +48,28 @@ def _despaced(tokens: tuple[str, ...], written: tuple[tuple[str, str], ...]) -> 
     return letters if len(letters) >= MIN_RESPACED_LEN else ""
 
 
+def keys_by_letters(keys: Sequence[NormalisedName]) -> dict[str, list[int]]:
+    """The key ids by their despaced core (for NameIndex.respaced_keys)."""
+    by_letters: dict[str, list[int]] = defaultdict(list)
+    for key_id, key in enumerate(keys):
+        if text := despaced(key):
+            by_letters[text].append(key_id)
+    return dict(by_letters)
+
+
 def _query_letters(query: NormalisedName) -> str:
     """A trade name's despaced core, only as written: a reading with a slip repaired is a
     guess already (its corroboration rules apply), not re-read a second time."""
     return "" if query.recut else despaced(query)
 
 
-def _index_letters(index: NameIndex) -> tuple[np.ndarray, dict[str, list[int]]]:
-    """Per key its despaced core, and the keys by despaced core (built once per index)."""
-    cached = _CACHE.get(id(index))
-    if cached is not None and cached[0]() is index:
-        return cached[1], cached[2]
-    letters = np.array([despaced(k) for k in index.keys], dtype=object)
-    by_letters: dict[str, list[int]] = defaultdict(list)
-    for key_id, text in enumerate(letters.tolist()):
-        if text:
-            by_letters[text].append(key_id)
-    _CACHE[id(index)] = (weakref.ref(index), letters, dict(by_letters))
-    return letters, dict(by_letters)
-
-
 def respaced_candidates(
     queries: Sequence[NormalisedName], index: NameIndex
 ) -> tuple[np.ndarray, np.ndarray]:
     """(query row, key id) pairs of names with the same letters and other spacing."""
-    _, by_letters = _index_letters(index)
     q_rows: list[int] = []
     k_ids: list[int] = []
+    by_letters = index.respaced_keys
     for qi, query in enumerate(queries):
         text = _query_letters(query)
         for key_id in by_letters.get(text, ()) if text else ():
@@ -89,12 +85,12 @@ def respaced_pairs(
     """Per pair: the two names are the same letters (and not the same words)."""
     if len(q_rows) == 0:
         return np.zeros(0, dtype=bool)
-    letters, _ = _index_letters(index)
-    ours = np.array([_query_letters(q) for q in queries], dtype=object)[q_rows]
-    same = (ours == letters[k_ids]) & (ours != "")
-    for n in np.flatnonzero(same).tolist():  # (few) the same words are no re-spacing
-        same[n] = index.keys[int(k_ids[n])].tokens != queries[int(q_rows[n])].tokens
-    return same
+    rows, keys = respaced_candidates(queries, index)
+    if len(rows) == 0:
+        return np.zeros(len(q_rows), dtype=bool)
+    n_keys = len(index.keys)
+    codes = rows * n_keys + keys
+    return np.isin(q_rows.astype(np.int64) * n_keys + k_ids.astype(np.int64), codes)
 
 
 def is_respaced(query: NormalisedName, key: NormalisedName) -> bool:
@@ -103,4 +99,4 @@ def is_respaced(query: NormalisedName, key: NormalisedName) -> bool:
     return bool(text) and text == despaced(key) and query.tokens != key.tokens
 
 
-__all__ = ["despaced", "is_respaced", "respaced_candidates", "respaced_pairs"]
+__all__ = ["despaced", "is_respaced", "keys_by_letters", "respaced_candidates", "respaced_pairs"]

@@ -20,7 +20,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from screening.review.carry import DecisionCounts, apply_decisions, unflagged_by_decision
-from screening.review.seen import file_hashes, keep_unseen, record_run
+from screening.review.seen import (
+    RunSightings,
+    file_hashes,
+    keep_unseen,
+    record_run,
+    record_sightings,
+)
 from screening.review.store import Decision, ReviewStore, redacted
 
 
@@ -90,6 +96,12 @@ class RunReview:
     def record(self, screened: pa.Table, list_versions: Mapping[str, str]) -> dict[str, int]:
         """Mark the run's records seen and its parties screened (after outputs are written)."""
         return record_run(self.store, screened, self.hashes, list_versions)
+
+    def record_sightings(
+        self, sightings: RunSightings, list_versions: Mapping[str, str]
+    ) -> dict[str, int]:
+        """:meth:`record` from what a streamed run gathered part by part (RunSightings)."""
+        return record_sightings(self.store, sightings, self.hashes, list_versions)
 
     def close(self) -> None:
         self.store.close()

@@ -10,7 +10,10 @@ apply each step exactly once.
 Tables
     decisions      append-only history of analyst decisions on (party, list entry) matches;
                    never updated or deleted: the current decision is the latest row of a key
-    records_seen   (file content hash, row) of every record a run has screened: --only-new
+    record_ranges_seen
+                   (file content hash, first row, last row) of the records runs have screened,
+                   as disjoint ranges of rows: --only-new. (Schema 1-2 kept one row per record
+                   in ``records_seen``: 1M rows per 1M-record file; step 3 folds it into ranges.)
     parties_seen   every (party, country) a run has matched, where it was seen, when it was
                    last screened and against which list versions: ``dualuse rescreen``
 """
@@ -26,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
@@ -83,6 +87,16 @@ records_seen = sa.Table(
     sa.Column("source_row", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("source_file", sa.Text, nullable=False),
     sa.Column("record_id", sa.Text),
+    sa.Column("first_seen_at", sa.String(32), nullable=False),
+)
+
+record_ranges_seen = sa.Table(
+    "record_ranges_seen",
+    metadata,
+    sa.Column("file_sha256", sa.String(64), primary_key=True),
+    sa.Column("first_row", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("last_row", sa.Integer, nullable=False),
+    sa.Column("source_file", sa.Text, nullable=False),
     sa.Column("first_seen_at", sa.String(32), nullable=False),
 )
 
@@ -148,11 +162,27 @@ def _append_only_decisions(connection: Connection) -> None:
         )
 
 
+def _records_seen_as_ranges(connection: Connection) -> None:
+    """records_seen (one row per record) folded into record_ranges_seen: each run of
+    consecutive rows of a file becomes one range (gaps and islands: a row minus its rank is
+    the same along a run); then records_seen is dropped."""
+    record_ranges_seen.create(connection)
+    connection.exec_driver_sql(
+        "INSERT INTO record_ranges_seen (file_sha256, first_row, last_row, source_file, "
+        "first_seen_at) SELECT file_sha256, MIN(source_row), MAX(source_row), MIN(source_file), "
+        "MIN(first_seen_at) FROM (SELECT file_sha256, source_row, source_file, first_seen_at, "
+        "source_row - ROW_NUMBER() OVER (PARTITION BY file_sha256 ORDER BY source_row) AS run "
+        "FROM records_seen) AS numbered GROUP BY file_sha256, run"
+    )
+    records_seen.drop(connection)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         1, "decisions, records_seen, parties_seen", _create(decisions, records_seen, parties_seen)
     ),
     Migration(2, "decisions append-only (triggers)", _append_only_decisions),
+    Migration(3, "records seen kept as ranges of rows", _records_seen_as_ranges),
 )
 """Ordered schema steps; a new step is appended here, never an old one edited."""
 
@@ -231,44 +261,36 @@ def _insert(connection: Connection, table: sa.Table) -> Any:
     return insert(table)
 
 
-_PG_INSERT_RECORDS = sa.text(
-    "INSERT INTO records_seen (file_sha256, source_row, source_file, record_id, first_seen_at) "
-    "SELECT f, r, s, i, :seen_at FROM unnest(CAST(:f AS text[]), CAST(:r AS integer[]), "
-    "CAST(:s AS text[]), CAST(:i AS text[])) AS t(f, r, s, i) ON CONFLICT DO NOTHING"
-)
+def row_ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
+    """Rows as sorted disjoint (first, last) ranges of consecutive rows."""
+    ordered = np.unique(np.fromiter(rows, dtype=np.int64))
+    if ordered.size == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(ordered) != 1)
+    firsts = np.concatenate([ordered[:1], ordered[breaks + 1]])
+    lasts = np.concatenate([ordered[breaks], ordered[-1:]])
+    return list(zip(firsts.tolist(), lasts.tolist(), strict=True))
 
 
-_SQLITE_INSERT_RECORDS = (
-    "INSERT INTO records_seen (file_sha256, source_row, source_file, record_id, first_seen_at) "
-    "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
-)
-
-
-def _insert_new_records(
-    connection: Connection, rows: Sequence[Mapping[str, Any]], seen_at: str
-) -> int:
-    """Insert records not known yet, in bulk; returns how many were new.
-
-    PostgreSQL: one INSERT ... SELECT FROM unnest(arrays) per chunk (its rowcount is exact).
-    SQLite: the driver's own executemany of tuples (sqlite3 sums the rows inserted; the
-    per-row work of SQLAlchemy's parameter handling was most of the time)."""
-    if connection.dialect.name == "postgresql":
-        columns = {
-            key: [row.get(name) for row in rows]
-            for key, name in (
-                ("f", "file_sha256"),
-                ("r", "source_row"),
-                ("s", "source_file"),
-                ("i", "record_id"),
-            )
-        }
-        return connection.execute(_PG_INSERT_RECORDS, {**columns, "seen_at": seen_at}).rowcount
-    values = [
-        (row["file_sha256"], row["source_row"], row["source_file"], row.get("record_id"), seen_at)
-        for row in rows
-    ]
-    result = connection.exec_driver_sql(_SQLITE_INSERT_RECORDS, values)
-    return max(result.rowcount, 0)
+def _uncovered(
+    ranges: Sequence[tuple[int, int]], known: Sequence[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """The parts of ``ranges`` (sorted, disjoint) outside every ``known`` range (same)."""
+    out: list[tuple[int, int]] = []
+    k = 0
+    for first, last in ranges:
+        while k < len(known) and known[k][1] < first:
+            k += 1
+        j = k
+        while first <= last:
+            if j >= len(known) or known[j][0] > last:
+                out.append((first, last))
+                break
+            if known[j][0] > first:
+                out.append((first, known[j][0] - 1))
+            first = max(first, known[j][1] + 1)
+            j += 1
+    return out
 
 
 _SQLITE_UPSERT_PARTIES = (
@@ -433,31 +455,71 @@ class ReviewStore:
 
     # --- records seen (--only-new) ------------------------------------------------------------
 
-    def seen_rows(self, file_sha256: str) -> set[int]:
-        """Rows of the file with this content hash that a run has screened."""
-        query = sa.select(records_seen.c.source_row).where(
-            records_seen.c.file_sha256 == file_sha256
-        )
-        with self.engine.connect() as connection:
-            return set(connection.execute(query).scalars())
+    def seen_ranges(self, file_sha256: str) -> list[tuple[int, int]]:
+        """(first, last) ranges of the rows of the file with this content hash that a run has
+        screened, sorted and disjoint."""
+        return self._seen_ranges(self.engine, file_sha256)
 
-    def mark_records_seen(self, rows: Sequence[Mapping[str, Any]]) -> int:
-        """Remember screened records (file_sha256, source_row, source_file, record_id); a
-        record already known keeps its first_seen_at. Returns how many were new."""
-        if not rows:
+    @staticmethod
+    def _seen_ranges(connection: Connection | Engine, file_sha256: str) -> list[tuple[int, int]]:
+        table = record_ranges_seen
+        query = (
+            sa.select(table.c.first_row, table.c.last_row)
+            .where(table.c.file_sha256 == file_sha256)
+            .order_by(table.c.first_row)
+        )
+        if isinstance(connection, Engine):
+            with connection.connect() as opened:
+                return [(int(a), int(b)) for a, b in opened.execute(query)]
+        return [(int(a), int(b)) for a, b in connection.execute(query)]
+
+    def seen_rows(self, file_sha256: str) -> set[int]:
+        """Rows of the file with this content hash that a run has screened (small files and
+        tests; a run reads :meth:`seen_ranges`)."""
+        return {r for a, b in self.seen_ranges(file_sha256) for r in range(a, b + 1)}
+
+    def mark_rows_seen(
+        self, file_sha256: str, source_file: str, ranges: Sequence[tuple[int, int]]
+    ) -> int:
+        """Remember that the rows in ``ranges`` (sorted, disjoint (first, last)) of the file
+        with this content hash were screened; rows already known keep their first sighting.
+        Returns how many rows were new."""
+        if not ranges:
             return 0
         seen_at = now_text()
-        written = 0
         with self._write() as connection:
-            for chunk in _chunks(rows, _BULK):
-                written += _insert_new_records(connection, chunk, seen_at)
-        return written
+            new = _uncovered(ranges, self._seen_ranges(connection, file_sha256))
+            values = [
+                {
+                    "file_sha256": file_sha256,
+                    "first_row": first,
+                    "last_row": last,
+                    "source_file": source_file,
+                    "first_seen_at": seen_at,
+                }
+                for first, last in new
+            ]
+            for chunk in _chunks(values, _BULK):
+                connection.execute(record_ranges_seen.insert(), list(chunk))
+        return sum(last - first + 1 for first, last in new)
+
+    def mark_records_seen(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Remember screened records (file_sha256, source_row, source_file); a record already
+        known keeps its first sighting. Returns how many were new."""
+        by_file: dict[str, tuple[str, list[int]]] = {}
+        for row in rows:
+            entry = by_file.setdefault(row["file_sha256"], (row["source_file"], []))
+            entry[1].append(int(row["source_row"]))
+        return sum(
+            self.mark_rows_seen(digest, source, row_ranges(numbers))
+            for digest, (source, numbers) in by_file.items()
+        )
 
     def count_records_seen(self) -> int:
+        table = record_ranges_seen
+        total = sa.func.coalesce(sa.func.sum(table.c.last_row - table.c.first_row + 1), 0)
         with self.engine.connect() as connection:
-            return int(
-                connection.execute(sa.select(sa.func.count()).select_from(records_seen)).scalar()
-            )
+            return int(connection.execute(sa.select(total)).scalar())
 
     # --- parties seen (rescreen) --------------------------------------------------------------
 
@@ -504,6 +566,47 @@ class ReviewStore:
                     },
                 )
                 connection.execute(statement, values)
+
+    def mark_party_sightings(self, sightings: Any, list_versions: Mapping[str, str]) -> int:
+        """Upsert the parties of a run as screened now against ``list_versions``, from an Arrow
+        table (screening.review.seen.PARTY_SIGHTINGS columns): the first sighting is kept,
+        the last one replaced, the records added. Returns how many parties were written."""
+        if sightings.num_rows == 0:
+            return 0
+        at = now_text()
+        versions = json.dumps(dict(sorted(list_versions.items())))
+        with self._write() as connection:
+            for offset in range(0, sightings.num_rows, _BULK):
+                chunk = sightings.slice(offset, _BULK)
+                columns = [
+                    chunk[name].to_pylist()
+                    for name in (
+                        "party_name", "country", "party", "role", "first_file",
+                        "first_record", "last_file", "last_record", "records",
+                    )
+                ]  # fmt: skip
+                values = [(*row, at, at, versions) for row in zip(*columns, strict=True)]
+                if connection.dialect.name == "sqlite":
+                    connection.exec_driver_sql(_SQLITE_UPSERT_PARTIES, values)
+                    continue
+                self._upsert_parties(connection, values)
+        return sightings.num_rows
+
+    @staticmethod
+    def _upsert_parties(connection: Connection, values: Sequence[tuple[Any, ...]]) -> None:
+        names = [c.name for c in parties_seen.columns]
+        statement = _insert(connection, parties_seen)
+        statement = statement.on_conflict_do_update(
+            index_elements=[parties_seen.c.party_name, parties_seen.c.country],
+            set_={
+                "last_seen_file": statement.excluded.last_seen_file,
+                "last_seen_record": statement.excluded.last_seen_record,
+                "records": parties_seen.c.records + statement.excluded.records,
+                "last_screened_at": statement.excluded.last_screened_at,
+                "list_versions": statement.excluded.list_versions,
+            },
+        )
+        connection.execute(statement, [dict(zip(names, row, strict=True)) for row in values])
 
     def parties(self) -> list[dict[str, Any]]:
         """Every party seen, with ``list_versions`` decoded."""

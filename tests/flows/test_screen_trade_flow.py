@@ -245,6 +245,30 @@ def test_dask_cluster_of_two_workers_flags_the_same_records_loading_lists_once_e
         library_run / "flagged.csv"
     ).read_bytes()
     assert result.counts == read_manifest(library_run)["counts"]
+    # the workbook (written by one worker, the csv and report by another) as in process
+    assert workbook_cells(result.out_dir) == workbook_cells(library_run)
+    assert "<html" in (result.out_dir / "report.html").read_text(encoding="utf-8").lower()
+    assert result.top_flags == top_flags_of(library_run, tmp_path)
+
+
+def workbook_cells(out: Path) -> dict[str, list[list[object]]]:
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_path(str(out / "flagged.xlsx"))
+    return {name: book.get_sheet_by_name(name).to_python() for name in book.sheet_names}
+
+
+def top_flags_of(out: Path, tmp_path: Path) -> list[dict[str, object]]:
+    """The first 20 flagged records of a run in review order, as the CLI prints them."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from screening.report.spill import FlaggedFile
+
+    screened = pq.read_table(out / "screened.parquet")
+    flagged = screened.filter(pc.not_equal(screened["risk_level"], "none"))
+    pq.write_table(flagged, tmp_path / "flagged-of-run.parquet")
+    return FlaggedFile(tmp_path / "flagged-of-run.parquet").top(20)
 
 
 def test_a_rejected_file_is_named_in_the_flow_artifact(mixed_input: Path, tmp_path: Path) -> None:

@@ -119,6 +119,18 @@ def test_names_of_the_same_letters_with_spaces_moved_meet() -> None:
     assert "the same letters with spaces moved" in hits[0]["explanation"], hits[0]
 
 
+def test_a_slip_that_lands_on_another_list_word_is_still_read_as_a_slip() -> None:
+    """REALY is a word of another list name, and a slip of REALTY: both are read."""
+    row = real_entities(r"^82 ELM REALTY LLC$", limit=1)[0]
+    assert found_in_top5("82 ELM REALY LLC", row)
+
+
+def test_a_name_word_is_read_in_the_other_number_too() -> None:
+    """URAL and URALS are both words of SDN names: a trade name writing one finds the other."""
+    row = real_entities(r"^URALS PLANT OF TRANSPORTATION MACHINERY", limit=1)[0]
+    assert found_in_top5("URAL PLANT OF TRANSPORTATION MACHINERY JSC", row)
+
+
 ABBREVIATED = [
     (r"\bAVIATION\b", "AVIATION", "AVN"),
     (r"\bHOLDING\b", "HOLDING", "HLD"),

@@ -3,18 +3,23 @@ records and parties seen, and two processes writing at once."""
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
+import random
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from screening.review import store as store_module
 from screening.review.store import (
     MIGRATIONS,
     Decision,
     ReviewStore,
     ReviewStoreError,
     decisions,
+    records_seen,
+    row_ranges,
     schema_version,
 )
 
@@ -40,7 +45,8 @@ def test_migrations_run_once_and_are_recorded(store_url: str) -> None:
             rows = connection.execute(sa.select(schema_version.c.version)).scalars().all()
         assert rows == [m.version for m in MIGRATIONS]
         tables = set(sa.inspect(again.engine).get_table_names())
-    assert {"decisions", "records_seen", "parties_seen", "schema_version"} <= tables
+    assert {"decisions", "record_ranges_seen", "parties_seen", "schema_version"} <= tables
+    assert "records_seen" not in tables  # folded into ranges by step 3
 
 
 def test_a_store_newer_than_the_tool_is_refused(store_url: str) -> None:
@@ -111,6 +117,46 @@ def test_records_seen_keep_their_first_sighting(store_url: str) -> None:
         assert store.seen_rows("a" * 64) == set(range(2, 2502))
         assert store.seen_rows("b" * 64) == set()
         assert store.count_records_seen() == 2500
+
+
+def test_a_store_of_one_row_per_record_is_migrated_to_ranges(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [*range(0, 10), *range(12, 20), 25]
+    with monkeypatch.context() as patch:
+        patch.setattr(store_module, "MIGRATIONS", MIGRATIONS[:2])  # a store of schema 2
+        with ReviewStore(store_url) as old, old.engine.begin() as connection:
+            for digest, numbers in (("a" * 64, rows), ("b" * 64, [7])):
+                connection.execute(
+                    records_seen.insert(),
+                    [
+                        {"file_sha256": digest, "source_row": n, "source_file": "f.csv",
+                         "record_id": f"f:{n}", "first_seen_at": "2026-01-01"}
+                        for n in numbers
+                    ],
+                )  # fmt: skip
+    with ReviewStore(store_url) as store:
+        assert store.schema_version() == MIGRATIONS[-1].version
+        assert store.seen_ranges("a" * 64) == [(0, 9), (12, 19), (25, 25)]
+        assert store.seen_rows("b" * 64) == {7}
+        assert store.count_records_seen() == len(rows) + 1
+        assert store.mark_rows_seen("a" * 64, "f.csv", [(5, 30)]) == 26 - (5 + 8 + 1)
+
+
+def test_rows_seen_as_ranges_count_each_row_once(store_url: str) -> None:
+    rng = random.Random(3)
+    known: set[int] = set()
+    with ReviewStore(store_url) as store:
+        for _ in range(30):
+            batch = {rng.randrange(0, 400) for _ in range(rng.randrange(1, 60))}
+            start = rng.randrange(0, 400)
+            batch |= set(range(start, start + rng.randrange(0, 40)))
+            new = store.mark_rows_seen("c" * 64, "g.csv", row_ranges(batch))
+            assert new == len(batch - known)
+            known |= batch
+            assert store.seen_rows("c" * 64) == known
+        ranges = store.seen_ranges("c" * 64)
+        assert all(a[1] < b[0] for a, b in itertools.pairwise(ranges))
 
 
 def test_parties_seen_accumulate_and_rescreen_updates_versions(store_url: str) -> None:

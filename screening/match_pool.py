@@ -1,0 +1,168 @@
+"""Party names matched in forked worker processes while the run is still reading its input.
+
+Why: in a run on one machine, matching the distinct (party name, country) pairs is most of the
+CPU time, and reading and pre-screening the records is one process's work. Matching the names
+of each batch as soon as the batch is read keeps every core busy from the start, where
+matching after reading left all cores but one idle while the input was read.
+
+Why forked at the start of the run: a forked child shares (and, in the resident memory the
+system reports, counts again) everything its parent holds at that moment. Forked before the
+lists, the records and the batch summaries exist, each worker holds only the code and its own
+copy of the name index (read from the run's index cache); forked later, every worker would
+count the parent's tables again.
+
+Each job is a slice of pairs no earlier job held; each pair's hits depend on that pair alone,
+so the joined result is the one a single process gives for the whole input, in another row
+order (the run joins it back by key).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import threading
+import time
+from collections.abc import Sequence
+from multiprocessing.pool import AsyncResult, Pool
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from screening import collector, progress
+from screening.config import ScreeningConfig
+
+JOB_PAIRS = 4_000
+"""Distinct pairs per job: small enough that the processes finish together, large enough that
+the per-job cost (pickling the slice and its hits) stays small."""
+
+_WORKER: dict[str, Any] = {}
+
+
+def can_fork(processes: int) -> bool:
+    """Forking is safe only from a single-threaded process (no other thread can hold a lock
+    the child would inherit) that is not itself a worker; a display's refresh thread is paused
+    around the fork (see :func:`screening.progress.refresh_thread_paused`)."""
+    if processes < 2 or not hasattr(os, "fork"):
+        return False
+    if multiprocessing.parent_process() is not None:
+        return False
+    live = getattr(getattr(progress, "_display", None), "live", None)
+    display_threads = 1 if getattr(live, "_refresh_thread", None) is not None else 0
+    return threading.active_count() - display_threads == 1
+
+
+def _load_index(path: str) -> Any:
+    with open(path, "rb") as fh, collector.paused():
+        return pickle.load(fh)
+
+
+def _warm(path: str) -> float:
+    """Read the index now (while the parent reads the input), not in the first job."""
+    start = time.perf_counter()
+    _index(path)
+    return time.perf_counter() - start
+
+
+def _index(path: str) -> Any:
+    if _WORKER.get("path") != path:
+        _WORKER.clear()
+        _WORKER["index"] = _load_index(path)
+        _WORKER["path"] = path
+    return _WORKER["index"]
+
+
+def _match_job(path: str, config: ScreeningConfig, parties: pa.Table) -> tuple[pa.Table, float]:
+    from screening.pipeline import match_distinct_parties
+
+    start = time.perf_counter()
+    matches = match_distinct_parties(parties, _index(path), config)
+    return matches, time.perf_counter() - start
+
+
+def _forget_display() -> None:
+    progress.forget_display()
+
+
+class MatchPool:
+    """Worker processes forked now; ``start`` names the index, ``submit`` sends each batch's
+    pairs not sent before, ``result`` waits for all hits (party_match_summary rows)."""
+
+    def __init__(self, processes: int) -> None:
+        self.processes = processes
+        with progress.refresh_thread_paused():
+            self._pool: Pool | None = multiprocessing.get_context("fork").Pool(
+                processes, initializer=_forget_display
+            )
+        self._path: str | None = None
+        self._config: ScreeningConfig | None = None
+        self._jobs: list[tuple[AsyncResult[tuple[pa.Table, float]], int]] = []
+        self._sent: set[tuple[str | None, str]] = set()
+        self.pairs = 0
+        self.busy_seconds = 0.0
+
+    def start(self, index_path: Path, config: ScreeningConfig) -> None:
+        """Workers read the index at ``index_path`` (built by the parent if absent) and match
+        with ``config`` (one thread each: the processes are the parallelism)."""
+        assert self._pool is not None
+        self._path = str(index_path)
+        self._config = config
+        for _ in range(self.processes):
+            self._pool.apply_async(_warm, (self._path,))
+
+    def submit(self, parties: pa.Table) -> int:
+        """Queue the (name, country) pairs of ``parties`` that no earlier call held; returns
+        how many were new."""
+        assert self._pool is not None and self._path is not None
+        names = parties["name"].to_pylist()
+        countries = parties["country"].to_pylist()
+        sent = self._sent
+        new: list[int] = []
+        for i, pair in enumerate(zip(names, countries, strict=True)):
+            if pair not in sent:
+                sent.add(pair)
+                new.append(i)
+        if not new:
+            return 0
+        fresh = parties.take(pa.array(new, pa.int64()))
+        for offset in range(0, fresh.num_rows, JOB_PAIRS):
+            job = fresh.slice(offset, JOB_PAIRS)
+            pending = self._pool.apply_async(_match_job, (self._path, self._config, job))
+            self._jobs.append((pending, job.num_rows))
+        self.pairs += len(new)
+        return len(new)
+
+    def result(self) -> pa.Table:
+        """Every job's hits joined, in the order the pairs were sent."""
+        parts: list[pa.Table] = []
+        advance = progress.counter("Matching names", total=self.pairs)
+        for pending, size in self._jobs:
+            part, seconds = pending.get()
+            parts.append(part)
+            self.busy_seconds += seconds
+            advance(size)
+        self._jobs.clear()
+        self._sent.clear()
+        if not parts:
+            from screening.pipeline import party_match_summary
+            from screening.schema import NAME_MATCH_SCHEMA, empty_table
+
+            return party_match_summary(empty_table(NAME_MATCH_SCHEMA))
+        return pa.concat_tables(parts)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+
+def pool_processes(config: ScreeningConfig, cores: Sequence[int] | None = None) -> int:
+    """How many matching processes a run on this machine uses: ``config.workers``, or every
+    usable core for -1."""
+    from screening.names.bulk import usable_cores
+
+    if config.workers > 0:
+        return config.workers
+    return len(cores) if cores is not None else usable_cores()
