@@ -780,7 +780,12 @@ def _match_distinct(
         }
         fuzzy, id_hits = scored.fuzzy_tokens, scored.identifier_hits
         coverage = _whole_name_coverage(
-            batch, q_rows, k_ids, index, table_names, plain=readings.names[: len(batch)]
+            batch,
+            q_rows,
+            k_ids,
+            index,
+            table_names,
+            plain=readings.names[: len(batch)] if normalise.SHORTCUTS else None,
         )
         mostly_held = (coverage >= MIN_WHOLE_NAME_COVERAGE).astype(np.int8)
         order = np.lexsort((k_ids, -mostly_held, -scores, q_rows))
