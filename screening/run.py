@@ -117,6 +117,8 @@ _ROW = "_run_row"
 """Global record number (0-based, input order) carried through the spilled parts."""
 _CHAIN_COLUMNS = [c for c in ROUTE_CHAIN_COLUMNS if c != "record_id"]
 _SURGE_COLUMNS = ["red_flag", "red_flag_reason"]
+_FOLDED = SurgeTotals(pd.DataFrame(), None, None)
+"""A batch's surge totals once summed into the run's (see ScreeningRun._fold_surge_totals)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -592,7 +594,7 @@ class ScreeningRun:
         self._rows_screened = 0
         self._match_pool: MatchPool | None = None
         self._sightings = RunSightings()
-        self._keys: dict[str, str | None] | None = None
+        self._surge: SurgeTotals | None = None
 
     # ------------------------------------------------------------------------------- lifecycle
     def __enter__(self) -> ScreeningRun:
@@ -764,6 +766,12 @@ class ScreeningRun:
             if self._match_pool is not None:  # matched while the next batches are read
                 self._match_pool.submit(summary.parties)
                 summary.parties = summary.parties.slice(0, 0)
+                # each new name's key now (cached for the run), not all names held to the end
+                start_keys = time.perf_counter()
+                party_keys(summary.names)
+                summary.names = summary.names.slice(0, 0)
+                self._add_seconds({"link_records": time.perf_counter() - start_keys})
+            self._fold_surge_totals()
         rejected = {n for n, f in enumerate(self.files) if f.rejected_reason}
         for summary in self.prescreened:
             if summary.file_number in rejected:
@@ -778,6 +786,19 @@ class ScreeningRun:
             sum(s.rows for s in self.prescreened),
             len(self.prescreened),
         )
+
+    SURGE_FOLD = 16
+    """Batches whose per-importer surge totals are summed into one as the input is read: a
+    large input's batches would otherwise hold each importer once per batch to the end."""
+
+    def _fold_surge_totals(self, force: bool = False) -> None:
+        pending = [s for s in self.prescreened if s.surge is not _FOLDED]
+        if len(pending) < self.SURGE_FOLD and not force:
+            return
+        self._surge = combine_surge_totals([*([self._surge] if self._surge else []),
+                                            *(s.surge for s in pending)])  # fmt: skip
+        for summary in pending:
+            summary.surge = _FOLDED
 
     def match_parties(self) -> pa.Table:
         """Match the distinct (party name, country) pairs of the whole input, each once."""
@@ -810,14 +831,9 @@ class ScreeningRun:
         return matches
 
     def _collect_pool_matches(self) -> pa.Table:
-        """The matching processes' hits. While they finish, this process computes each
-        distinct name's key (link_records needs them): work that does not wait for matches."""
+        """The matching processes' hits (each distinct name's key was computed in this
+        process while they matched, batch by batch)."""
         assert self._match_pool is not None
-        start = time.perf_counter()
-        self._keys = self._distinct_name_keys()
-        self.timings["link_records"] = (
-            self.timings.get("link_records", 0.0) + time.perf_counter() - start
-        )
         start = time.perf_counter()
         pool = self._match_pool
         matches = pool.result()
@@ -865,9 +881,11 @@ class ScreeningRun:
         start = time.perf_counter()
         config = self.config
         legs = pa.concat_tables([s.chain_legs for s in self.prescreened])
-        by_name = combine_surge_totals([s.surge for s in self.prescreened])
-        known = self._keys if self._keys is not None else self._distinct_name_keys()
-        self._keys = None
+        self._fold_surge_totals(force=True)
+        by_name = self._surge or combine_surge_totals([])
+        self._surge = None
+        if any(len(s.names) for s in self.prescreened):
+            self._distinct_name_keys()  # keys for the chains, surges and review store
         chains = find_route_chains(
             legs,
             coalition=config.coalition_countries,
@@ -881,7 +899,7 @@ class ScreeningRun:
             .filter(pc.is_valid(chains["route_chain_role"]))
         )
         names = by_name.per_party.index
-        keys = pd.Series([known.get(n) for n in names], index=names, dtype=object)
+        keys = pd.Series(party_keys(pa.array(list(names), pa.string())), index=names, dtype=object)
         totals = SurgeTotals(
             by_name.per_party.groupby(keys.to_numpy(), dropna=True).sum(),
             by_name.first_day,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -779,7 +780,7 @@ def _match_distinct(
             )
         }
         fuzzy, id_hits = scored.fuzzy_tokens, scored.identifier_hits
-        coverage = _whole_name_coverage(
+        coverage, extra = _whole_name_coverage(
             batch,
             q_rows,
             k_ids,
@@ -788,7 +789,8 @@ def _match_distinct(
             plain=readings.names[: len(batch)] if normalise.SHORTCUTS else None,
         )
         mostly_held = (coverage >= MIN_WHOLE_NAME_COVERAGE).astype(np.int8)
-        order = np.lexsort((k_ids, -mostly_held, -scores, q_rows))
+        identified = np.isin(k_ids, _identified_keys(index)).astype(np.int8)
+        order = np.lexsort((k_ids, extra, -identified, -mostly_held, -scores, q_rows))
         per_query: dict[int, list[tuple[float, int, int]]] = {}
         for n in order:
             per_query.setdefault(int(q_rows[n]), []).append(
@@ -834,7 +836,10 @@ def _match_distinct(
 
 MIN_WHOLE_NAME_COVERAGE = 0.5
 """Of hits with equal scores, those whose whole list name holds fewer than half the trade
-name's words come after the others (otherwise list order: the order of the reference lists)."""
+name's words come after the others; then hits on entries carrying an identifier (INN, OGRN:
+what lets an analyst confirm the party) come first, then whole list names with fewer words the
+trade name lacks (Huawei Technologies Co., Ltd. before its affiliates, whose names begin so),
+then list order (the order of the reference lists)."""
 
 
 def _whole_name_coverage(
@@ -845,15 +850,16 @@ def _whole_name_coverage(
     table_names: Sequence[str],
     *,
     plain: Sequence[NormalisedName] | None = None,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Per hit, the share of the trade name's words (as read: legal forms aside, spellings
     folded) that the whole list name it was read from holds. Names read in parts tie often:
     every CSSC institute scores 100 on the acronym CSSC, a trade name naming one of them
     included; the whole list name that holds the trade name's words is the one it names.
+    Also, per hit, how many words of the whole list name the trade name lacks.
     ``plain``: the batch's names as already read (may be cut); one too short to have been cut
     reads the same either way and is not read again."""
     if len(q_rows) == 0:
-        return np.zeros(0)
+        return np.zeros(0), np.zeros(0, dtype=np.int64)
     rows = q_rows.tolist()
     again = sorted(
         {q for q in rows if plain is None or plain[q].written_length >= TRUNCATION_MIN_LEN}
@@ -867,12 +873,32 @@ def _whole_name_coverage(
     for k in set(k_ids.tolist()) - whole.keys():
         name = table_names[int(index.key_rows[k][0])]
         whole[k] = frozenset(normalise_names([name], may_be_cut=False)[0].tokens)
-    return np.array(
+    coverage = np.array(
         [
             sum(t in whole[k] for t in a.tokens) / len(a.tokens) if a.tokens else 1.0
             for a, k in zip(queries, k_ids.tolist(), strict=True)
         ]
     )
+    extra = np.array(
+        [len(whole[k] - set(a.tokens)) for a, k in zip(queries, k_ids.tolist(), strict=True)],
+        dtype=np.int64,
+    )
+    return coverage, extra
+
+
+_IDENTIFIED: dict[int, tuple[weakref.ref, np.ndarray]] = {}
+
+
+def _identified_keys(index: NameIndex) -> np.ndarray:
+    """The keys whose entries carry an identifier (INN, OGRN, ...), sorted (once per index)."""
+    cached = _IDENTIFIED.get(id(index))
+    if cached is not None and cached[0]() is index:
+        return cached[1]
+    keys = np.array(
+        sorted({k for ks in index.identifier_keys.values() for k in ks}), dtype=np.int64
+    )
+    _IDENTIFIED[id(index)] = (weakref.ref(index), keys)
+    return keys
 
 
 def compare_names(name_a: str, name_b: str, *, config: MatchSettings = settings) -> Comparison:
