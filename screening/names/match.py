@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -805,9 +806,7 @@ def _whole_name_coverage(
     if len(q_rows) == 0:
         return np.zeros(0), np.zeros(0, dtype=np.int64)
     queries = normalise_names([batch[q] for q in q_rows.tolist()], may_be_cut=False)
-    listed = normalise_names(
-        [table_names[int(index.key_rows[k][0])] for k in k_ids.tolist()], may_be_cut=False
-    )
+    listed = [_whole_list_name(table_names[int(index.key_rows[k][0])]) for k in k_ids.tolist()]
     coverage = np.array(
         [
             sum(t in set(b.tokens) for t in a.tokens) / len(a.tokens) if a.tokens else 1.0
@@ -819,6 +818,12 @@ def _whole_name_coverage(
         dtype=np.int64,
     )
     return coverage, extra
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _whole_list_name(name: str) -> NormalisedName:
+    """A list name as a whole, read once per process (hits of many queries share it)."""
+    return normalise_names([name], may_be_cut=False)[0]
 
 
 _IDENTIFIED: dict[int, tuple[weakref.ref, np.ndarray]] = {}

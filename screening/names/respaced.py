@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,9 +29,11 @@ MIN_RESPACED_LEN = 7
 """Shorter cores (A B C / ABC) are initials, read as they are: too many names agree so."""
 
 
+@lru_cache(maxsize=1 << 16)
 def despaced(name: NormalisedName) -> str:
     """The name's core words as written, lowercase, with every space, hyphen and mark
-    dropped; empty when shorter than MIN_RESPACED_LEN."""
+    dropped; empty when shorter than MIN_RESPACED_LEN. (Cached: the features ask it of the
+    same names for each pair near the threshold.)"""
     written = dict(name.written)
     letters = "".join(c for t in name.tokens for c in written.get(t, t).lower() if c.isalnum())
     return letters if len(letters) >= MIN_RESPACED_LEN else ""
