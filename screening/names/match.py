@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence, Set
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,6 +49,7 @@ from screening.names.normalise import (
     normalise_names,
 )
 from screening.names.readings import best_reading, read_queries
+from screening.names.repair import KnownWords
 from screening.names.respaced import respaced_candidates, respaced_pairs
 from screening.names.tunables import MatchSettings, settings
 from screening.schema import NAME_MATCH_SCHEMA, empty_table
@@ -455,7 +456,7 @@ def _pair_index(
     words as the file does, without reading its first name against other rows' words."""
     types = entity_types if entity_types is not None else [None] * len(names_b)
     corpus = sorted({(n, t) for n, t in zip(names_b, types, strict=True) if n}, key=str)
-    index = NameIndex.build(
+    index = NameIndex.build_uncached(  # a pair file's index: not worth a cache entry
         pa.table(
             {
                 "list_source": pa.array(["pairs"] * len(corpus)),
@@ -466,11 +467,52 @@ def _pair_index(
             }
         )
     )
+    if reference is not None and rarity is not None:
+        return _with_lists_reading(index, reference, rarity)
     if reference is not None:
         return index.with_word_rarity_of(reference)
     if rarity is not None:
         return _with_weights_of(index, rarity)
     return index
+
+
+class _Union(Set[str]):
+    """Two word sets read as one, without copying the larger (the lists' words)."""
+
+    def __init__(self, small: Set[str], large: Set[str]) -> None:
+        self.small, self.large = small, large
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.small or word in self.large
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.large
+        yield from (w for w in self.small if w not in self.large)
+
+    def __len__(self) -> int:
+        return len(self.large) + sum(w not in self.large for w in self.small)
+
+    def __eq__(self, other: object) -> bool:  # by identity: repairs are cached per word set
+        return self is other
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+def _with_lists_reading(index: NameIndex, reference: NameIndex, rarity: NameIndex) -> NameIndex:
+    """``index`` (one second name) as index.with_word_rarity_of(reference) makes it, with the
+    weights of ``rarity`` (the whole pair file, already weighted by the lists) and the lists'
+    known words read through, not copied: scoring thousands of pairs one by one stays cheap."""
+    own = index.known_words
+    return dataclasses.replace(
+        _with_weights_of(index, rarity),
+        known_words=KnownWords(
+            raw=_Union(own.raw, reference.known_words.raw),  # type: ignore[arg-type]
+            folded=_Union(own.folded, reference.known_words.folded),  # type: ignore[arg-type]
+        ),
+        abbreviation_targets=reference.abbreviation_targets,
+        unseen_weight=reference.unseen_token_weight,
+    )
 
 
 def _with_weights_of(index: NameIndex, rarity: NameIndex) -> NameIndex:
@@ -519,12 +561,7 @@ def score_name_pairs(
     for name_b, rows in own_reading_rows(names_a, names_b).items():
         for entity_type in sorted({types[i] for i in rows}, key=str):
             same = [i for i in rows if types[i] == entity_type]
-            alone = _pair_index(
-                [name_b],
-                reference,
-                rarity=None if reference else index,
-                entity_types=[entity_type],
-            )
+            alone = _pair_index([name_b], reference, rarity=index, entity_types=[entity_type])
             scored = _score_aligned(
                 [names_a[i] for i in same],
                 [name_b] * len(same),
