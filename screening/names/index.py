@@ -335,6 +335,12 @@ class NameIndex:
             )[:MAX_FUZZY_ALTERNATIVES]
         return closest
 
+    _MEMOS = ("_spelling_cache", "_entry_columns", "_whole_name_tokens")
+    """What matching keeps on the index from batch to batch (derived, never pickled)."""
+
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k not in self._MEMOS}
+
     def entry_columns(self) -> tuple[list[str], list[str], list[str]]:
         """The list table's list_source, source_id and name as Python lists, read once per
         index: every batch of a bulk run reports its hits from them."""
