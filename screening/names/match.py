@@ -21,6 +21,7 @@ from rapidfuzz import fuzz, process
 from scipy import sparse
 
 from screening import progress
+from screening.names import normalise
 from screening.names.cut import (
     cut_version_score,
     maybe_truncated,
@@ -43,6 +44,7 @@ from screening.names.index import (
     token_idf,
 )
 from screening.names.normalise import (
+    TRUNCATION_MIN_LEN,
     NormalisedName,
     normalise_names,
 )
@@ -191,16 +193,26 @@ def score_pairs(
     threshold = config.flag_threshold if threshold is None else threshold
     mapping = index.map_tokens(queries, workers=workers)
     blocking, weighted, total = index.query_matrices(queries, mapping)
-    q_rows, k_ids = index.candidates(blocking, max_candidates=config.max_candidates_per_name)
+    q_rows, k_ids, rare_shared = index.candidates(
+        blocking, max_candidates=config.max_candidates_per_name
+    )
     cut_rows, cut_keys = index.prefix_candidates(queries, rows_possibly_cut(queries))
     same_rows, same_keys = index.exact_candidates(queries)
     spaced_rows, spaced_keys = respaced_candidates(queries, index)
     id_hits = _identifier_hits(queries, index)
     id_rows = np.array([qi for qi, ks in id_hits.items() for _ in ks], dtype=np.int64)
     id_keys = np.array([k for ks in id_hits.values() for k in ks], dtype=np.int64)
+    # what a pair's words can share at most: known for the rare-word candidates (the first
+    # pairs), not bounded for the others (few)
+    overlap_bound = None
+    if normalise.SHORTCUTS:
+        overlap_bound = rare_shared + index.rare_weight_bound(blocking, weighted)[q_rows]
     # a pair found twice is scored twice and kept once (best_reading): cheaper than deduping
     q_rows = np.concatenate([q_rows, cut_rows, same_rows, spaced_rows, id_rows])
     k_ids = np.concatenate([k_ids, cut_keys, same_keys, spaced_keys, id_keys])
+    if overlap_bound is not None:
+        unbounded = np.full(len(q_rows) - len(overlap_bound), np.inf)
+        overlap_bound = np.concatenate([overlap_bound, unbounded])
     q_rows, k_ids, scores, held, cut = _score_given_pairs(
         queries,
         index,
@@ -214,6 +226,7 @@ def score_pairs(
         workers=workers,
         query_countries=query_countries,
         config=config,
+        overlap_bound=overlap_bound,
     )
     keep = (scores >= threshold) | (held & keep_held)
     return ScoredPairs(
@@ -241,27 +254,50 @@ def _score_given_pairs(
     workers: int,
     query_countries: Sequence[str | None] | None,
     config: MatchSettings,
+    overlap_bound: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(query rows, key ids, scores, held, cut) of the pairs that may reach ``threshold``.
 
     Name similarity for all pairs at once (vectorised), then the qualifying features for the
     pairs it brings near the threshold; a pair needing corroboration it lacks is held just
-    below the flag threshold (``held``: it would have flagged)."""
+    below the flag threshold (``held``: it would have flagged). ``overlap_bound``: per pair,
+    at least the word weight it shares (inf where unknown); pairs it proves out of reach are
+    set aside before their overlap is computed."""
     empty = np.zeros(0, dtype=bool)
     if len(q_rows) == 0:
         return q_rows, k_ids, np.empty(0), empty, empty
     n_keys = len(index.keys)
     id_codes = np.array([q * n_keys + k for q, ks in id_hits.items() for k in ks], dtype=np.int64)
     id_pair = np.isin(q_rows.astype(np.int64) * n_keys + k_ids.astype(np.int64), id_codes)
-    shared = np.asarray(weighted[q_rows].multiply(index.key_matrix[k_ids]).sum(axis=1)).ravel()
-    counted = total[q_rows] - _typo_excess(queries, index, fuzzy, q_rows, k_ids)
-    dice = np.clip(2.0 * shared / (counted + index.key_weight[k_ids]), 0.0, 1.0)
-    # the same letters with spaces moved (NET WORKS / NETWORKS): the words agree in full
-    respaced = respaced_pairs(queries, index, q_rows, k_ids)
-    dice[respaced] = 1.0
-    # string similarity adds at most its share: pairs that cannot reach the threshold go now
     share = config.token_weight_share
     cut = maybe_truncated(queries, index, q_rows, k_ids)
+    # the same letters with spaces moved (NET WORKS / NETWORKS): the words agree in full
+    respaced = respaced_pairs(queries, index, q_rows, k_ids)
+    excess = _typo_excess_matrix(queries, index, fuzzy)
+    if overlap_bound is not None:
+        # string similarity adds at most its share, and the words' overlap at most what the
+        # bound allows: most candidate pairs are out of reach before their overlap is computed
+        most_excess = (
+            np.asarray(excess.sum(axis=1), dtype=np.float64).ravel()[q_rows]
+            if excess is not None
+            else 0.0
+        )
+        least_counted = total[q_rows] - most_excess + index.key_weight[k_ids]
+        bound = overlap_bound * (1 + 1e-4) + 1e-4  # (float32 sums: a margin, never a miss)
+        dice_bound = np.where(
+            least_counted > 0, np.minimum(2.0 * bound / np.maximum(least_counted, 1e-9), 1.0), 1.0
+        )
+        may_reach = (
+            100.0 * (share * dice_bound + (1 - share)) + config.country_agreement >= threshold
+        )
+        open_ = may_reach | id_pair | cut | respaced
+        q_rows, k_ids, id_pair, cut = q_rows[open_], k_ids[open_], id_pair[open_], cut[open_]
+        respaced = respaced[open_]
+    shared = np.asarray(weighted[q_rows].multiply(index.key_matrix[k_ids]).sum(axis=1)).ravel()
+    counted = total[q_rows] - _typo_excess(excess, index, q_rows, k_ids)
+    dice = np.clip(2.0 * shared / (counted + index.key_weight[k_ids]), 0.0, 1.0)
+    dice[respaced] = 1.0
+    # string similarity adds at most its share: pairs that cannot reach the threshold go now
     best_case = 100.0 * (share * dice + (1 - share))
     reachable = (best_case + config.country_agreement >= threshold) | id_pair | cut
     q_rows, k_ids, dice = q_rows[reachable], k_ids[reachable], dice[reachable]
@@ -338,19 +374,16 @@ def _score_given_pairs(
     return q_rows, k_ids, scores, held, cut_won
 
 
-def _typo_excess(
-    queries: Sequence[NormalisedName],
-    index: NameIndex,
-    fuzzy: FuzzyMap,
-    q_rows: np.ndarray,
-    k_ids: np.ndarray,
-) -> np.ndarray:
-    """Per pair, the weight a typo'd word was over-counted by in its query's total: the word
-    counts at its heaviest reading (GRUOP: GROUP, or the rare GROOP?), but against a list name
-    holding one of its readings that is a generic word it weighs what that word weighs
-    (STROYTRANSGAZ GRUOP against STROYTRANSGAZ GROUP: the slip was in the common word). A
-    reading as a distinctive word keeps the heavier count: a name resting on a repaired
-    distinctive word must not gain from it (ESTRELLA is not STRELA)."""
+def _typo_excess_matrix(
+    queries: Sequence[NormalisedName], index: NameIndex, fuzzy: FuzzyMap
+) -> sparse.csr_matrix | None:
+    """Per query and list word, the weight a typo'd word was over-counted by in its query's
+    total against a list name holding that word (None: no word was): the word counts at its
+    heaviest reading (GRUOP: GROUP, or the rare GROOP?), but against a list name holding one
+    of its readings that is a generic word it weighs what that word weighs (STROYTRANSGAZ
+    GRUOP against STROYTRANSGAZ GROUP: the slip was in the common word). A reading as a
+    distinctive word keeps the heavier count: a name resting on a repaired distinctive word
+    must not gain from it (ESTRELLA is not STRELA)."""
     excess_of: dict[str, list[tuple[int, float]]] = {}
     for token, alternatives in fuzzy.items():
         if len(alternatives) < 2 or token in index.vocab:
@@ -364,7 +397,7 @@ def _typo_excess(
             if w < heaviest and index.generic[i]
         ]
     if not excess_of:
-        return np.zeros(len(q_rows))
+        return None
     rows, cols, vals = [], [], []
     for qi, query in enumerate(queries):
         for token in set(query.tokens) & excess_of.keys():
@@ -373,10 +406,18 @@ def _typo_excess(
                 cols.append(col)
                 vals.append(value)
     if not rows:
-        return np.zeros(len(q_rows))
-    excess = sparse.csr_matrix(
+        return None
+    return sparse.csr_matrix(
         (np.array(vals, dtype=np.float32), (rows, cols)), shape=(len(queries), len(index.vocab))
     )
+
+
+def _typo_excess(
+    excess: sparse.csr_matrix | None, index: NameIndex, q_rows: np.ndarray, k_ids: np.ndarray
+) -> np.ndarray:
+    """Per pair, the weight its query's total was over-counted by (_typo_excess_matrix)."""
+    if excess is None:
+        return np.zeros(len(q_rows))
     return np.asarray(excess[q_rows].multiply(index.key_matrix[k_ids]).sum(axis=1)).ravel()
 
 
@@ -642,7 +683,13 @@ def _target_keys(names_b: Sequence[str], index: NameIndex) -> list[list[int]]:
 def _distinct_queries(
     names: Iterable[str | None], countries: Iterable[str | None] | None
 ) -> list[tuple[str, str | None]]:
+    """The distinct non-empty (name, country) pairs, names stripped, sorted by name then
+    country (a missing country first)."""
     names = list(names)
+    if countries is None:  # (sorting strings, not tuples through a key function)
+        distinct = {n.strip() for n in names if isinstance(n, str)}
+        distinct.discard("")
+        return [(n, None) for n in sorted(distinct)]
     pairs = (
         zip(names, countries, strict=True) if countries is not None else ((n, None) for n in names)
     )
@@ -742,9 +789,7 @@ def _match_distinct(
 ) -> dict[str, list]:
     """The hits of sorted distinct (name, country) pairs, as NAME_MATCH_SCHEMA's columns."""
     unique = [n for n, _ in distinct]
-    table_sources = index.list_table["list_source"].to_pylist()
-    table_ids = index.list_table["source_id"].to_pylist()
-    table_names = index.list_table["name"].to_pylist()
+    table_sources, table_ids, table_names = index.entry_columns()
     out: dict[str, list] = {f.name: [] for f in NAME_MATCH_SCHEMA}
     advance = progress.counter("Matching names", total=len(unique))
     for start in range(0, len(unique), config.batch_size):
@@ -772,7 +817,14 @@ def _match_distinct(
             )
         }
         fuzzy, id_hits = scored.fuzzy_tokens, scored.identifier_hits
-        coverage, extra = _whole_name_coverage(batch, q_rows, k_ids, index, table_names)
+        coverage, extra = _whole_name_coverage(
+            batch,
+            q_rows,
+            k_ids,
+            index,
+            table_names,
+            plain=readings.names[: len(batch)] if normalise.SHORTCUTS else None,
+        )
         mostly_held = (coverage >= MIN_WHOLE_NAME_COVERAGE).astype(np.int8)
         identified = np.isin(k_ids, _identified_keys(index)).astype(np.int8)
         order = np.lexsort((k_ids, extra, -identified, -mostly_held, -scores, q_rows))
@@ -833,26 +885,39 @@ def _whole_name_coverage(
     k_ids: np.ndarray,
     index: NameIndex,
     table_names: Sequence[str],
-) -> np.ndarray:
+    *,
+    plain: Sequence[NormalisedName] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Per hit, the share of the trade name's words (as read: legal forms aside, spellings
     folded) that the whole list name it was read from holds. Names read in parts tie often:
     every CSSC institute scores 100 on the acronym CSSC, a trade name naming one of them
     included; the whole list name that holds the trade name's words is the one it names.
-    Also, per hit, how many words of the whole list name the trade name lacks."""
+    Also, per hit, how many words of the whole list name the trade name lacks.
+    ``plain``: the batch's names as already read (may be cut); one too short to have been cut
+    reads the same either way and is not read again."""
     if len(q_rows) == 0:
         return np.zeros(0), np.zeros(0, dtype=np.int64)
-    queries = normalise_names([batch[q] for q in q_rows.tolist()], may_be_cut=False)
-    listed = normalise_names(
-        [table_names[int(index.key_rows[k][0])] for k in k_ids.tolist()], may_be_cut=False
+    rows = q_rows.tolist()
+    again = sorted(
+        {q for q in rows if plain is None or plain[q].written_length >= TRUNCATION_MIN_LEN}
     )
+    read_again = dict(
+        zip(again, normalise_names([batch[q] for q in again], may_be_cut=False), strict=True)
+    )
+    queries = [read_again[q] if q in read_again else plain[q] for q in rows]  # type: ignore[index]
+    # each key's whole list name read once per index, not once per hit and batch
+    whole: dict[int, frozenset[str]] = index.__dict__.setdefault("_whole_name_tokens", {})
+    for k in set(k_ids.tolist()) - whole.keys():
+        name = table_names[int(index.key_rows[k][0])]
+        whole[k] = frozenset(normalise_names([name], may_be_cut=False)[0].tokens)
     coverage = np.array(
         [
-            sum(t in set(b.tokens) for t in a.tokens) / len(a.tokens) if a.tokens else 1.0
-            for a, b in zip(queries, listed, strict=True)
+            sum(t in whole[k] for t in a.tokens) / len(a.tokens) if a.tokens else 1.0
+            for a, k in zip(queries, k_ids.tolist(), strict=True)
         ]
     )
     extra = np.array(
-        [len(set(b.tokens) - set(a.tokens)) for a, b in zip(queries, listed, strict=True)],
+        [len(whole[k] - set(a.tokens)) for a, k in zip(queries, k_ids.tolist(), strict=True)],
         dtype=np.int64,
     )
     return coverage, extra
