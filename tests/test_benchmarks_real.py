@@ -1,9 +1,10 @@
 """Quality floors on real-data subsets (benchmarks/real_sets.py), matched as screening calls it.
 
 Each floor sits a little below the figure measured on the same subset (with re-spaced names,
-plural abbreviations, slips onto other list words and equal scores ranked by the whole name,
-2026-12-05: EU name recall 0.848 / precision 0.903; customs variants 0.976 (typo 0.947,
-join_split 0.993); aliases sharing a word 0.414 / 0.826; clean vendor names flagged 0.02 %;
+plural abbreviations, slips onto other list words, the other number of a name word and equal
+scores ordered by the whole name, 2026-12-05: EU name recall 0.850 / precision 0.904; customs
+variants 0.976 (typo 0.947, join_split 0.993); aliases sharing a word 0.413 / 0.814; clean
+vendor names flagged 0.02 %;
 before them, feature-model matcher with state-body descriptors, segment readings and the
 transliteration folds, 2026-12-04: 0.834 / 0.906, 0.961, 0.402 / 0.818, 0.02 %, pairs P 0.970
 R 0.657 F1 0.783; at 9960af0: 0.722 / 0.859, 0.945, 0.389 / 0.803, 0.2 %, F1 0.707), so a
@@ -142,7 +143,7 @@ def test_aliases_sharing_a_word_reach_their_ofac_entity(ref) -> None:
     recall = judged["found"].mean()
     precision = judged["top1"].sum() / judged["any_hit"].sum()
     assert recall >= 0.40, f"alias -> entity recall fell to {recall:.3f}"
-    assert precision >= 0.81, f"precision of the best hit fell to {precision:.3f}"
+    assert precision >= 0.80, f"precision of the best hit fell to {precision:.3f}"
 
 
 def test_real_vendor_names_are_rarely_flagged(ref, index) -> None:
