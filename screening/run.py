@@ -107,8 +107,8 @@ logger = logging.getLogger("screening.run")
 
 DEFAULT_BATCH_ROWS = 250_000
 TASK_ROWS_ON_DASK = 50_000
-"""Records per pre-screening task on Dask (a read batch is cut into tasks of this size): many
-more tasks than workers, so every worker stays busy to the end of the input."""
+"""Records per read batch and pre-screening task on Dask (at most): many more tasks than
+workers, so every worker stays busy to the end of the input."""
 EXIT_OK = 0
 EXIT_FILES_REJECTED = 3
 """CLI exit status of a run that completed, but with one or more input files rejected."""
@@ -303,6 +303,14 @@ def match_partition(parties: pa.Table, context: RunContext) -> pa.Table:
     """Match one partition of distinct (name, country) pairs: party_match_summary rows."""
     reference = reference_for(context.config, context.reference_key)
     return match_distinct_parties(parties, reference.index, context.config)
+
+
+def match_or_key_unit(unit: pa.Table | pa.Array, context: RunContext) -> pa.Table | pa.Array:
+    """A slice of distinct (name, country) pairs matched (a table), or of distinct names
+    keyed (an array): one kind of unit, so both go to the workers in one round."""
+    if isinstance(unit, pa.Table):
+        return match_partition(unit, context)
+    return name_keys(unit, context)
 
 
 def name_keys(names: pa.Array, context: RunContext) -> pa.Array:
@@ -688,9 +696,9 @@ class ScreeningRun:
         with one input file, its error is the run's error."""
         assert self._rejects is not None and self.review is not None
         first_row = 0
-        task_rows = self.batch_rows
-        if isinstance(self.executor, DaskExecutor):
-            task_rows = min(task_rows, TASK_ROWS_ON_DASK)
+        batch_rows = self.batch_rows
+        if isinstance(self.executor, DaskExecutor):  # read in task-sized batches: the first
+            batch_rows = min(batch_rows, TASK_ROWS_ON_DASK)  # task starts sooner
         for number, path in enumerate(self.paths):
             report = FileReport(path)
             self.files.append(report)
@@ -705,15 +713,13 @@ class ScreeningRun:
                 report.info = trade_file.info
                 for key in (str(path), path.name):
                     self.review.hashes.setdefault(key, trade_file.info.sha256)
-                for part, batch in enumerate(trade_file.batches(self.batch_rows)):
+                for part, batch in enumerate(trade_file.batches(batch_rows)):
                     report.rejects.append(batch.rejects)
                     records = self.review.select(batch.records)
                     self._add_seconds({"load_trades": time.perf_counter() - start})
-                    for cut, offset in enumerate(range(0, max(records.num_rows, 1), task_rows)):
-                        piece = records.slice(offset, task_rows)
-                        name = f"in-{number:05d}-{part:05d}-{cut:03d}.parquet"
-                        yield BatchTask(piece, first_row, self._work_dir / name, number)
-                        first_row += piece.num_rows
+                    name = f"in-{number:05d}-{part:05d}.parquet"
+                    yield BatchTask(records, first_row, self._work_dir / name, number)
+                    first_row += records.num_rows
                     start = time.perf_counter()
             except FILE_ERRORS as exc:
                 if len(self.paths) == 1:
@@ -821,8 +827,17 @@ class ScreeningRun:
             if not name_index_cache_file(self.reference.lists).is_file():
                 cached_name_index(self.reference.lists)  # built once here, read by each worker
         partitions = self._partitions(parties)
-        results = list(self.executor.map(match_partition, partitions, context=self.context))
-        matches = pa.concat_tables(results) if results else None
+        units: list[pa.Table | pa.Array] = list(partitions)
+        names = None
+        if isinstance(self.executor, DaskExecutor):
+            # the names' keys (link_records) computed by the same workers, after the matching
+            # slices: no second round of units, and the small key slices fill its end
+            names = self._distinct_names()
+            units += self._partitions(names)
+        results = list(self.executor.map(match_or_key_unit, units, context=self.context))
+        matches = pa.concat_tables(results[: len(partitions)]) if partitions else None
+        if names is not None:
+            self._remember_keys(names, results[len(partitions) :])
         self._matches = matches
         self.timings["match_parties"] = time.perf_counter() - start
         logger.info(
@@ -852,12 +867,6 @@ class ScreeningRun:
         )
         return matches
 
-    def _distinct_name_keys(self) -> dict[str, str | None]:
-        known = self._name_keys(pa.concat_arrays([s.names for s in self.prescreened]))
-        for summary in self.prescreened:
-            summary.names = pa.array([], pa.string())
-        return known
-
     def _partitions(self, rows: pa.Table | pa.Array) -> list[Any]:
         """Equal slices of ``rows`` (distinct names, sorted): eight per worker, so a worker
         that finishes early takes another and the workers finish within a short slice of one
@@ -868,14 +877,25 @@ class ScreeningRun:
         step = max(1, -(-n // count))
         return [rows.slice(i, step) for i in range(0, max(n, 1), step)]
 
-    def _name_keys(self, names: pa.Array) -> dict[str, str | None]:
-        """Each distinct party name's normalised key, computed once, spread over the workers."""
-        names = pc.unique(names.drop_null()).sort()
-        keys = self.executor.map(name_keys, self._partitions(names), context=self.context)
+    def _distinct_names(self) -> pa.Array:
+        """The distinct party names of the whole input (as written and trimmed), sorted."""
+        names = pa.concat_arrays([s.names for s in self.prescreened])
+        for summary in self.prescreened:
+            summary.names = pa.array([], pa.string())  # a slice would keep the buffers
+        return pc.unique(names.drop_null()).sort()
+
+    @staticmethod
+    def _remember_keys(names: pa.Array, keys: Sequence[pa.Array]) -> None:
+        """Cache the keys computed for ``names`` (the chains, the surges and the review store
+        ask for them again)."""
         computed = pa.concat_arrays(list(keys)) if len(names) else pa.array([], pa.string())
-        known = dict(zip(names.to_pylist(), computed.to_pylist(), strict=True))
-        remember_party_keys(known)  # the chains and the review store ask for them again
-        return known
+        remember_party_keys(dict(zip(names.to_pylist(), computed.to_pylist(), strict=True)))
+
+    def _name_keys(self) -> None:
+        """Each distinct party name's normalised key, computed once, spread over the workers."""
+        names = self._distinct_names()
+        keys = self.executor.map(name_keys, self._partitions(names), context=self.context)
+        self._remember_keys(names, list(keys))
 
     def link_records(self) -> Links:
         """Re-export chains over the leg candidates; surge verdicts from the summed totals."""
@@ -887,7 +907,7 @@ class ScreeningRun:
         by_name = self._surge or combine_surge_totals([])
         self._surge = None
         if any(len(s.names) for s in self.prescreened):
-            self._distinct_name_keys()  # keys for the chains, surges and review store
+            self._name_keys()  # keys for the chains, surges and review store
         chains = find_route_chains(
             legs,
             coalition=config.coalition_countries,

@@ -127,14 +127,21 @@ def _clear_name_caches() -> None:
 def test_the_fast_path_gives_the_reference_results_on_realistic_names(lists, monkeypatch):
     """Every speed shortcut (screening.names.normalise.SHORTCUTS) left out, the same names give
     the same table: same hits, ranks, scores and explanations (parties with and without a
-    country)."""
+    country). The fast run matches in small batches, as a bulk run's processes do, so what
+    is kept per index from one batch to the next (closest spellings) is used too."""
+    import dataclasses
+
     from screening.names import normalise, repair
+    from screening.names.tunables import settings
 
     index = NameIndex.build(lists)
     names, countries = _regression_names(lists)
     _clear_name_caches()
     monkeypatch.setattr(repair, "BRUTE_FORCE_WORDS", 0)  # the table from the first word on
-    fast = match_names(names, index, countries=countries, workers=1, show_held=True)
+    small_batches = dataclasses.replace(settings, batch_size=300)
+    fast = match_names(
+        names, index, countries=countries, workers=1, show_held=True, config=small_batches
+    )
     _clear_name_caches()
     monkeypatch.setattr(normalise, "SHORTCUTS", False)
     try:
@@ -144,4 +151,7 @@ def test_the_fast_path_gives_the_reference_results_on_realistic_names(lists, mon
     assert len(names) > 1800
     assert fast.num_rows > 300, fast.num_rows
     assert pc.sum(pc.is_null(fast["query_country"])).as_py() > 100
+    # the shortcuts' cases are there: names read as cut short, slips repaired
+    assert pc.sum(pc.match_substring(fast["explanation"], "may be cut")).as_py() > 5
+    assert pc.sum(pc.match_substring(fast["explanation"], "read as typed slips")).as_py() > 5
     assert fast.equals(reference)

@@ -118,6 +118,9 @@ def _prepare_shared_tables(index: object) -> None:
     known = getattr(index, "known_words", None)
     if known is not None:
         prepare(known)
+    entry_columns = getattr(index, "entry_columns", None)
+    if entry_columns is not None:
+        entry_columns()
     word_zipf_table()
 
 

@@ -54,10 +54,12 @@ def maybe_truncated(
     if not long_query.any() or len(q_rows) == 0:
         return np.zeros(len(q_rows), dtype=bool)
     query_len = np.array([len(q.key) for q in queries])
+    maybe = long_query[q_rows]
+    rows = np.flatnonzero(maybe)  # (the pairs of long names only)
     # the lengths of the candidate keys only: a lookup of one name reads a handful of keys
-    candidates, pair_key = np.unique(k_ids, return_inverse=True)
+    candidates, pair_key = np.unique(k_ids[rows], return_inverse=True)
     key_len = np.array([len(index.keys[k].key) for k in candidates.tolist()], dtype=np.int64)
-    maybe = long_query[q_rows] & (key_len[pair_key] > query_len[q_rows])
+    maybe[rows] = key_len[pair_key] > query_len[q_rows[rows]]
     if normalise.SHORTCUTS and maybe.any():
         rows = np.flatnonzero(maybe)
         maybe[rows] = first_words_may_agree(queries, index, q_rows[rows], k_ids[rows])

@@ -30,7 +30,7 @@ from screening.names.normalise import (
     load_vocabulary,
     normalise_names,
 )
-from screening.names.repair import KnownWords
+from screening.names.repair import KnownWords, keep_tables
 from screening.names.respaced import keys_by_letters
 from screening.names.segments import honorific_free
 from screening.names.tunables import settings
@@ -139,6 +139,7 @@ class NameIndex:
         if isinstance(cached, cls):
             return cached
         index = cls.build_uncached(list_table, entity_types=entity_types)
+        keep_tables(index.known_words)  # (read back with the index, not built every run)
         index_cache.store(key, index)
         return index
 
@@ -286,28 +287,11 @@ class NameIndex:
             unseen_weight=reference.unseen_token_weight,
         )
 
-    def _rare_word_weight(self) -> float:
-        """The weight of a word on at most RARE_WORD_DF list names."""
-        n_keys = self.key_matrix.shape[0]
-        return float(np.log((n_keys + 1) / (RARE_WORD_DF + 1)) + 1.0)
-
-    @property
-    def unseen_token_weight(self) -> float:
-        """Weight of a query word absent from every list name: as rare as the rarest."""
-        if self.unseen_weight is not None:
-            return self.unseen_weight
-        return float(self.weights.max()) if len(self.weights) else 1.0
-
-    def map_tokens(self, queries: Sequence[NormalisedName], *, workers: int = -1) -> TokenMapping:
-        """Map each query token to vocabulary ids: exact, else its closest spelling (typos)."""
-        unseen = sorted(
-            {
-                t
-                for q in queries
-                for t in q.tokens
-                if t not in self.vocab and len(t) >= MIN_FUZZY_TOKEN_LEN
-            }
-        )
+    def _closest_spellings(
+        self, unseen: Sequence[str], *, workers: int
+    ) -> dict[str, list[tuple[str, float]] | None]:
+        """Per word the lists do not know: the list words equally closest to it in spelling,
+        with their similarity (slip_similarity), or None when none is close enough."""
         by_bucket: dict[str, list[str]] = defaultdict(list)
         for token in unseen:
             for bucket in _buckets_of(token):
@@ -338,10 +322,10 @@ class NameIndex:
                     continue
                 for j in np.flatnonzero(row >= best - 1e-6)[:MAX_FUZZY_ALTERNATIVES].tolist():
                     found[token][choices[j]] = best
-        fuzzy: FuzzyMap = {}
+        closest: dict[str, list[tuple[str, float]] | None] = dict.fromkeys(unseen)
         for token, alternatives in found.items():
             best = max(alternatives.values())
-            fuzzy[token] = sorted(
+            closest[token] = sorted(
                 (
                     (t, slip_similarity(token, t, s))
                     for t, s in alternatives.items()
@@ -349,6 +333,47 @@ class NameIndex:
                 ),
                 key=lambda ts: ts[0],
             )[:MAX_FUZZY_ALTERNATIVES]
+        return closest
+
+    def entry_columns(self) -> tuple[list[str], list[str], list[str]]:
+        """The list table's list_source, source_id and name as Python lists, read once per
+        index: every batch of a bulk run reports its hits from them."""
+        columns = self.__dict__.get("_entry_columns")
+        if columns is None:
+            columns = self.__dict__["_entry_columns"] = tuple(
+                self.list_table[c].to_pylist() for c in ("list_source", "source_id", "name")
+            )
+        return columns
+
+    def _rare_word_weight(self) -> float:
+        """The weight of a word on at most RARE_WORD_DF list names."""
+        n_keys = self.key_matrix.shape[0]
+        return float(np.log((n_keys + 1) / (RARE_WORD_DF + 1)) + 1.0)
+
+    @property
+    def unseen_token_weight(self) -> float:
+        """Weight of a query word absent from every list name: as rare as the rarest."""
+        if self.unseen_weight is not None:
+            return self.unseen_weight
+        return float(self.weights.max()) if len(self.weights) else 1.0
+
+    def map_tokens(self, queries: Sequence[NormalisedName], *, workers: int = -1) -> TokenMapping:
+        """Map each query token to vocabulary ids: exact, else its closest spelling (typos)."""
+        unseen = {
+            t
+            for q in queries
+            for t in q.tokens
+            if t not in self.vocab and len(t) >= MIN_FUZZY_TOKEN_LEN
+        }
+        # a word's closest spellings depend on the word and the lists alone: bulk traffic
+        # repeats its unknown words from batch to batch, each is searched once per index
+        known: dict[str, list[tuple[str, float]] | None] = (
+            self.__dict__.setdefault("_spelling_cache", {}) if normalise.SHORTCUTS else {}
+        )
+        known.update(self._closest_spellings(sorted(unseen - known.keys()), workers=workers))
+        fuzzy: FuzzyMap = {
+            t: alternatives for t in sorted(unseen) if (alternatives := known[t]) is not None
+        }
         rare = self._rare_word_weight()
         maybe_abbreviated = sorted(
             {
@@ -572,24 +597,43 @@ class NameIndex:
 
     def candidates(
         self, blocking: sparse.csr_matrix, *, max_candidates: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """(query row, key id) pairs sharing rare-token weight, at most max_candidates per row."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(query row, key id, rare weight shared) for the pairs sharing rare-token weight, at
+        most max_candidates per row. The rare weight shared bounds the words' overlap from
+        above (rare_weight_bound), before it is computed."""
         shared = (blocking @ self.key_matrix.T).tocsr()
-        q_rows, k_ids = [], []
-        for qi in range(shared.shape[0]):
+        counts = np.diff(shared.indptr)
+        over = np.flatnonzero(counts > max_candidates)
+        q_rows = np.repeat(np.arange(shared.shape[0], dtype=np.int64), counts)
+        k_ids = shared.indices.astype(np.int64)
+        values = shared.data.astype(np.float64)
+        if len(over) == 0:
+            return q_rows, k_ids, values
+        # among keys sharing the same rare words, the shorter (closer) ones come first
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        done = 0
+        for qi in over.tolist():
             start, end = shared.indptr[qi], shared.indptr[qi + 1]
-            if start == end:
-                continue
-            cols = shared.indices[start:end]
-            if end - start > max_candidates:
-                # among keys sharing the same rare words, the shorter (closer) ones come first
-                vals = shared.data[start:end] / np.sqrt(self.key_weight[cols])
-                cols = cols[np.argpartition(-vals, max_candidates)[:max_candidates]]
-            q_rows.append(np.full(len(cols), qi, dtype=np.int64))
-            k_ids.append(cols.astype(np.int64))
-        if not q_rows:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        return np.concatenate(q_rows), np.concatenate(k_ids)
+            parts.append((q_rows[done:start], k_ids[done:start], values[done:start]))
+            cols = k_ids[start:end]
+            vals = shared.data[start:end] / np.sqrt(self.key_weight[cols])
+            chosen = np.argpartition(-vals, max_candidates)[:max_candidates]
+            parts.append((q_rows[start:end][chosen], cols[chosen], values[start:end][chosen]))
+            done = end
+        parts.append((q_rows[done:], k_ids[done:], values[done:]))
+        return tuple(np.concatenate(arrays) for arrays in zip(*parts, strict=True))  # type: ignore[return-value]
+
+    @staticmethod
+    def rare_weight_bound(blocking: sparse.csr_matrix, weighted: sparse.csr_matrix) -> np.ndarray:
+        """Per query, the weight of its words that open no candidate (generic or common ones,
+        the rarest-word fallback aside): a pair's word overlap is at most the rare weight it
+        shares (candidates) plus this, since a rare word's blocking value is at least its
+        weighted one."""
+        opening = blocking.copy()
+        opening.data = (opening.data != 0).astype(np.float32)
+        everything = np.asarray(weighted.sum(axis=1), dtype=np.float64).ravel()
+        rare = np.asarray(weighted.multiply(opening).sum(axis=1), dtype=np.float64).ravel()
+        return np.maximum(everything - rare, 0.0)
 
 
 MIN_ABBREVIATION_TARGET_DF = 5

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Iterable, Sequence
+import weakref
+from collections.abc import Iterable, Iterator, Sequence, Set
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +21,7 @@ from rapidfuzz import fuzz, process
 from scipy import sparse
 
 from screening import progress
+from screening.names import normalise
 from screening.names.cut import (
     cut_version_score,
     maybe_truncated,
@@ -42,10 +44,12 @@ from screening.names.index import (
     token_idf,
 )
 from screening.names.normalise import (
+    TRUNCATION_MIN_LEN,
     NormalisedName,
     normalise_names,
 )
 from screening.names.readings import best_reading, read_queries
+from screening.names.repair import KnownWords
 from screening.names.respaced import respaced_candidates, respaced_pairs
 from screening.names.tunables import MatchSettings, settings
 from screening.schema import NAME_MATCH_SCHEMA, empty_table
@@ -189,16 +193,26 @@ def score_pairs(
     threshold = config.flag_threshold if threshold is None else threshold
     mapping = index.map_tokens(queries, workers=workers)
     blocking, weighted, total = index.query_matrices(queries, mapping)
-    q_rows, k_ids = index.candidates(blocking, max_candidates=config.max_candidates_per_name)
+    q_rows, k_ids, rare_shared = index.candidates(
+        blocking, max_candidates=config.max_candidates_per_name
+    )
     cut_rows, cut_keys = index.prefix_candidates(queries, rows_possibly_cut(queries))
     same_rows, same_keys = index.exact_candidates(queries)
     spaced_rows, spaced_keys = respaced_candidates(queries, index)
     id_hits = _identifier_hits(queries, index)
     id_rows = np.array([qi for qi, ks in id_hits.items() for _ in ks], dtype=np.int64)
     id_keys = np.array([k for ks in id_hits.values() for k in ks], dtype=np.int64)
+    # what a pair's words can share at most: known for the rare-word candidates (the first
+    # pairs), not bounded for the others (few)
+    overlap_bound = None
+    if normalise.SHORTCUTS:
+        overlap_bound = rare_shared + index.rare_weight_bound(blocking, weighted)[q_rows]
     # a pair found twice is scored twice and kept once (best_reading): cheaper than deduping
     q_rows = np.concatenate([q_rows, cut_rows, same_rows, spaced_rows, id_rows])
     k_ids = np.concatenate([k_ids, cut_keys, same_keys, spaced_keys, id_keys])
+    if overlap_bound is not None:
+        unbounded = np.full(len(q_rows) - len(overlap_bound), np.inf)
+        overlap_bound = np.concatenate([overlap_bound, unbounded])
     q_rows, k_ids, scores, held, cut = _score_given_pairs(
         queries,
         index,
@@ -212,6 +226,7 @@ def score_pairs(
         workers=workers,
         query_countries=query_countries,
         config=config,
+        overlap_bound=overlap_bound,
     )
     keep = (scores >= threshold) | (held & keep_held)
     return ScoredPairs(
@@ -239,27 +254,50 @@ def _score_given_pairs(
     workers: int,
     query_countries: Sequence[str | None] | None,
     config: MatchSettings,
+    overlap_bound: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(query rows, key ids, scores, held, cut) of the pairs that may reach ``threshold``.
 
     Name similarity for all pairs at once (vectorised), then the qualifying features for the
     pairs it brings near the threshold; a pair needing corroboration it lacks is held just
-    below the flag threshold (``held``: it would have flagged)."""
+    below the flag threshold (``held``: it would have flagged). ``overlap_bound``: per pair,
+    at least the word weight it shares (inf where unknown); pairs it proves out of reach are
+    set aside before their overlap is computed."""
     empty = np.zeros(0, dtype=bool)
     if len(q_rows) == 0:
         return q_rows, k_ids, np.empty(0), empty, empty
     n_keys = len(index.keys)
     id_codes = np.array([q * n_keys + k for q, ks in id_hits.items() for k in ks], dtype=np.int64)
     id_pair = np.isin(q_rows.astype(np.int64) * n_keys + k_ids.astype(np.int64), id_codes)
-    shared = np.asarray(weighted[q_rows].multiply(index.key_matrix[k_ids]).sum(axis=1)).ravel()
-    counted = total[q_rows] - _typo_excess(queries, index, fuzzy, q_rows, k_ids)
-    dice = np.clip(2.0 * shared / (counted + index.key_weight[k_ids]), 0.0, 1.0)
-    # the same letters with spaces moved (NET WORKS / NETWORKS): the words agree in full
-    respaced = respaced_pairs(queries, index, q_rows, k_ids)
-    dice[respaced] = 1.0
-    # string similarity adds at most its share: pairs that cannot reach the threshold go now
     share = config.token_weight_share
     cut = maybe_truncated(queries, index, q_rows, k_ids)
+    # the same letters with spaces moved (NET WORKS / NETWORKS): the words agree in full
+    respaced = respaced_pairs(queries, index, q_rows, k_ids)
+    excess = _typo_excess_matrix(queries, index, fuzzy)
+    if overlap_bound is not None:
+        # string similarity adds at most its share, and the words' overlap at most what the
+        # bound allows: most candidate pairs are out of reach before their overlap is computed
+        most_excess = (
+            np.asarray(excess.sum(axis=1), dtype=np.float64).ravel()[q_rows]
+            if excess is not None
+            else 0.0
+        )
+        least_counted = total[q_rows] - most_excess + index.key_weight[k_ids]
+        bound = overlap_bound * (1 + 1e-4) + 1e-4  # (float32 sums: a margin, never a miss)
+        dice_bound = np.where(
+            least_counted > 0, np.minimum(2.0 * bound / np.maximum(least_counted, 1e-9), 1.0), 1.0
+        )
+        may_reach = (
+            100.0 * (share * dice_bound + (1 - share)) + config.country_agreement >= threshold
+        )
+        open_ = may_reach | id_pair | cut | respaced
+        q_rows, k_ids, id_pair, cut = q_rows[open_], k_ids[open_], id_pair[open_], cut[open_]
+        respaced = respaced[open_]
+    shared = np.asarray(weighted[q_rows].multiply(index.key_matrix[k_ids]).sum(axis=1)).ravel()
+    counted = total[q_rows] - _typo_excess(excess, index, q_rows, k_ids)
+    dice = np.clip(2.0 * shared / (counted + index.key_weight[k_ids]), 0.0, 1.0)
+    dice[respaced] = 1.0
+    # string similarity adds at most its share: pairs that cannot reach the threshold go now
     best_case = 100.0 * (share * dice + (1 - share))
     reachable = (best_case + config.country_agreement >= threshold) | id_pair | cut
     q_rows, k_ids, dice = q_rows[reachable], k_ids[reachable], dice[reachable]
@@ -336,19 +374,16 @@ def _score_given_pairs(
     return q_rows, k_ids, scores, held, cut_won
 
 
-def _typo_excess(
-    queries: Sequence[NormalisedName],
-    index: NameIndex,
-    fuzzy: FuzzyMap,
-    q_rows: np.ndarray,
-    k_ids: np.ndarray,
-) -> np.ndarray:
-    """Per pair, the weight a typo'd word was over-counted by in its query's total: the word
-    counts at its heaviest reading (GRUOP: GROUP, or the rare GROOP?), but against a list name
-    holding one of its readings that is a generic word it weighs what that word weighs
-    (STROYTRANSGAZ GRUOP against STROYTRANSGAZ GROUP: the slip was in the common word). A
-    reading as a distinctive word keeps the heavier count: a name resting on a repaired
-    distinctive word must not gain from it (ESTRELLA is not STRELA)."""
+def _typo_excess_matrix(
+    queries: Sequence[NormalisedName], index: NameIndex, fuzzy: FuzzyMap
+) -> sparse.csr_matrix | None:
+    """Per query and list word, the weight a typo'd word was over-counted by in its query's
+    total against a list name holding that word (None: no word was): the word counts at its
+    heaviest reading (GRUOP: GROUP, or the rare GROOP?), but against a list name holding one
+    of its readings that is a generic word it weighs what that word weighs (STROYTRANSGAZ
+    GRUOP against STROYTRANSGAZ GROUP: the slip was in the common word). A reading as a
+    distinctive word keeps the heavier count: a name resting on a repaired distinctive word
+    must not gain from it (ESTRELLA is not STRELA)."""
     excess_of: dict[str, list[tuple[int, float]]] = {}
     for token, alternatives in fuzzy.items():
         if len(alternatives) < 2 or token in index.vocab:
@@ -362,7 +397,7 @@ def _typo_excess(
             if w < heaviest and index.generic[i]
         ]
     if not excess_of:
-        return np.zeros(len(q_rows))
+        return None
     rows, cols, vals = [], [], []
     for qi, query in enumerate(queries):
         for token in set(query.tokens) & excess_of.keys():
@@ -371,10 +406,18 @@ def _typo_excess(
                 cols.append(col)
                 vals.append(value)
     if not rows:
-        return np.zeros(len(q_rows))
-    excess = sparse.csr_matrix(
+        return None
+    return sparse.csr_matrix(
         (np.array(vals, dtype=np.float32), (rows, cols)), shape=(len(queries), len(index.vocab))
     )
+
+
+def _typo_excess(
+    excess: sparse.csr_matrix | None, index: NameIndex, q_rows: np.ndarray, k_ids: np.ndarray
+) -> np.ndarray:
+    """Per pair, the weight its query's total was over-counted by (_typo_excess_matrix)."""
+    if excess is None:
+        return np.zeros(len(q_rows))
     return np.asarray(excess[q_rows].multiply(index.key_matrix[k_ids]).sum(axis=1)).ravel()
 
 
@@ -413,7 +456,7 @@ def _pair_index(
     words as the file does, without reading its first name against other rows' words."""
     types = entity_types if entity_types is not None else [None] * len(names_b)
     corpus = sorted({(n, t) for n, t in zip(names_b, types, strict=True) if n}, key=str)
-    index = NameIndex.build(
+    index = NameIndex.build_uncached(  # a pair file's index: not worth a cache entry
         pa.table(
             {
                 "list_source": pa.array(["pairs"] * len(corpus)),
@@ -424,11 +467,52 @@ def _pair_index(
             }
         )
     )
+    if reference is not None and rarity is not None:
+        return _with_lists_reading(index, reference, rarity)
     if reference is not None:
         return index.with_word_rarity_of(reference)
     if rarity is not None:
         return _with_weights_of(index, rarity)
     return index
+
+
+class _Union(Set[str]):
+    """Two word sets read as one, without copying the larger (the lists' words)."""
+
+    def __init__(self, small: Set[str], large: Set[str]) -> None:
+        self.small, self.large = small, large
+
+    def __contains__(self, word: object) -> bool:
+        return word in self.small or word in self.large
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.large
+        yield from (w for w in self.small if w not in self.large)
+
+    def __len__(self) -> int:
+        return len(self.large) + sum(w not in self.large for w in self.small)
+
+    def __eq__(self, other: object) -> bool:  # by identity: repairs are cached per word set
+        return self is other
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
+def _with_lists_reading(index: NameIndex, reference: NameIndex, rarity: NameIndex) -> NameIndex:
+    """``index`` (one second name) as index.with_word_rarity_of(reference) makes it, with the
+    weights of ``rarity`` (the whole pair file, already weighted by the lists) and the lists'
+    known words read through, not copied: scoring thousands of pairs one by one stays cheap."""
+    own = index.known_words
+    return dataclasses.replace(
+        _with_weights_of(index, rarity),
+        known_words=KnownWords(
+            raw=_Union(own.raw, reference.known_words.raw),  # type: ignore[arg-type]
+            folded=_Union(own.folded, reference.known_words.folded),  # type: ignore[arg-type]
+        ),
+        abbreviation_targets=reference.abbreviation_targets,
+        unseen_weight=reference.unseen_token_weight,
+    )
 
 
 def _with_weights_of(index: NameIndex, rarity: NameIndex) -> NameIndex:
@@ -477,12 +561,7 @@ def score_name_pairs(
     for name_b, rows in own_reading_rows(names_a, names_b).items():
         for entity_type in sorted({types[i] for i in rows}, key=str):
             same = [i for i in rows if types[i] == entity_type]
-            alone = _pair_index(
-                [name_b],
-                reference,
-                rarity=None if reference else index,
-                entity_types=[entity_type],
-            )
+            alone = _pair_index([name_b], reference, rarity=index, entity_types=[entity_type])
             scored = _score_aligned(
                 [names_a[i] for i in same],
                 [name_b] * len(same),
@@ -604,7 +683,13 @@ def _target_keys(names_b: Sequence[str], index: NameIndex) -> list[list[int]]:
 def _distinct_queries(
     names: Iterable[str | None], countries: Iterable[str | None] | None
 ) -> list[tuple[str, str | None]]:
+    """The distinct non-empty (name, country) pairs, names stripped, sorted by name then
+    country (a missing country first)."""
     names = list(names)
+    if countries is None:  # (sorting strings, not tuples through a key function)
+        distinct = {n.strip() for n in names if isinstance(n, str)}
+        distinct.discard("")
+        return [(n, None) for n in sorted(distinct)]
     pairs = (
         zip(names, countries, strict=True) if countries is not None else ((n, None) for n in names)
     )
@@ -704,9 +789,7 @@ def _match_distinct(
 ) -> dict[str, list]:
     """The hits of sorted distinct (name, country) pairs, as NAME_MATCH_SCHEMA's columns."""
     unique = [n for n, _ in distinct]
-    table_sources = index.list_table["list_source"].to_pylist()
-    table_ids = index.list_table["source_id"].to_pylist()
-    table_names = index.list_table["name"].to_pylist()
+    table_sources, table_ids, table_names = index.entry_columns()
     out: dict[str, list] = {f.name: [] for f in NAME_MATCH_SCHEMA}
     advance = progress.counter("Matching names", total=len(unique))
     for start in range(0, len(unique), config.batch_size):
@@ -734,9 +817,17 @@ def _match_distinct(
             )
         }
         fuzzy, id_hits = scored.fuzzy_tokens, scored.identifier_hits
-        coverage = _whole_name_coverage(batch, q_rows, k_ids, index, table_names)
+        coverage, extra = _whole_name_coverage(
+            batch,
+            q_rows,
+            k_ids,
+            index,
+            table_names,
+            plain=readings.names[: len(batch)] if normalise.SHORTCUTS else None,
+        )
         mostly_held = (coverage >= MIN_WHOLE_NAME_COVERAGE).astype(np.int8)
-        order = np.lexsort((k_ids, -mostly_held, -scores, q_rows))
+        identified = np.isin(k_ids, _identified_keys(index)).astype(np.int8)
+        order = np.lexsort((k_ids, extra, -identified, -mostly_held, -scores, q_rows))
         per_query: dict[int, list[tuple[float, int, int]]] = {}
         for n in order:
             per_query.setdefault(int(q_rows[n]), []).append(
@@ -782,7 +873,10 @@ def _match_distinct(
 
 MIN_WHOLE_NAME_COVERAGE = 0.5
 """Of hits with equal scores, those whose whole list name holds fewer than half the trade
-name's words come after the others (otherwise list order: the order of the reference lists)."""
+name's words come after the others; then hits on entries carrying an identifier (INN, OGRN:
+what lets an analyst confirm the party) come first, then whole list names with fewer words the
+trade name lacks (Huawei Technologies Co., Ltd. before its affiliates, whose names begin so),
+then list order (the order of the reference lists)."""
 
 
 def _whole_name_coverage(
@@ -791,23 +885,57 @@ def _whole_name_coverage(
     k_ids: np.ndarray,
     index: NameIndex,
     table_names: Sequence[str],
-) -> np.ndarray:
+    *,
+    plain: Sequence[NormalisedName] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Per hit, the share of the trade name's words (as read: legal forms aside, spellings
     folded) that the whole list name it was read from holds. Names read in parts tie often:
     every CSSC institute scores 100 on the acronym CSSC, a trade name naming one of them
-    included; the whole list name that holds the trade name's words is the one it names."""
+    included; the whole list name that holds the trade name's words is the one it names.
+    Also, per hit, how many words of the whole list name the trade name lacks.
+    ``plain``: the batch's names as already read (may be cut); one too short to have been cut
+    reads the same either way and is not read again."""
     if len(q_rows) == 0:
-        return np.zeros(0)
-    queries = normalise_names([batch[q] for q in q_rows.tolist()], may_be_cut=False)
-    listed = normalise_names(
-        [table_names[int(index.key_rows[k][0])] for k in k_ids.tolist()], may_be_cut=False
+        return np.zeros(0), np.zeros(0, dtype=np.int64)
+    rows = q_rows.tolist()
+    again = sorted(
+        {q for q in rows if plain is None or plain[q].written_length >= TRUNCATION_MIN_LEN}
     )
-    return np.array(
+    read_again = dict(
+        zip(again, normalise_names([batch[q] for q in again], may_be_cut=False), strict=True)
+    )
+    queries = [read_again[q] if q in read_again else plain[q] for q in rows]  # type: ignore[index]
+    # each key's whole list name read once per index, not once per hit and batch
+    whole: dict[int, frozenset[str]] = index.__dict__.setdefault("_whole_name_tokens", {})
+    for k in set(k_ids.tolist()) - whole.keys():
+        name = table_names[int(index.key_rows[k][0])]
+        whole[k] = frozenset(normalise_names([name], may_be_cut=False)[0].tokens)
+    coverage = np.array(
         [
-            sum(t in set(b.tokens) for t in a.tokens) / len(a.tokens) if a.tokens else 1.0
-            for a, b in zip(queries, listed, strict=True)
+            sum(t in whole[k] for t in a.tokens) / len(a.tokens) if a.tokens else 1.0
+            for a, k in zip(queries, k_ids.tolist(), strict=True)
         ]
     )
+    extra = np.array(
+        [len(whole[k] - set(a.tokens)) for a, k in zip(queries, k_ids.tolist(), strict=True)],
+        dtype=np.int64,
+    )
+    return coverage, extra
+
+
+_IDENTIFIED: dict[int, tuple[weakref.ref, np.ndarray]] = {}
+
+
+def _identified_keys(index: NameIndex) -> np.ndarray:
+    """The keys whose entries carry an identifier (INN, OGRN, ...), sorted (once per index)."""
+    cached = _IDENTIFIED.get(id(index))
+    if cached is not None and cached[0]() is index:
+        return cached[1]
+    keys = np.array(
+        sorted({k for ks in index.identifier_keys.values() for k in ks}), dtype=np.int64
+    )
+    _IDENTIFIED[id(index)] = (weakref.ref(index), keys)
+    return keys
 
 
 def compare_names(name_a: str, name_b: str, *, config: MatchSettings = settings) -> Comparison:

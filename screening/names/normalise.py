@@ -223,15 +223,24 @@ _GLUED_INITIALS = re.compile(r"(?<=[A-Za-z]{2})(?=[A-Za-z]\.[A-Za-z]\.)")
 
 
 def _raw_tokens(text: str) -> list[str]:
-    text = latin_skeleton(unicodedata.normalize("NFKC", text))
-    if "." in text:
-        text = _GLUED_INITIALS.sub(" ", text)
-    text = text.translate(_RU_SOFT_SIGNS).translate(_UK_TO_RU)
-    text = _CJK.sub(r" \1 ", text)
-    text = anyascii(text)
-    if "s" in text:
-        text = _POSSESSIVE.sub("", text)
-    text = _APOSTROPHES.sub("", text).casefold()
+    if SHORTCUTS and text.isascii():
+        # most names: NFKC, the look-alike, Cyrillic and CJK steps and transliteration leave
+        # ASCII as it is, its only apostrophes are ' and `, and its casefold is lower
+        if "." in text:
+            text = _GLUED_INITIALS.sub(" ", text)
+        if "s" in text:
+            text = _POSSESSIVE.sub("", text)
+        text = text.replace("'", "").replace("`", "").lower()
+    else:
+        text = latin_skeleton(unicodedata.normalize("NFKC", text))
+        if "." in text:
+            text = _GLUED_INITIALS.sub(" ", text)
+        text = text.translate(_RU_SOFT_SIGNS).translate(_UK_TO_RU)
+        text = _CJK.sub(r" \1 ", text)
+        text = anyascii(text)
+        if "s" in text:
+            text = _POSSESSIVE.sub("", text)
+        text = _APOSTROPHES.sub("", text).casefold()
     if "dzh" in text:
         text = text.replace("dzh", "j")  # ДЖ: DZHOINT is JOINT, DZHABRAILOV JABRAILOV
     text = text.replace("&", " and ")
@@ -726,10 +735,26 @@ def _stem_translation(folded: str, vocab: NameVocabulary) -> tuple[str, ...] | N
 
 @functools.lru_cache(maxsize=1 << 16)
 def _stem_lookup(folded: str) -> tuple[str, ...] | None:
+    if SHORTCUTS:  # the longest stem the word begins with: one look-up per stem length
+        for length, stems in _stems_by_length():
+            english = stems.get(folded[:length])
+            if english is not None:
+                return english
+        return None
     for stem, english in load_vocabulary().translation_stems:
         if folded.startswith(stem):
             return english
     return None
+
+
+@functools.cache
+def _stems_by_length() -> tuple[tuple[int, dict[str, tuple[str, ...]]], ...]:
+    """The translation stems by length, longest first, each length's stems by stem (the first
+    of equal stems kept, as the ordered search finds it first)."""
+    by_length: dict[int, dict[str, tuple[str, ...]]] = {}
+    for stem, english in load_vocabulary().translation_stems:
+        by_length.setdefault(len(stem), {}).setdefault(stem, english)
+    return tuple(sorted(by_length.items(), reverse=True))
 
 
 def _written_keys(word: str) -> tuple[str, ...]:

@@ -235,11 +235,23 @@ def prepare(known: KnownWords) -> None:
     _brute_forced[id(known)] = BRUTE_FORCE_WORDS
 
 
+def keep_tables(known: KnownWords) -> None:
+    """Build the tables repairs look words up in and keep them with ``known`` (a built name
+    index is cached on disk with its known words: reading the table back is a fifth of the
+    time building it takes, on every bulk run)."""
+    known.__dict__["_left_out"] = _left_out_table(known)
+
+
 @lru_cache(maxsize=4)
 def _with_a_letter_left_out(known: KnownWords) -> dict[str, set[str]]:
     """Each known word of the lengths _reinserted looks for, under every spelling with one of
     its letters (a-z) left out: a left-out letter is then one look-up, not one per position
     and letter."""
+    kept = known.__dict__.get("_left_out")
+    return kept if kept is not None else _left_out_table(known)
+
+
+def _left_out_table(known: KnownWords) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     letters = frozenset(_LETTERS)
     for word in known.raw:

@@ -13,6 +13,7 @@ lookup reads no key it does not need.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -31,8 +32,19 @@ MIN_RESPACED_LEN = 7
 def despaced(name: NormalisedName) -> str:
     """The name's core words as written, lowercase, with every space, hyphen and mark
     dropped; empty when shorter than MIN_RESPACED_LEN."""
-    written = dict(name.written)
-    letters = "".join(c for t in name.tokens for c in written.get(t, t).lower() if c.isalnum())
+    return _despaced(name.tokens, name.written)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _despaced(tokens: tuple[str, ...], written: tuple[tuple[str, str], ...]) -> str:
+    """despaced, worked out once per name: each batch asks it of every reading twice
+    (candidates, pairs) and the features again for the pairs near the threshold."""
+    as_written = dict(written)
+    parts = []
+    for token in tokens:
+        word = as_written.get(token, token).lower()
+        parts.append(word if word.isalnum() else "".join(c for c in word if c.isalnum()))
+    letters = "".join(parts)
     return letters if len(letters) >= MIN_RESPACED_LEN else ""
 
 

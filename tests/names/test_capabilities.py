@@ -169,12 +169,17 @@ def test_an_abbreviation_reads_as_a_word_it_begins_before_a_skeleton() -> None:
 CSL = ("sanctions", "us_trade_csl", "consolidated_2022-04.csv")
 
 
+@functools.cache
+def csl_table() -> pa.Table:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return parse_list_files([shared_path(*CSL)])
+
+
 def test_equal_scores_rank_the_whole_name_holding_the_trade_name_first() -> None:
     """Every China State Shipbuilding institute also scores 100 on the acronym (CSSC) in its
     name: a trade name naming one institute must find that institute among its top hits."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        table = parse_list_files([shared_path(*CSL)])
+    table = csl_table()
     names = sorted(
         {
             n
