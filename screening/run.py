@@ -870,12 +870,18 @@ class ScreeningRun:
     def _partitions(self, rows: pa.Table | pa.Array) -> list[Any]:
         """Equal slices of ``rows`` (distinct names, sorted): eight per worker, so a worker
         that finishes early takes another and the workers finish within a short slice of one
-        another; one in process."""
+        another; one in process. Each slice is a copy of its rows: an Arrow slice pickles
+        with its parent's whole buffers, so every unit would carry all the names to a worker."""
         workers = self.executor.workers if self.executor is not None else 1
         count = 8 * workers if workers > 1 else 1
         n = len(rows)
+        if count == 1:
+            return [rows]
         step = max(1, -(-n // count))
-        return [rows.slice(i, step) for i in range(0, max(n, 1), step)]
+        return [
+            rows.take(pa.array(np.arange(i, min(i + step, n)), pa.int64()))
+            for i in range(0, max(n, 1), step)
+        ]
 
     def _distinct_names(self) -> pa.Array:
         """The distinct party names of the whole input (as written and trimmed), sorted."""
