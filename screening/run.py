@@ -771,11 +771,13 @@ class ScreeningRun:
             self._add_seconds(summary.seconds)
             if self._match_pool is not None:  # matched while the next batches are read
                 self._match_pool.submit(summary.parties)
-                summary.parties = summary.parties.slice(0, 0)
+                summary.parties = (
+                    summary.parties.schema.empty_table()
+                )  # a slice would keep the buffers
                 # each new name's key now (cached for the run), not all names held to the end
                 start_keys = time.perf_counter()
                 party_keys(summary.names)
-                summary.names = summary.names.slice(0, 0)
+                summary.names = pa.array([], pa.string())
                 self._add_seconds({"link_records": time.perf_counter() - start_keys})
             self._fold_surge_totals()
         rejected = {n for n, f in enumerate(self.files) if f.rejected_reason}
@@ -819,7 +821,7 @@ class ScreeningRun:
             .sort_by([("name", "ascending"), ("country", "ascending")])
         )
         for summary in self.prescreened:
-            summary.parties = parties.slice(0, 0)  # free the per-batch copies
+            summary.parties = parties.schema.empty_table()  # free the per-batch copies
         if isinstance(self.executor, DaskExecutor) and parties.num_rows:
             assert self.reference is not None
             if not name_index_cache_file(self.reference.lists).is_file():
@@ -885,7 +887,7 @@ class ScreeningRun:
         """The distinct party names of the whole input (as written and trimmed), sorted."""
         names = pa.concat_arrays([s.names for s in self.prescreened])
         for summary in self.prescreened:
-            summary.names = summary.names.slice(0, 0)
+            summary.names = pa.array([], pa.string())  # a slice would keep the buffers
         return pc.unique(names.drop_null()).sort()
 
     @staticmethod
@@ -943,7 +945,7 @@ class ScreeningRun:
             decisions=dict(self.review.decisions) if self.review else {},
         )
         for summary in self.prescreened:
-            summary.chain_legs = legs.slice(0, 0)
+            summary.chain_legs = legs.schema.empty_table()
         self.timings["link_records"] = (
             self.timings.get("link_records", 0.0) + time.perf_counter() - start
         )
