@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -193,6 +194,8 @@ def measure_run(inputs: Path, *extra: str) -> dict[str, Any]:
         command += list(extra)
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
         start = time.perf_counter()
+        load_before = os.getloadavg()[0]
+        cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         log = Path(tmp) / "log.txt"
         with open(log, "w", encoding="utf-8") as sink:
             proc = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=env)
@@ -202,6 +205,12 @@ def measure_run(inputs: Path, *extra: str) -> dict[str, Any]:
                 peak, peak_pss = max(peak, rss), max(peak_pss, pss)
                 time.sleep(0.1)
         wall = time.perf_counter() - start
+        # the run and every process it waited for (its matching workers): CPU seconds compare
+        # runs on a loaded machine better than wall time does
+        cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (
+            cpu_after.ru_stime - cpu_before.ru_stime
+        )
         if proc.returncode != 0:
             raise RuntimeError(
                 f"{' '.join(command)} failed ({proc.returncode}):\n{log.read_text()[-4000:]}"
@@ -215,6 +224,11 @@ def measure_run(inputs: Path, *extra: str) -> dict[str, Any]:
         "rejects": counts["rows_rejected"],
         "wall_seconds": _round(wall, 1),
         "total_seconds": _round(wall, 1),
+        "cpu_seconds": _round(cpu, 1),
+        "load_average_1m": {
+            "before": _round(load_before, 2),
+            "after": _round(os.getloadavg()[0], 2),
+        },
         "peak_rss_mb": round(peak / 1024),
         "peak_pss_mb": round(peak_pss / 1024),
         "records_per_second": round(counts["rows_in"] / wall),

@@ -771,11 +771,13 @@ class ScreeningRun:
             self._add_seconds(summary.seconds)
             if self._match_pool is not None:  # matched while the next batches are read
                 self._match_pool.submit(summary.parties)
-                summary.parties = summary.parties.slice(0, 0)
+                summary.parties = (
+                    summary.parties.schema.empty_table()
+                )  # a slice would keep the buffers
                 # each new name's key now (cached for the run), not all names held to the end
                 start_keys = time.perf_counter()
                 party_keys(summary.names)
-                summary.names = summary.names.slice(0, 0)
+                summary.names = pa.array([], pa.string())
                 self._add_seconds({"link_records": time.perf_counter() - start_keys})
             self._fold_surge_totals()
         rejected = {n for n, f in enumerate(self.files) if f.rejected_reason}
@@ -819,7 +821,7 @@ class ScreeningRun:
             .sort_by([("name", "ascending"), ("country", "ascending")])
         )
         for summary in self.prescreened:
-            summary.parties = parties.slice(0, 0)  # free the per-batch copies
+            summary.parties = parties.schema.empty_table()  # free the per-batch copies
         if isinstance(self.executor, DaskExecutor) and parties.num_rows:
             assert self.reference is not None
             if not name_index_cache_file(self.reference.lists).is_file():
@@ -868,18 +870,24 @@ class ScreeningRun:
     def _partitions(self, rows: pa.Table | pa.Array) -> list[Any]:
         """Equal slices of ``rows`` (distinct names, sorted): eight per worker, so a worker
         that finishes early takes another and the workers finish within a short slice of one
-        another; one in process."""
+        another; one in process. Each slice is a copy of its rows: an Arrow slice pickles
+        with its parent's whole buffers, so every unit would carry all the names to a worker."""
         workers = self.executor.workers if self.executor is not None else 1
         count = 8 * workers if workers > 1 else 1
         n = len(rows)
+        if count == 1:
+            return [rows]
         step = max(1, -(-n // count))
-        return [rows.slice(i, step) for i in range(0, max(n, 1), step)]
+        return [
+            rows.take(pa.array(np.arange(i, min(i + step, n)), pa.int64()))
+            for i in range(0, max(n, 1), step)
+        ]
 
     def _distinct_names(self) -> pa.Array:
         """The distinct party names of the whole input (as written and trimmed), sorted."""
         names = pa.concat_arrays([s.names for s in self.prescreened])
         for summary in self.prescreened:
-            summary.names = summary.names.slice(0, 0)
+            summary.names = pa.array([], pa.string())  # a slice would keep the buffers
         return pc.unique(names.drop_null()).sort()
 
     @staticmethod
@@ -937,7 +945,7 @@ class ScreeningRun:
             decisions=dict(self.review.decisions) if self.review else {},
         )
         for summary in self.prescreened:
-            summary.chain_legs = legs.slice(0, 0)
+            summary.chain_legs = legs.schema.empty_table()
         self.timings["link_records"] = (
             self.timings.get("link_records", 0.0) + time.perf_counter() - start
         )

@@ -675,8 +675,14 @@ def is_abbreviation(short: str, word: str) -> bool:
     """``short`` stands for ``word``: its start (LOGIST, ARMOR), or its consonant skeleton,
     the letters in order from the same first letter (AVN: AVIATION, HLD: HOLDING, SHPG:
     SHIPPING)."""
-    if _plural_abbreviation(short) and is_abbreviation(short[:-1], word):
-        return True  # TECHS: TECHNOLOGIES, INSTRS: INSTRUMENTS, SVCS: SERVICES
+    if (
+        _plural_abbreviation(short)
+        and not word.startswith(short)
+        and is_abbreviation(short[:-1], word)
+    ):
+        # TECHS: TECHNOLOGIES, INSTRS: INSTRUMENTS, SVCS: SERVICES; an S the list word itself
+        # has next is no plural (YATAS, a slip of YATASH, is not YATA + S)
+        return True
     if len(word) < len(short) + 2 or short[0] != word[0]:
         return False
     if word.startswith(short):

@@ -557,8 +557,21 @@ def score_name_pairs(
         raise ValueError("names_a and names_b must have the same length")
     types = list(entity_types) if entity_types is not None else [None] * len(names_b)
     index = _pair_index(names_b, reference, entity_types=types)
-    results = _score_aligned(names_a, names_b, index, workers=workers, config=config)
-    for name_b, rows in own_reading_rows(names_a, names_b).items():
+    alone_rows = own_reading_rows(names_a, names_b)
+    read_alone = {i for rows in alone_rows.values() for i in rows}
+    shared = [i for i in range(len(names_a)) if i not in read_alone]
+    results: list[Comparison] = [Comparison(0.0, "")] * len(names_a)
+    if shared:
+        scored = _score_aligned(
+            [names_a[i] for i in shared],
+            [names_b[i] for i in shared],
+            index,
+            workers=workers,
+            config=config,
+        )
+        for i, result in zip(shared, scored, strict=True):
+            results[i] = result
+    for name_b, rows in alone_rows.items():
         for entity_type in sorted({types[i] for i in rows}, key=str):
             same = [i for i in rows if types[i] == entity_type]
             alone = _pair_index([name_b], reference, rarity=index, entity_types=[entity_type])
