@@ -49,6 +49,8 @@ MAX_PREFIX_CANDIDATES = 50
 MAX_FUZZY_ALTERNATIVES = 4
 MIN_SLIP_WORD_LEN = 6
 MIN_FUZZY_TOKEN_LEN = 4
+MAX_KEPT_SPELLINGS = 1 << 18
+"""Unknown words whose closest list spellings an index keeps between batches."""
 FUZZY_TOKEN_CUTOFF = 0.8
 """Normalised OSA similarity for a token typo (one edit, a swap counting as one, in five
 letters)."""
@@ -376,6 +378,8 @@ class NameIndex:
         known: dict[str, list[tuple[str, float]] | None] = (
             self.__dict__.setdefault("_spelling_cache", {}) if normalise.SHORTCUTS else {}
         )
+        if len(known) > MAX_KEPT_SPELLINGS:  # (a long-lived process: memory stays bounded)
+            known.clear()
         known.update(self._closest_spellings(sorted(unseen - known.keys()), workers=workers))
         fuzzy: FuzzyMap = {
             t: alternatives for t in sorted(unseen) if (alternatives := known[t]) is not None
