@@ -41,6 +41,8 @@ class Pair:
     """scored as a trade name cut short by a vendor's field width"""
     identifier: str | None = None
     """the shared identifier, explained (INN 7722476458 ...)"""
+    query_words: frozenset[str] | None = None
+    """query_distinctive's answer, kept: several features ask for it per pair"""
 
 
 @dataclass(slots=True)
@@ -96,7 +98,8 @@ def query_distinctive(pair: Pair) -> frozenset[str]:
             token,
         )
         words.add(alt)
-    return frozenset(words) - pair.query.generic_tokens - pair.key.generic_tokens
+    pair.query_words = frozenset(words) - pair.query.generic_tokens - pair.key.generic_tokens
+    return pair.query_words
 
 
 def _words(name: NormalisedName, tokens: frozenset[str] | set[str]) -> str:
