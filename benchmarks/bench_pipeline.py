@@ -427,14 +427,7 @@ def main(
             for _ in range(max(1, dask_repeats)):
                 for workers in (1, 2):
                     click.echo(f"{n} rows: dualuse run --dask-workers {workers} ...", err=True)
-                    before = os.getloadavg()[0]
-                    measured = measure_run(folder, "--dask-workers", str(workers))
-                    # other jobs on the machine take cores from the workers: say how busy it was
-                    measured["load_average_1m"] = {
-                        "before": _round(before, 2),
-                        "after": _round(os.getloadavg()[0], 2),
-                    }
-                    timed[workers].append(measured)
+                    timed[workers].append(measure_run(folder, "--dask-workers", str(workers)))
             run["dask"] = {}
             for workers, measures in timed.items():
                 ordered = sorted(measures, key=lambda m: m["wall_seconds"])

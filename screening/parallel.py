@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
@@ -176,7 +177,11 @@ class DaskExecutor:
                 except StopIteration:
                     exhausted = True
                     return
-                future = self.client.submit(_unboxed, func, item, pure=False, **scattered)
+                with warnings.catch_warnings():
+                    # a batch of records goes with its task on purpose, once: not Dask's case
+                    # of data repeated in a graph, that its "large graph" warning is about
+                    warnings.filterwarnings("ignore", "Sending large graph", UserWarning)
+                    future = self.client.submit(_unboxed, func, item, pure=False, **scattered)
                 running[future] = sent
                 completed.add(future)
                 sent += 1

@@ -103,9 +103,10 @@ def _explain_words(pair: Pair) -> list[str]:
     return parts
 
 
-def explain_pair(pair: Pair, *, held: bool = False) -> str:
+def explain_pair(pair: Pair, *, held: bool = False, one_to_one: bool = False) -> str:
     """The sentences an analyst reads for one returned hit: the words that matched, then each
-    feature that moved the score with its points, then what corroboration it lacks."""
+    feature that moved the score with its points, then what corroboration it lacks (for a
+    ``one_to_one`` comparison, that screening would hold it for want of corroboration)."""
     parts = _explain_words(pair)
     for feature in FEATURES:
         result = feature.func(pair, True)
@@ -115,7 +116,12 @@ def explain_pair(pair: Pair, *, held: bool = False) -> str:
     if pair.identifier:
         parts.append(pair.identifier)
     reason = needs_corroboration(pair)
-    if reason and not corroborated(pair):
+    if reason and not corroborated(pair) and one_to_one:
+        parts.append(
+            f"needs corroboration when screening: rests on {reason}; run and match-names hold "
+            "it below the threshold unless a country or identifier agrees"
+        )
+    elif reason and not corroborated(pair):
         parts.append(
             f"needs corroboration: rests on {reason}, and no agreeing country or identifier"
             + (" (held below the threshold)" if held else "")
@@ -255,6 +261,7 @@ def _score_given_pairs(
     query_countries: Sequence[str | None] | None,
     config: MatchSettings,
     overlap_bound: np.ndarray | None = None,
+    hold: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(query rows, key ids, scores, held, cut) of the pairs that may reach ``threshold``.
 
@@ -262,7 +269,10 @@ def _score_given_pairs(
     pairs it brings near the threshold; a pair needing corroboration it lacks is held just
     below the flag threshold (``held``: it would have flagged). ``overlap_bound``: per pair,
     at least the word weight it shares (inf where unknown); pairs it proves out of reach are
-    set aside before their overlap is computed."""
+    set aside before their overlap is computed. ``hold=False`` (a one-to-one comparison) marks
+    such pairs in ``held`` but leaves their scores: the hold guards a search of every trade
+    name against every list name, where a slip repaired in a short name finds some list entry
+    by chance; an analyst comparing two given names has no such search behind the pair."""
     empty = np.zeros(0, dtype=bool)
     if len(q_rows) == 0:
         return q_rows, k_ids, np.empty(0), empty, empty
@@ -370,7 +380,8 @@ def _score_given_pairs(
     held = np.zeros(len(scores), dtype=bool)
     ceiling = round(config.flag_threshold - config.corroboration_margin, 1)
     held[near] = uncorroborated & (scores[near] > ceiling)
-    scores[held] = ceiling
+    if hold:
+        scores[held] = ceiling
     return q_rows, k_ids, scores, held, cut_won
 
 
@@ -548,8 +559,10 @@ def score_name_pairs(
     wherever they know the word), but a first name is read (its slips repaired, its joined
     words split, its typos mapped) against its own second name only. Otherwise "SiemensAG"
     vs "Siemens AG" would score 88 alone and 6 in a file where another row's second name is
-    "SiemensAG". A pair needing corroboration (no country here) is held below the flag
-    threshold, as match_names holds it. ``entity_types`` (per pair, as a list's
+    "SiemensAG". A pair that screening would hold for want of corroboration (a slip repaired
+    in a short name, a personal name) keeps its score here and its explanation says so: the
+    hold guards the search of every trade name against every list name, not a comparison of
+    two given names. ``entity_types`` (per pair, as a list's
     ``entity_type``: "entity", "individual" or None) tells which second names are people, as a
     list does; where it is None a name is judged by its words, as on an untyped list.
     """
@@ -641,6 +654,7 @@ def _score_aligned(
         workers=workers,
         query_countries=None,
         config=config,
+        hold=False,
     )
     best_q, best_k, best_s, best_r = best_reading(scored_r, scored_k, scores, readings.origin)
     by_row: dict[int, tuple[int, float, int]] = {}
@@ -660,7 +674,7 @@ def _score_aligned(
             )
             continue
         key_id, score, reading = by_row[i]
-        was_held, was_cut = flags[(reading, key_id)]
+        _held, was_cut = flags[(reading, key_id)]
         pair = Pair(
             query=queries[reading],
             key=index.keys[key_id],
@@ -671,7 +685,7 @@ def _score_aligned(
             cut=was_cut,
             identifier=id_hits.get(reading, {}).get(key_id),
         )
-        results.append(Comparison(round(score, 1), explain_pair(pair, held=was_held)))
+        results.append(Comparison(round(score, 1), explain_pair(pair, one_to_one=True)))
     return results
 
 
