@@ -3,8 +3,9 @@ and as cut short."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -43,7 +44,7 @@ def read_queries(names: Sequence[str], index: NameIndex) -> Readings:
                 origin.append(i)
         # a quoted proper name, a subsidiary after its parent, the name without "named after"
         for alternative in segment_alternatives(name.original, name.removed):
-            reading = normalise_name(alternative)
+            reading = _alternative_reading(alternative, name)
             if reading.tokens and reading.tokens != name.tokens:
                 readings.append(reading)
                 origin.append(i)
@@ -59,6 +60,33 @@ def read_queries(names: Sequence[str], index: NameIndex) -> Readings:
                 readings.append(as_cut)
                 origin.append(i)
     return Readings(names=readings, origin=np.array(origin, dtype=np.int64))
+
+
+def _alternative_reading(alternative: str, name: NormalisedName) -> NormalisedName:
+    """A part of the name read as another name of the party. A part that ends at a comma of
+    the name as written (a parent company before its subsidiary: "ACADEMY OF MILITARY MEDICAL
+    SCIENCES, INSTITUTE OF ...") is whole: no vendor's field width cut it, so it is not
+    compared with the start of longer list names (another institute of the same academy). A
+    part that opens a quotation it does not close was split inside the quoted name, so it
+    stays a possible start of the name."""
+    reading = normalise_name(alternative)
+    written = name.original.strip()
+    if _quote_left_open(alternative):
+        return reading
+    if written.upper().startswith(alternative.strip().upper()):
+        rest = written[len(alternative.strip()) :].lstrip()
+        if rest[:1] in {",", ";"}:
+            return replace(reading, written_length=0)
+    return reading
+
+
+_QUOTE_MARK = re.compile(r"""(?<!\w)["«»“”‘’„‚]|["«»“”‘’„‚](?!\w)""")
+"""a quotation mark, not an apostrophe inside a word (O’NEIL)"""
+
+
+def _quote_left_open(text: str) -> bool:
+    """The text opens a quotation it does not close: an odd number of quotation marks."""
+    return len(_QUOTE_MARK.findall(text)) % 2 == 1
 
 
 def _has_distinctive(name: NormalisedName) -> bool:

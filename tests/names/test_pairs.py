@@ -71,6 +71,11 @@ def test_held_out_misses_now_match(name1: str, name2: str) -> None:
         ("ANO Iskusstvo Krasoty", "LIMITED LIABILITY COMPANY ISKUSSTVO KRASOTY"),
         # two numbers stay two words
         ("Brigade 44", "Brigade 45"),
+        # the parent before the comma is whole, not a cut name: another institute of it
+        (
+            "Academy of Military Medical Sciences, Insitute of Medical Equipment",
+            "Academy of Military Medical Sciences, Institute of Micobiology and Epidemiology",
+        ),
     ],
 )
 def test_held_out_false_matches_stay_below(name1: str, name2: str) -> None:
