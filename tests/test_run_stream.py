@@ -1,37 +1,63 @@
 """A run on one machine: names matched in forked processes while the input is read give the
-same outputs as matching in the run's own process."""
+same outputs as matching in the run's own process.
+
+The runs happen in a fresh interpreter: forking is refused from a process with other threads
+(can_fork), and a pytest process that has run Prefect or Dask tests keeps such threads."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-import pytest
 
+from tests.conftest import REPO_ROOT
+
+RUNS = """
+import json, sys
+from pathlib import Path
 from screening import match_pool
 from screening.config import ScreeningConfig
 from screening.match_pool import can_fork
 from screening.run import screen_files
 
+match_pool.JOB_PAIRS = 250  # many jobs, finishing out of order
+lists, tmp = (sys.argv[1],), Path(sys.argv[2])
+assert can_fork(2), "a fresh interpreter must be allowed to fork"
+result = {}
+for workers in (1, 2):
+    config = ScreeningConfig(workers=workers, list_files=lists)
+    run = screen_files(None, config, tmp / f"w{workers}", db=str(tmp / f"{workers}.db"))
+    result[workers] = {"timings": run.manifest["timings_seconds"], "counts": run.counts}
+print(json.dumps(result, default=str))
+"""
 
-@pytest.mark.skipif(not can_fork(2), reason="needs fork from a single-threaded process")
+
 def test_pool_matching_gives_the_same_outputs_as_one_process(
-    tmp_path: Path, small_sdn_file: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, small_sdn_file: Path
 ) -> None:
-    monkeypatch.setattr(match_pool, "JOB_PAIRS", 250)  # many jobs, finishing out of order
-    lists = (str(small_sdn_file),)
-    runs = {}
-    for workers in (1, 2):
-        out = tmp_path / f"w{workers}"
-        config = ScreeningConfig(workers=workers, list_files=lists)
-        runs[workers] = (screen_files(None, config, out, db=str(tmp_path / f"{workers}.db")), out)
-    (one, one_out), (two, two_out) = runs[1], runs[2]
-    assert "match_parties_worker_seconds" not in one.manifest["timings_seconds"]
-    assert two.manifest["timings_seconds"]["match_parties_worker_seconds"] > 0
-    assert one.counts["rows_flagged"] > 0
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", RUNS, str(small_sdn_file), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    one, two = result["1"], result["2"]
+    assert "match_parties_worker_seconds" not in one["timings"]
+    assert two["timings"]["match_parties_worker_seconds"] > 0
+    assert one["counts"]["rows_flagged"] > 0
+    assert one["counts"] == two["counts"]
+    one_out, two_out = tmp_path / "w1", tmp_path / "w2"
     assert (one_out / "flagged.csv").read_bytes() == (two_out / "flagged.csv").read_bytes()
-    assert one.counts == two.counts
     screened = [pq.read_table(out / "screened.parquet") for out in (one_out, two_out)]
     assert screened[0].equals(screened[1])
     assert pc.sum(pc.is_valid(screened[0]["exporter_match_score"])).as_py() > 0
