@@ -339,6 +339,11 @@ def compare(
             reference=reference,
             entity_types=pair_entity_types(frame),
         )
+        # a column the file already has (a labelled is_match, an earlier score) is kept
+        kept = {c: f"{c}_input" for c in ("score", "is_match", "explanation") if c in frame}
+        frame = frame.rename(columns=kept)
+        for column, renamed in kept.items():
+            click.echo(f"{pairs_file}: its own column {column!r} is kept as {renamed!r}", err=True)
         frame["score"] = [r.score for r in results]
         frame["is_match"] = frame["score"] >= DEFAULT_THRESHOLD
         frame["explanation"] = [r.explanation for r in results]

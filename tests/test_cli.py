@@ -70,6 +70,24 @@ def test_compare_prints_score_and_explanation() -> None:
     assert "matched words" in result.output
 
 
+def test_compare_pairs_keeps_the_files_own_label_column(tmp_path: Path) -> None:
+    """A labelled pair file (its own is_match, as public benchmarks have) keeps its labels."""
+    pairs = tmp_path / "labelled.csv"
+    pd.DataFrame(
+        {
+            "name1": ["Siemens AG", "Deutsche Bank AG"],
+            "name2": ["SiemensAG", "Deutsche Bank GmbH"],
+            "is_match": ["true", "false"],
+        }
+    ).to_csv(pairs, index=False)
+    out = tmp_path / "scored.csv"
+    result = CliRunner().invoke(cli, ["compare", "--pairs", str(pairs), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    scored = pd.read_csv(out, encoding="utf-8-sig")
+    assert scored["is_match_input"].tolist() == [True, False]
+    assert scored["is_match"].tolist() == [True, False]
+
+
 def test_compare_pairs_file_adds_score_and_is_match(tmp_path: Path) -> None:
     pairs = tmp_path / "pairs.csv"
     pd.DataFrame(
