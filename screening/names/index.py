@@ -13,7 +13,7 @@ import bisect
 import dataclasses
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -289,28 +289,40 @@ class NameIndex:
             unseen_weight=reference.unseen_token_weight,
         )
 
+    def _bucket_similarities(
+        self, tokens: Sequence[str], cutoff: float, workers: int
+    ) -> Iterator[tuple[list[str], list[str], np.ndarray, np.ndarray]]:
+        """Per spelling bucket the tokens fall in: (the tokens, the bucket's list words, their
+        vocabulary ids, OSA similarities at least ``cutoff``, tokens x list words). Words are
+        only compared within a bucket (_buckets_of), never with the whole vocabulary."""
+        by_bucket: dict[str, list[str]] = defaultdict(list)
+        for token in tokens:
+            for bucket in _buckets_of(token):
+                by_bucket[bucket].append(token)
+        for bucket, group in sorted(by_bucket.items()):
+            if bucket not in self._buckets:
+                continue
+            choices, ids = self._buckets[bucket]
+            scores = process.cdist(
+                group,
+                choices,
+                scorer=OSA.normalized_similarity,
+                score_cutoff=cutoff - 1e-6,
+                workers=workers,
+                dtype=np.float32,
+            )
+            yield group, choices, ids, scores
+
     def _closest_spellings(
         self, unseen: Sequence[str], *, workers: int
     ) -> dict[str, list[tuple[str, float]] | None]:
         """Per word the lists do not know: the list words equally closest to it in spelling,
         with their similarity (slip_similarity), or None when none is close enough."""
-        by_bucket: dict[str, list[str]] = defaultdict(list)
-        for token in unseen:
-            for bucket in _buckets_of(token):
-                by_bucket[bucket].append(token)
         found: dict[str, dict[str, float]] = defaultdict(dict)
-        for bucket, group in sorted(by_bucket.items()):
-            if bucket not in self._buckets:
-                continue
-            choices, _ = self._buckets[bucket]
-            scores = process.cdist(
-                group,
-                choices,
-                scorer=OSA.normalized_similarity,
-                score_cutoff=LONG_FUZZY_TOKEN_CUTOFF - 1e-6,  # 1 edit in 5 letters is 0.8
-                workers=workers,
-                dtype=np.float32,
-            )
+        # 1 edit in 5 letters is 0.8
+        for group, choices, _, scores in self._bucket_similarities(
+            unseen, LONG_FUZZY_TOKEN_CUTOFF, workers
+        ):
             lengths = None
             for token, row in zip(group, scores, strict=True):
                 best = float(row.max())
@@ -481,23 +493,10 @@ class NameIndex:
                 and self.weights[self.vocab[t]] >= single - 1e-6
             }
         )
-        by_bucket: dict[str, list[str]] = defaultdict(list)
-        for token in listed:
-            for bucket in _buckets_of(token):
-                by_bucket[bucket].append(token)
         found: dict[str, dict[str, float]] = defaultdict(dict)
-        for bucket, group in sorted(by_bucket.items()):
-            if bucket not in self._buckets:
-                continue
-            choices, ids = self._buckets[bucket]
-            scores = process.cdist(
-                group,
-                choices,
-                scorer=OSA.normalized_similarity,
-                score_cutoff=FUZZY_TOKEN_CUTOFF - 1e-6,
-                workers=workers,
-                dtype=np.float32,
-            )
+        for group, choices, ids, scores in self._bucket_similarities(
+            listed, FUZZY_TOKEN_CUTOFF, workers
+        ):
             for token, row in zip(group, scores, strict=True):
                 own = self.weights[self.vocab[token]]
                 row = np.where((ids == self.vocab[token]) | (self.weights[ids] > own), 0.0, row)
