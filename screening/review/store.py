@@ -304,23 +304,6 @@ _SQLITE_UPSERT_PARTIES = (
 )
 
 
-def _upsert_parties_sqlite(
-    connection: Connection, rows: Sequence[Mapping[str, Any]], at: str, versions: str
-) -> None:
-    """The parties upsert through the SQLite driver's own executemany of tuples: the same
-    statement SQLAlchemy's ``on_conflict_do_update`` builds, without its per-row parameter
-    handling, which took 11 s of a 1M-row run's 200k parties (measured)."""
-    values = [
-        (
-            row["party_name"], row["country"], row["party"], row["role"],
-            row["file"], row.get("record_id"), row["file"], row.get("record_id"),
-            row["records"], at, at, versions,
-        )
-        for row in rows
-    ]  # fmt: skip
-    connection.exec_driver_sql(_SQLITE_UPSERT_PARTIES, values)
-
-
 def _chunks(rows: Sequence[Any], size: int = _BATCH) -> Iterator[Sequence[Any]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
@@ -532,40 +515,17 @@ class ReviewStore:
             return
         at = now_text()
         versions = json.dumps(dict(sorted(list_versions.items())))
+        values = [
+            (
+                row["party_name"], row["country"], row["party"], row["role"],
+                row["file"], row.get("record_id"), row["file"], row.get("record_id"),
+                row["records"], at, at, versions,
+            )
+            for row in rows
+        ]  # fmt: skip
         with self._write() as connection:
-            if connection.dialect.name == "sqlite":
-                _upsert_parties_sqlite(connection, rows, at, versions)
-                return
-            for chunk in _chunks(rows, _BULK):
-                values = [
-                    {
-                        "party_name": row["party_name"],
-                        "country": row["country"],
-                        "party": row["party"],
-                        "role": row["role"],
-                        "first_seen_file": row["file"],
-                        "first_seen_record": row.get("record_id"),
-                        "last_seen_file": row["file"],
-                        "last_seen_record": row.get("record_id"),
-                        "records": row["records"],
-                        "first_seen_at": at,
-                        "last_screened_at": at,
-                        "list_versions": versions,
-                    }
-                    for row in chunk
-                ]
-                statement = _insert(connection, parties_seen)
-                statement = statement.on_conflict_do_update(
-                    index_elements=[parties_seen.c.party_name, parties_seen.c.country],
-                    set_={
-                        "last_seen_file": statement.excluded.last_seen_file,
-                        "last_seen_record": statement.excluded.last_seen_record,
-                        "records": parties_seen.c.records + statement.excluded.records,
-                        "last_screened_at": statement.excluded.last_screened_at,
-                        "list_versions": statement.excluded.list_versions,
-                    },
-                )
-                connection.execute(statement, values)
+            for chunk in _chunks(values, _BULK):
+                self._upsert_parties(connection, chunk)
 
     def mark_party_sightings(self, sightings: Any, list_versions: Mapping[str, str]) -> int:
         """Upsert the parties of a run as screened now against ``list_versions``, from an Arrow
@@ -586,14 +546,19 @@ class ReviewStore:
                     )
                 ]  # fmt: skip
                 values = [(*row, at, at, versions) for row in zip(*columns, strict=True)]
-                if connection.dialect.name == "sqlite":
-                    connection.exec_driver_sql(_SQLITE_UPSERT_PARTIES, values)
-                    continue
                 self._upsert_parties(connection, values)
         return sightings.num_rows
 
     @staticmethod
     def _upsert_parties(connection: Connection, values: Sequence[tuple[Any, ...]]) -> None:
+        """Upsert parties_seen rows (tuples in its column order): the first sighting is kept,
+        the last one replaced, the records added. On SQLite through the driver's own
+        executemany of tuples: the same statement SQLAlchemy's ``on_conflict_do_update``
+        builds, without its per-row parameter handling, which took 11 s of a 1M-row run's 200k
+        parties (measured)."""
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql(_SQLITE_UPSERT_PARTIES, values)
+            return
         names = [c.name for c in parties_seen.columns]
         statement = _insert(connection, parties_seen)
         statement = statement.on_conflict_do_update(
