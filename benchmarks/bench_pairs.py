@@ -28,7 +28,12 @@ from rapidfuzz import fuzz, process, utils
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from name_pairs import curated_company_pairs, customs_variant_pairs, ofac_alias_pairs
+from name_pairs import (
+    curated_company_pairs,
+    customs_variant_pairs,
+    ofac_alias_pairs,
+    peer_pair_scores,
+)
 
 from dualuse_kit.sample import generate_trade_records
 from screening.lists import load_bundled_lists
@@ -104,14 +109,7 @@ def evaluate_curated(pairs: pd.DataFrame | None = None) -> dict:
     ours = np.array([r.score for r in scored])
     scorers: dict[str, tuple[np.ndarray, float]] = {"ours": (ours, DEFAULT_THRESHOLD)}
     for name, scorer, cut in PEERS:
-        scores = process.cpdist(
-            pairs["name1"].tolist(),
-            pairs["name2"].tolist(),
-            scorer=scorer,
-            processor=utils.default_process,
-            workers=-1,
-        )
-        scorers[f"{name}@{cut:g}"] = (np.asarray(scores, dtype=float), cut)
+        scorers[f"{name}@{cut:g}"] = (peer_pair_scores(pairs, scorer), cut)
     subsets = {"all": np.ones(len(pairs), dtype=bool)}
     for column in ("origin", "case_group"):
         for value in sorted(pairs[column].unique()):
@@ -186,14 +184,7 @@ def main(rows: int, seed: int, out: str, quick: bool) -> None:
         ("WRatio", fuzz.WRatio, 90.0),
         ("token_sort_ratio", fuzz.token_sort_ratio, 85.0),
     ):
-        scores = process.cpdist(
-            pairs["name1"].tolist(),
-            pairs["name2"].tolist(),
-            scorer=scorer,
-            processor=utils.default_process,
-            workers=-1,
-        )
-        scorers[name] = (np.asarray(scores, dtype=float), cut)
+        scorers[name] = (peer_pair_scores(pairs, scorer), cut)
     result: dict = {
         "pairs": {k: int(v) for k, v in pairs.groupby("set").size().items()},
         "scorers": {},

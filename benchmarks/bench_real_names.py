@@ -33,12 +33,13 @@ import click
 import numpy as np
 import pandas as pd
 import rapidfuzz
-from rapidfuzz import fuzz, process, utils
+from rapidfuzz import fuzz
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import real_sets
 from bench_pairs import curated_table, evaluate_curated
+from name_pairs import peer_pair_scores
 
 from screening.names import DEFAULT_THRESHOLD, NameIndex, match_names, score_name_pairs
 
@@ -214,13 +215,7 @@ def pair_methods(
             **best_threshold(labels, untyped),
         }
     for name, (scorer, cutoff) in PAIR_PEERS.items():
-        peer = process.cpdist(
-            pairs["name1"].tolist(),
-            pairs["name2"].tolist(),
-            scorer=scorer,
-            processor=utils.default_process,
-            workers=-1,
-        )
+        peer = peer_pair_scores(pairs, scorer)
         methods[name] = {**pair_figures(labels, peer, cutoff), **best_threshold(labels, peer)}
     return {"n_positive": int(labels.sum()), "n_negative": int((~labels).sum()), "methods": methods}
 

@@ -423,6 +423,20 @@ def vendor_party_names(paths: Iterable[Path]) -> list[str]:
 # --------------------------------------------------------------------------------------------
 # d) curated company-name pairs from a public name-matching benchmark (vendored, MIT)
 
+
+def peer_pair_scores(pairs: pd.DataFrame, scorer) -> np.ndarray:
+    """A rapidfuzz peer's score for each row's name1 vs name2, as a user would call it (the
+    default processor: lower case, punctuation dropped)."""
+    scores = process.cpdist(
+        pairs["name1"].tolist(),
+        pairs["name2"].tolist(),
+        scorer=scorer,
+        processor=utils.default_process,
+        workers=-1,
+    )
+    return np.asarray(scores, dtype=float)
+
+
 CURATED_PAIRS = REPO_ROOT / "benchmarks" / "data" / "nomenklatura_name_bench_companies.csv"
 """The Company / Organization / LegalEntity rows of OpenSanctions nomenklatura's
 contrib/name_bench/cases.csv (MIT; provenance in benchmarks/data/SOURCES.md)."""
