@@ -13,7 +13,7 @@ Everything here works on the flagged records only (a bounded table, also in stre
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -157,7 +157,7 @@ def case_numbers(flagged: pa.Table) -> np.ndarray:
     return encoded.combine_chunks().indices.to_numpy().astype(np.int64)
 
 
-class _Cases:
+class Cases:
     """Records grouped by case: positions sorted by case (input order within a case)."""
 
     def __init__(self, case: np.ndarray) -> None:
@@ -177,7 +177,7 @@ class _Cases:
         return pa.ListArray.from_arrays(offsets, taken.filter(pa.array(kept)))
 
 
-def _joined_ids(cases: _Cases, ids: pa.ChunkedArray) -> pa.Array:
+def _joined_ids(cases: Cases, ids: pa.ChunkedArray) -> pa.Array:
     """Record ids of each case, "; "-joined; beyond MAX_IDS_PER_ROW, how many more."""
     values = ids.combine_chunks().cast(pa.string())
     lists = cases.lists(values, values.is_valid().to_numpy(zero_copy_only=False))
@@ -192,7 +192,7 @@ def _joined_ids(cases: _Cases, ids: pa.ChunkedArray) -> pa.Array:
     return pa.array(text, pa.string())
 
 
-def _distinct_joined_per_case(cases: _Cases, column: pa.ChunkedArray) -> pa.Array:
+def _distinct_joined_per_case(cases: Cases, column: pa.ChunkedArray) -> pa.Array:
     """The distinct non-empty texts of each case, "; "-joined in order of appearance (null
     for a case without any)."""
     values = column.combine_chunks().cast(pa.string())
@@ -215,7 +215,7 @@ def _distinct_joined_per_case(cases: _Cases, column: pa.ChunkedArray) -> pa.Arra
     return pc.if_else(pa.array(sizes > 0), joined, pa.scalar(None, pa.string()))
 
 
-def _per_case(cases: _Cases, column: pa.ChunkedArray, how: str) -> pa.Array:
+def _per_case(cases: Cases, column: pa.ChunkedArray, how: str) -> pa.Array:
     """One aggregate (min, max, sum) of a column per case, in case order."""
     grouped = (
         pa.table({"case": pa.array(cases.case), "value": column})
@@ -253,8 +253,18 @@ def group_cases(flagged: pa.Table, take_rows: RowTaker | None = None) -> pa.Tabl
         out = take(np.zeros(0, dtype=np.int64))
         out = _set(out, "record_count", pa.array([], pa.int64()))
         return _set(out, "record_ids", pa.array([], pa.string()))
-    cases = _Cases(case_numbers(flagged))
-    out = take(cases.first)
+    cases = Cases(case_numbers(flagged))
+    return case_rows(flagged, cases, take(cases.first))
+
+
+def case_rows(flagged: pa.Table, cases: Cases, first_records: pa.Table) -> pa.Table:
+    """The cases' rows: ``first_records`` (each case's first record with every column, in
+    case order) with the case's counts, ids, dates, sums and spellings from ``flagged``.
+
+    ``flagged`` may be the records of some cases only (a chunk of a large run, with
+    ``cases`` numbered from 0 within it): every figure is computed within a case, records in
+    review order, so a chunk's rows equal those rows of the whole table."""
+    out = first_records
     out = _set(out, "record_count", pa.array(cases.sizes, pa.int64()))
     if "record_id" in flagged.column_names:
         out = _set(out, "record_ids", _joined_ids(cases, flagged["record_id"]))
@@ -297,25 +307,36 @@ def add_entry_links(table: pa.Table) -> pa.Table:
     return table
 
 
-def review_table(flagged: pa.Table, take_rows: RowTaker | None = None) -> pa.Table:
-    """The flagged records (in review order) as the analyst's review file: cases grouped,
-    numbers rounded, entry links added, empty columns dropped, decision columns first.
-    (``take_rows``: see :func:`group_cases`.)"""
-    table = round_numbers(add_entry_links(group_cases(flagged, take_rows)))
-    keep = (
-        [
-            c
-            for c in table.column_names
-            if table[c].null_count < table.num_rows or c in PREVIOUS_DECISION_COLUMNS
-        ]
-        if table.num_rows
-        else table.column_names
-    )
-    table = table.select(keep)
+def lay_out_cases(cases: pa.Table) -> pa.Table:
+    """Grouped cases as the review file shows them: entry links added, numbers rounded."""
+    return round_numbers(add_entry_links(cases))
+
+
+def filled_columns(table: pa.Table) -> set[str]:
+    """The columns with at least one value (the review file drops the others)."""
+    return {c for c in table.column_names if table[c].null_count < table.num_rows}
+
+
+def finish_review(table: pa.Table, keep: Collection[str]) -> pa.Table:
+    """Laid-out cases with only the ``keep`` columns (and the previous decisions), the empty
+    decision columns added, in reading order. The same ``keep`` for every chunk of a run
+    gives every chunk the same columns."""
+    wanted = set(keep) | set(PREVIOUS_DECISION_COLUMNS)
+    table = table.select([c for c in table.column_names if c in wanted])
     for column in DECISION_COLUMNS:
         if column not in table.column_names:
             table = table.append_column(column, pa.nulls(table.num_rows, pa.string()))
     return table.select(reading_order(table.column_names))
+
+
+def review_table(flagged: pa.Table, take_rows: RowTaker | None = None) -> pa.Table:
+    """The flagged records (in review order) as the analyst's review file: cases grouped,
+    numbers rounded, entry links added, empty columns dropped, decision columns first.
+    (``take_rows``: see :func:`group_cases`; a large run builds the same file chunk by
+    chunk, see :mod:`screening.report.case_chunks`.)"""
+    table = lay_out_cases(group_cases(flagged, take_rows))
+    keep = filled_columns(table) if table.num_rows else set(table.column_names)
+    return finish_review(table, keep)
 
 
 def _column(table: pa.Table, name: str, kind: pa.DataType) -> pa.Array | pa.ChunkedArray:
@@ -324,40 +345,45 @@ def _column(table: pa.Table, name: str, kind: pa.DataType) -> pa.Array | pa.Chun
     return pa.nulls(table.num_rows, kind)
 
 
-def _entity_rows(review: pa.Table) -> pa.Table:
-    """One row per (case, role) whose party matched a list entry."""
+def entity_rows(review: pa.Table, role: str) -> pa.Table | None:
+    """One row per case whose ``role`` party matched a list entry (None without matches).
+
+    What :func:`listed_entities` groups; a large run collects them chunk by chunk."""
     levels = pa.array(list(_risk_levels()))
-    parts = []
-    for role in ROLES:
-        source, ident = f"{role}_match_list_source", f"{role}_match_source_id"
-        if source not in review.column_names:
-            continue
-        date = _column(review, "date", pa.string())
-        part = pa.table(
-            {
-                "list_source": _column(review, source, pa.string()),
-                "source_id": _column(review, ident, pa.string()),
-                "matched_names": _column(review, f"{role}_match_name", pa.string()),
-                "link": _column(review, f"{role}_match_link", pa.string()),
-                "best_score": _column(review, f"{role}_match_score", pa.float64()),
-                "role": pa.array([role] * review.num_rows, pa.string()),
-                "party_as_written": _column(review, role, pa.string()),
-                "risk_rank": pc.fill_null(
-                    pc.index_in(_column(review, "risk_level", pa.string()), value_set=levels),
-                    len(levels),
-                ),
-                "record_count": pc.fill_null(_column(review, "record_count", pa.int64()), 1),
-                "value": _column(review, "value", pa.float64()),
-                "hs6": _column(review, "hs6", pa.string()),
-                "route": _column(review, "route", pa.string()),
-                "date": date,
-                "date_last": pc.coalesce(_column(review, "date_last", pa.string()), date),
-            }
-        )
-        parts.append(part.filter(pc.is_valid(part["list_source"])))
-    if not parts:
+    source, ident = f"{role}_match_list_source", f"{role}_match_source_id"
+    if source not in review.column_names:
+        return None
+    date = _column(review, "date", pa.string())
+    part = pa.table(
+        {
+            "list_source": _column(review, source, pa.string()),
+            "source_id": _column(review, ident, pa.string()),
+            "matched_names": _column(review, f"{role}_match_name", pa.string()),
+            "link": _column(review, f"{role}_match_link", pa.string()),
+            "best_score": _column(review, f"{role}_match_score", pa.float64()),
+            "role": pa.array([role] * review.num_rows, pa.string()),
+            "party_as_written": _column(review, role, pa.string()),
+            "risk_rank": pc.fill_null(
+                pc.index_in(_column(review, "risk_level", pa.string()), value_set=levels),
+                len(levels),
+            ),
+            "record_count": pc.fill_null(_column(review, "record_count", pa.int64()), 1),
+            "value": _column(review, "value", pa.float64()),
+            "hs6": _column(review, "hs6", pa.string()),
+            "route": _column(review, "route", pa.string()),
+            "date": date,
+            "date_last": pc.coalesce(_column(review, "date_last", pa.string()), date),
+        }
+    )
+    return part.filter(pc.is_valid(part["list_source"]))
+
+
+def _entity_rows(parts: Sequence[pa.Table | None]) -> pa.Table:
+    """Every (case, role) with a matched entry: ``parts`` role by role, in case order."""
+    found = [part for part in parts if part is not None]
+    if not found:
         return pa.table({"list_source": pa.array([], pa.string())})
-    rows = pa.concat_tables(parts)
+    rows = pa.concat_tables(found)
     return rows.append_column("position", pa.array(np.arange(rows.num_rows)))
 
 
@@ -369,12 +395,17 @@ def _texts(values: list[str | None], *, split: bool = False) -> str | None:
 
 
 def listed_entities(review: pa.Table) -> pa.Table:
+    """The "by party" view of a review table (see :func:`entities_of_rows`)."""
+    return entities_of_rows([entity_rows(review, role) for role in ROLES])
+
+
+def entities_of_rows(parts: Sequence[pa.Table | None]) -> pa.Table:
     """The "by party" view: one row per listed entity matched in the run (whatever alias or
     role), with the cases and records behind it, the highest risk, the total value, the goods
     and routes, and the link to the entry. Grouped by pyarrow; only the per-entity text
     lists are joined in Python (one pass over the matched cases)."""
     columns = list(ENTITY_VIEW_COLUMNS)
-    rows = _entity_rows(review)
+    rows = _entity_rows(parts)
     if rows.num_rows == 0:
         return pa.table({c: pa.array([], pa.string()) for c in columns})
     texts = ("matched_names", "link", "role", "party_as_written", "hs6", "route")

@@ -4,12 +4,14 @@ A run flags a share of its records (14 % of the synthetic sample), so at 10M row
 longer fit beside everything else. Each scored part appends its flagged records to one
 Parquet file; the review files are then built from it reading only what each step needs:
 the columns that order and group the records first, then every other column once, for the
-first record of each case only.
+first record of each case only, kept on disk column by column so that the review file can
+be laid out a chunk of cases at a time (:mod:`screening.report.case_chunks`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +94,36 @@ class FlaggedFile:
         ]
         return pa.Table.from_arrays(columns, schema=self._file.schema_arrow)
 
+    def chunks(self, positions: np.ndarray, size: int) -> Iterator[pa.Table]:
+        """The records at these review positions with every column, ``size`` at a time.
+
+        Each column is read once, its values at ``positions`` written to a temporary Arrow
+        stream in chunks; the chunks are then read back from every stream together, so only
+        one column, or one chunk of every column, is in memory at a time."""
+        schema = self._file.schema_arrow
+        if len(positions) == 0:
+            yield schema.empty_table()
+            return
+        indices = pa.array(self.order[positions], pa.int64())
+        with tempfile.TemporaryDirectory(dir=self.path.parent, prefix=".columns-") as work:
+            paths = [Path(work) / f"{index}.arrows" for index in range(len(schema))]
+            for field, path in zip(schema, paths, strict=True):
+                column = self._file.read(columns=[field.name]).column(0).take(indices)
+                one = pa.schema([field])
+                with pa.ipc.new_stream(str(path), one) as writer:
+                    for start in range(0, len(column), size):
+                        part = column.slice(start, size).combine_chunks()
+                        writer.write_batch(pa.record_batch([part], schema=one))
+                del column
+            sources = [pa.OSFile(str(path)) for path in paths]
+            try:
+                readers = [pa.ipc.open_stream(source) for source in sources]
+                for batches in zip(*readers, strict=True):
+                    yield pa.Table.from_arrays([b.column(0) for b in batches], schema=schema)
+            finally:
+                for source in sources:
+                    source.close()
+
     def top(self, count: int) -> list[dict[str, Any]]:
         """The first ``count`` records in review order (what the CLI prints)."""
         first = pa.array(self.order[:count], pa.int64())
@@ -116,7 +148,7 @@ def spilled_review_files(
         out_dir,
         flagged=flagged.records,
         manifest=manifest,
-        take_rows=flagged.take,
+        row_chunks=flagged.chunks,
         only=REVIEW_FILES if only is None else only,
     )
     return written, flagged
