@@ -186,10 +186,14 @@ def write_csv_chunks_atomic(
         if bom:
             handle.write(_UTF8_BOM)
         writer: pa_csv.CSVWriter | None = None
+        schema: pa.Schema | None = None
         for table in tables:
             safe = escape_formulas_in_table(_flatten_for_csv(_as_arrow(table)))
             if writer is None:
-                writer = pa_csv.CSVWriter(handle, safe.schema)
+                schema = safe.schema
+                writer = pa_csv.CSVWriter(handle, schema)
+            elif not safe.schema.equals(schema):
+                raise ValueError(f"{path}: a chunk's columns differ from the first chunk's")
             writer.write_table(safe)
         if writer is None:
             raise ValueError(f"{path}: no table to write")
