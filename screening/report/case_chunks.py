@@ -24,13 +24,11 @@ import numpy as np
 import pyarrow as pa
 
 from screening.report.review_layout import (
-    ROLES,
     Cases,
+    EntityTally,
     RowTaker,
     case_numbers,
     case_rows,
-    entities_of_rows,
-    entity_rows,
     filled_columns,
     finish_review,
     group_cases,
@@ -82,15 +80,14 @@ class ReviewChunks:
         self.num_cases = 0
         self.keep: set[str] = set()
         head: list[pa.Table] = []
-        entity_parts: dict[str, list[pa.Table | None]] = {role: [] for role in ROLES}
+        entities = EntityTally()
         writer: pa.ipc.RecordBatchStreamWriter | None = None
         laid = pa.table({})
         try:
             for laid in self._laid_out(flagged, row_chunks, chunk_cases):
                 self.num_cases += laid.num_rows
                 self.keep |= filled_columns(laid)
-                for role in ROLES:
-                    entity_parts[role].append(entity_rows(laid, role))
+                entities.add(laid)
                 shown = sum(part.num_rows for part in head)
                 if shown < head_rows:
                     head.append(laid.slice(0, head_rows - shown))
@@ -107,7 +104,7 @@ class ReviewChunks:
         if not self.num_cases:
             self.keep = set(laid.column_names)
         self.head = finish_review(pa.concat_tables(head) if head else laid.slice(0, 0), self.keep)
-        self.entities = entities_of_rows([p for role in ROLES for p in entity_parts[role]])
+        self.entities = entities.table()
 
     @staticmethod
     def _laid_out(flagged: pa.Table, row_chunks: RowChunks, size: int) -> Iterator[pa.Table]:

@@ -147,14 +147,25 @@ def case_keys(flagged: pa.Table) -> pa.Table:
 def case_numbers(flagged: pa.Table) -> np.ndarray:
     """The case of every record, numbered in order of first appearance (review order).
 
-    The key columns are joined into one text, each value prefixed by its length, so that no
-    two different keys can join to the same text."""
-    parts: list[pa.Array | str] = []
+    Each key column is encoded as integers, and the codes are combined column by column
+    (renumbered after each, so they stay small): a million flagged records need a few
+    integer arrays, not one joined text per record."""
+    combined: np.ndarray | None = None
     for column in case_keys(flagged).columns:
-        parts += [pc.utf8_length(column).cast(pa.string()), column]
-    joined = pc.binary_join_element_wise(*parts, ":")
-    encoded = pc.dictionary_encode(joined)
-    return encoded.combine_chunks().indices.to_numpy().astype(np.int64)
+        values = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        encoded = pc.dictionary_encode(values, null_encoding="encode")
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        if combined is None:
+            combined = codes
+        else:
+            pairs = combined * len(encoded.dictionary) + codes
+            combined = np.unique(pairs, return_inverse=True)[1].reshape(-1)
+    if combined is None or combined.size == 0:
+        return np.zeros(flagged.num_rows, dtype=np.int64)
+    _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first), dtype=np.int64)
+    return rank[inverse.reshape(-1)]
 
 
 class Cases:
@@ -378,84 +389,145 @@ def entity_rows(review: pa.Table, role: str) -> pa.Table | None:
     return part.filter(pc.is_valid(part["list_source"]))
 
 
-def _entity_rows(parts: Sequence[pa.Table | None]) -> pa.Table:
-    """Every (case, role) with a matched entry: ``parts`` role by role, in case order."""
-    found = [part for part in parts if part is not None]
-    if not found:
-        return pa.table({"list_source": pa.array([], pa.string())})
-    rows = pa.concat_tables(found)
-    return rows.append_column("position", pa.array(np.arange(rows.num_rows)))
-
-
-def _texts(values: list[str | None], *, split: bool = False) -> str | None:
-    """Distinct non-empty texts in order of appearance, "; "-joined (each split first)."""
-    parts = (p for v in values if v for p in (v.split("; ") if split else (v,)))
-    seen = list(dict.fromkeys(p for p in parts if p))
-    return "; ".join(seen) if seen else None
+ENTITY_TEXTS = {
+    "matched_names": True,
+    "link": False,
+    "role": False,
+    "party_as_written": True,
+    "hs6": False,
+    "route": False,
+}
+"""The entity rows' text columns the "by party" view lists, and whether a cell holds several
+"; "-joined texts to split."""
+ENTITY_NUMBERS = ("record_count", "best_score", "risk_rank", "value", "date", "date_last")
 
 
 def listed_entities(review: pa.Table) -> pa.Table:
-    """The "by party" view of a review table (see :func:`entities_of_rows`)."""
-    return entities_of_rows([entity_rows(review, role) for role in ROLES])
+    """The "by party" view of a review table (see :class:`EntityTally`)."""
+    tally = EntityTally()
+    tally.add(review)
+    return tally.table()
 
 
-def entities_of_rows(parts: Sequence[pa.Table | None]) -> pa.Table:
+class EntityTally:
     """The "by party" view: one row per listed entity matched in the run (whatever alias or
     role), with the cases and records behind it, the highest risk, the total value, the goods
-    and routes, and the link to the entry. Grouped by pyarrow; only the per-entity text
-    lists are joined in Python (one pass over the matched cases)."""
-    columns = list(ENTITY_VIEW_COLUMNS)
-    rows = _entity_rows(parts)
-    if rows.num_rows == 0:
-        return pa.table({c: pa.array([], pa.string()) for c in columns})
-    texts = ("matched_names", "link", "role", "party_as_written", "hs6", "route")
-    grouped = (
-        rows.group_by(["list_source", "source_id"], use_threads=False)
-        .aggregate(
+    and routes, and the link to the entry.
+
+    Gathered from the review table a chunk of cases at a time (:meth:`add`, chunks in case
+    order), as a large run lays it out: the entity rows' figures are kept as a few numbers
+    per row and grouped by pyarrow at the end, in the order the whole table would give them
+    (every exporter row, then every importer row), so that sums come out the same; their
+    texts are reduced chunk by chunk to each entity's distinct texts, in order of
+    appearance."""
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[str, str], int] = {}
+        self._numbers: dict[str, list[pa.Table]] = {role: [] for role in ROLES}
+        self._texts: dict[str, dict[int, dict[str, dict[str, None]]]] = {r: {} for r in ROLES}
+
+    def add(self, review: pa.Table) -> None:
+        """The entity rows of these cases (the next ones in case order)."""
+        for role in ROLES:
+            rows = entity_rows(review, role)
+            if rows is None or rows.num_rows == 0:
+                continue
+            ids = self._entity_ids(rows)
+            numbers = {name: rows[name] for name in ENTITY_NUMBERS}
+            self._numbers[role].append(pa.table({"entity": ids, **numbers}))
+            listed = (
+                pa.table({"entity": ids, **{name: rows[name] for name in ENTITY_TEXTS}})
+                .group_by("entity", use_threads=False)
+                .aggregate([(name, "list") for name in ENTITY_TEXTS])
+            )
+            seen = self._texts[role]
+            columns = {name: listed[f"{name}_list"].to_pylist() for name in ENTITY_TEXTS}
+            for index, entity in enumerate(listed["entity"].to_pylist()):
+                texts = seen.setdefault(entity, {name: {} for name in ENTITY_TEXTS})
+                for name, split in ENTITY_TEXTS.items():
+                    for value in columns[name][index]:
+                        for text in value.split("; ") if split and value else (value,):
+                            if text:
+                                texts[name][text] = None
+
+    def _entity_ids(self, rows: pa.Table) -> np.ndarray:
+        """Each row's entity (list source and entry id), numbered across chunks."""
+        sources = pc.dictionary_encode(rows["list_source"].combine_chunks())
+        idents = pc.dictionary_encode(rows["source_id"].combine_chunks(), null_encoding="encode")
+        width = max(1, len(idents.dictionary))
+        pairs = sources.indices.to_numpy().astype(np.int64) * width + idents.indices.to_numpy()
+        distinct, inverse = np.unique(pairs, return_inverse=True)
+        source_names = sources.dictionary.to_pylist()
+        ident_names = idents.dictionary.to_pylist()
+        found = np.array(
             [
-                ("position", "min"),
-                ("position", "count"),
-                ("record_count", "sum"),
-                ("best_score", "max"),
-                ("risk_rank", "min"),
-                ("value", "sum"),
-                ("date", "min"),
-                ("date_last", "max"),
-                *((name, "list") for name in texts),
-            ]
+                self._ids.setdefault(
+                    (source_names[pair // width], ident_names[pair % width]), len(self._ids)
+                )
+                for pair in distinct.tolist()
+            ],
+            dtype=np.int64,
         )
-        .sort_by("position_min")
-    )
-    lists = {name: grouped[f"{name}_list"].to_pylist() for name in texts}
-    levels = list(_risk_levels())
-    ranks = grouped["risk_rank_min"].to_pylist()
-    out = pa.table(
-        {
-            "list_source": grouped["list_source"],
-            "source_id": grouped["source_id"],
-            "matched_names": pa.array(
-                [_texts(v, split=True) for v in lists["matched_names"]], pa.string()
-            ),
-            "link": pa.array([next((x for x in v if x), None) for v in lists["link"]], pa.string()),
-            "roles": pa.array([_texts(v) for v in lists["role"]], pa.string()),
-            "parties_as_written": pa.array(
-                [_texts(v, split=True) for v in lists["party_as_written"]], pa.string()
-            ),
-            "cases": grouped["position_count"],
-            "records": grouped["record_count_sum"],
-            "best_score": grouped["best_score_max"],
-            "highest_risk": pa.array(
-                [levels[r] if r < len(levels) else None for r in ranks],
-                pa.string(),
-            ),
-            "value_total": pc.round(grouped["value_sum"], MONEY_DECIMALS),
-            "hs6": pa.array([_texts(v) for v in lists["hs6"]], pa.string()),
-            "routes": pa.array([_texts(v) for v in lists["route"]], pa.string()),
-            "first_date": grouped["date_min"],
-            "last_date": grouped["date_last_max"],
-        }
-    )
-    return out.sort_by([("records", "descending"), ("cases", "descending")]).select(columns)
+        return found[inverse.reshape(-1)]
+
+    def table(self) -> pa.Table:
+        columns = list(ENTITY_VIEW_COLUMNS)
+        parts = [part for role in ROLES for part in self._numbers[role]]
+        if not parts:
+            return pa.table({c: pa.array([], pa.string()) for c in columns})
+        rows = pa.concat_tables(parts)
+        rows = rows.append_column("position", pa.array(np.arange(rows.num_rows)))
+        grouped = (
+            rows.group_by("entity", use_threads=False)
+            .aggregate(
+                [
+                    ("position", "min"),
+                    ("position", "count"),
+                    ("record_count", "sum"),
+                    ("best_score", "max"),
+                    ("risk_rank", "min"),
+                    ("value", "sum"),
+                    ("date", "min"),
+                    ("date_last", "max"),
+                ]
+            )
+            .sort_by("position_min")
+        )
+        entities = grouped["entity"].to_pylist()
+        keys = list(self._ids)
+        seen = {name: [self._seen(e, name) for e in entities] for name in ENTITY_TEXTS}
+        texts = {name: ["; ".join(v) if v else None for v in seen[name]] for name in seen}
+        levels = list(_risk_levels())
+        ranks = grouped["risk_rank_min"].to_pylist()
+        out = pa.table(
+            {
+                "list_source": pa.array([keys[e][0] for e in entities], pa.string()),
+                "source_id": pa.array([keys[e][1] for e in entities], pa.string()),
+                "matched_names": pa.array(texts["matched_names"], pa.string()),
+                "link": pa.array([v[0] if v else None for v in seen["link"]], pa.string()),
+                "roles": pa.array(texts["role"], pa.string()),
+                "parties_as_written": pa.array(texts["party_as_written"], pa.string()),
+                "cases": grouped["position_count"],
+                "records": grouped["record_count_sum"],
+                "best_score": grouped["best_score_max"],
+                "highest_risk": pa.array(
+                    [levels[r] if r < len(levels) else None for r in ranks],
+                    pa.string(),
+                ),
+                "value_total": pc.round(grouped["value_sum"], MONEY_DECIMALS),
+                "hs6": pa.array(texts["hs6"], pa.string()),
+                "routes": pa.array(texts["route"], pa.string()),
+                "first_date": grouped["date_min"],
+                "last_date": grouped["date_last_max"],
+            }
+        )
+        return out.sort_by([("records", "descending"), ("cases", "descending")]).select(columns)
+
+    def _seen(self, entity: int, name: str) -> list[str]:
+        """The entity's distinct texts of one column, in order of appearance (exporter rows
+        first, as the whole table lists them)."""
+        found = (t for role in ROLES for t in self._texts[role].get(entity, {}).get(name, {}))
+        return list(dict.fromkeys(found))
 
 
 def _risk_levels() -> tuple[str, ...]:

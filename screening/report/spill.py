@@ -63,7 +63,7 @@ class FlaggedFile:
         self._file = pq.ParquetFile(path)
         names = self._file.schema_arrow.names
         wanted = dict.fromkeys([*ORDER_COLUMNS, *CASE_COLUMNS, *SUMMARY_COLUMNS])
-        light = self._file.read(columns=[c for c in wanted if c in names])
+        light = self._file.read(columns=list(ORDER_COLUMNS))
         rank = pc.index_in(light["risk_level"], value_set=pa.array(list(RISK_LEVELS)))
         keyed = pa.table(
             {
@@ -78,8 +78,14 @@ class FlaggedFile:
         )
         self.order = ordered["position"].to_numpy()
         """Review position -> position in the file."""
-        self.records = light.take(pa.array(self.order))
-        """The ordering, grouping and summary columns, in review order."""
+        order = pa.array(self.order)
+        present = [c for c in wanted if c in names]
+        self.records = pa.table(
+            {name: self._file.read(columns=[name]).column(0).take(order) for name in present},
+            schema=pa.schema([self._file.schema_arrow.field(name) for name in present]),
+        )
+        """The ordering, grouping and summary columns, in review order (read and put in
+        that order one column at a time)."""
 
     @property
     def num_rows(self) -> int:
@@ -98,8 +104,9 @@ class FlaggedFile:
         """The records at these review positions with every column, ``size`` at a time.
 
         Each column is read once, its values at ``positions`` written to a temporary Arrow
-        stream in chunks; the chunks are then read back from every stream together, so only
-        one column, or one chunk of every column, is in memory at a time."""
+        stream chunk by chunk; the chunks are then read back from every stream together, so
+        only one column (and one chunk of it), or one chunk of every column, is in memory at
+        a time."""
         schema = self._file.schema_arrow
         if len(positions) == 0:
             yield schema.empty_table()
@@ -108,11 +115,11 @@ class FlaggedFile:
         with tempfile.TemporaryDirectory(dir=self.path.parent, prefix=".columns-") as work:
             paths = [Path(work) / f"{index}.arrows" for index in range(len(schema))]
             for field, path in zip(schema, paths, strict=True):
-                column = self._file.read(columns=[field.name]).column(0).take(indices)
+                column = self._file.read(columns=[field.name]).column(0)
                 one = pa.schema([field])
                 with pa.ipc.new_stream(str(path), one) as writer:
-                    for start in range(0, len(column), size):
-                        part = column.slice(start, size).combine_chunks()
+                    for start in range(0, len(indices), size):
+                        part = column.take(indices.slice(start, size)).combine_chunks()
                         writer.write_batch(pa.record_batch([part], schema=one))
                 del column
             sources = [pa.OSFile(str(path)) for path in paths]
