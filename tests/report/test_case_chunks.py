@@ -24,6 +24,7 @@ from screening.pipeline import flagged_records
 from screening.report.files import report_summary, write_review_files
 from screening.report.html import write_report
 from screening.report.review_layout import (
+    case_keys,
     case_numbers,
     filled_columns,
     listed_entities,
@@ -159,3 +160,15 @@ def test_no_flagged_record_gives_the_header_alone(mixed_run: MixedRun, tmp_path:
     write_review_files(chunked, flagged=none, manifest=mixed_run.manifest, sheet_rows=SHEET_ROWS)
     assert_same_files(chunked, whole)
     assert (chunked / "flagged.csv").read_bytes().count(b"\n") == 1
+
+
+def test_case_numbers_are_those_of_the_joined_key_texts(mixed_run: MixedRun) -> None:
+    """Cases numbered from integer codes of the key columns equal the numbering of one
+    length-prefixed text per record (the earlier way, one joined text per record)."""
+    parts: list[Any] = []
+    for column in case_keys(mixed_run.flagged).columns:
+        parts += [pc.utf8_length(column).cast(pa.string()), column]
+    joined = pc.binary_join_element_wise(*parts, ":")
+    expected = pc.dictionary_encode(joined).combine_chunks().indices.to_numpy()
+    assert case_numbers(mixed_run.flagged).tolist() == expected.tolist()
+    assert len(set(expected.tolist())) == 691
