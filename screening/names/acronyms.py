@@ -19,10 +19,13 @@ them.
 
 from __future__ import annotations
 
+from screening.names.features import ACRONYM_NOTE
 from screening.names.normalise import NormalisedName, normalise_name
 
-MIN_ACRONYM_LEN = 3
+MIN_ACRONYM_LEN = 2
 MAX_ACRONYM_LEN = 6
+MIN_RUN_WORD_LEN = 2
+"""A single letter is not a word an acronym stands for (T SERVICE is not TS)."""
 PASSED_OVER = frozenset({"of", "the", "in", "and", "for", "de", "du", "des", "la", "und"})
 """Function words an acronym usually skips."""
 
@@ -38,7 +41,7 @@ def _expansion(acronym: str, words: tuple[str, ...]) -> tuple[int, int] | None:
             if words[end] in PASSED_OVER and letters:
                 end += 1
                 continue
-            if not words[end].startswith(acronym[letters]):
+            if len(words[end]) < MIN_RUN_WORD_LEN or not words[end].startswith(acronym[letters]):
                 break
             letters += 1
             end += 1
@@ -67,7 +70,7 @@ def _expanded(
             run = _expansion(word, other)
         if run is not None and not set(other[run[0] : run[1]]) & set(words):
             out.extend(other[run[0] : run[1]])
-            notes.append(f"{word} -> {' '.join(other[run[0] : run[1]])}")
+            notes.append(f"{ACRONYM_NOTE}{word} -> {' '.join(other[run[0] : run[1]])}")
         else:
             out.append(word)
     return (tuple(out), notes) if notes else None
@@ -84,7 +87,7 @@ def _abbreviated(
             continue
         run = _expansion(acronym, tuple(out))
         if run is not None and not set(out[run[0] : run[1]]) & set(other):
-            notes.append(f"{' '.join(out[run[0] : run[1]])} -> {acronym}")
+            notes.append(f"{ACRONYM_NOTE}{' '.join(out[run[0] : run[1]])} -> {acronym}")
             out[run[0] : run[1]] = [acronym]
     return (tuple(out), notes) if notes else None
 

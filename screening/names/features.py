@@ -139,14 +139,25 @@ def weak_alias(pair: Pair, explain: bool) -> FeatureResult:
     return FeatureResult(1.0, "list name is a weak alias" if explain else None)
 
 
+ACRONYM_NOTE = "acronym "
+"""How a reading notes an acronym read as the words it stands for (screening.names.acronyms)."""
+
+
 def repaired_reading(pair: Pair, explain: bool) -> FeatureResult:
     """The trade name was read with a typing slip repaired or its spaces moved (TRANSLOGISTIK
-    as TRANS LOGISTIK): a guess, however likely."""
+    as TRANS LOGISTIK), or, compared one-to-one, an acronym read as the words it stands for
+    (PMC as PRIVATE MILITARY COMPANY): a guess, however likely."""
     if not pair.query.recut:
         return NO
-    return FeatureResult(
-        1.0, "read as typed slips: " + ", ".join(pair.query.recut) if explain else None
-    )
+    if not explain:
+        return FeatureResult(1.0)
+    acronyms = [
+        n.removeprefix(ACRONYM_NOTE) for n in pair.query.recut if n.startswith(ACRONYM_NOTE)
+    ]
+    slips = [n for n in pair.query.recut if not n.startswith(ACRONYM_NOTE)]
+    said = [f"read as typed slips: {', '.join(slips)}"] if slips else []
+    said += [f"read as an acronym: {', '.join(acronyms)}"] if acronyms else []
+    return FeatureResult(1.0, "; ".join(said))
 
 
 def respaced_reading(pair: Pair, explain: bool) -> FeatureResult:
