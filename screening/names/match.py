@@ -53,7 +53,7 @@ from screening.names.readings import Readings, best_reading, read_queries
 from screening.names.repair import KnownWords
 from screening.names.respaced import respaced_candidates, respaced_pairs
 from screening.names.slashed import slash_rows
-from screening.names.slips import one_slip_reading
+from screening.names.slips import one_slip_reading, respaced_slip_reading
 from screening.names.tunables import MatchSettings, settings
 from screening.schema import NAME_MATCH_SCHEMA, empty_table
 
@@ -744,6 +744,7 @@ def _with_slip_readings(readings: Readings, targets: Sequence[NormalisedName]) -
     for i, target in enumerate(targets):
         for reading in (
             one_slip_reading(readings.names[i], target),
+            respaced_slip_reading(readings.names[i], target),
             acronym_reading(readings.names[i], target),
         ):
             if reading is not None:

@@ -30,6 +30,7 @@ import re
 from rapidfuzz.distance import OSA
 
 from screening.names.normalise import NormalisedName
+from screening.names.respaced import despaced
 
 MIN_WORD_LEN = 4
 """Shortest word whose one-letter slip is read as repaired (BETA / META, BENN / BENZ)."""
@@ -108,4 +109,35 @@ def one_slip_reading(first: NormalisedName, second: NormalisedName) -> Normalise
     )
 
 
-__all__ = ["MIN_LONE_WORD_LEN", "MIN_WORD_LEN", "one_slip_reading", "slipped_words"]
+MIN_RESPACED_SLIP_LEN = 8
+"""Fewest letters of a name read as its other spelling with spaces moved and one slip."""
+
+
+def respaced_slip_reading(first: NormalisedName, second: NormalisedName) -> NormalisedName | None:
+    """``first`` read as ``second`` when their words are the same letters with spaces moved and
+    one slip (ANDRANG HETA / 'NDRANGHETA); None otherwise. The word counts must differ: names of
+    as many words go through one_slip_reading, word by word (so Fund VII / Fund VIII stays two
+    names)."""
+    if len(first.tokens) == len(second.tokens):
+        return None
+    ours, theirs = despaced(first), despaced(second)
+    if min(len(ours), len(theirs)) < MIN_RESPACED_SLIP_LEN or ours == theirs:
+        return None
+    if OSA.distance(ours, theirs, score_cutoff=1) > 1:
+        return None
+    return dataclasses.replace(
+        first,
+        tokens=second.tokens,
+        generic_tokens=second.generic_tokens,
+        recut=(*first.recut, f"{' '.join(first.words)} -> {' '.join(second.words)}"),
+        written=(*first.written, *second.written),
+    )
+
+
+__all__ = [
+    "MIN_LONE_WORD_LEN",
+    "MIN_WORD_LEN",
+    "one_slip_reading",
+    "respaced_slip_reading",
+    "slipped_words",
+]
