@@ -16,8 +16,6 @@ from __future__ import annotations
 import functools
 import re
 
-from screening.geo.countries import country_display_name, country_to_iso2
-
 _BRACKETED = re.compile(r"[(\[]([^()\[\]]{2,40})[)\]]")
 
 
@@ -26,6 +24,10 @@ def bracketed_countries(name: str) -> frozenset[str]:
     """ISO-2 codes of the countries a name gives in brackets (``(Hong Kong)`` -> HK)."""
     if "(" not in name and "[" not in name:
         return frozenset()
+    # imported here: the country tables load only when a name has brackets (dualuse check on
+    # a plain name stays fast)
+    from screening.geo.countries import country_to_iso2
+
     codes = set()
     for part in _BRACKETED.findall(name):
         code = country_to_iso2(part.strip())
@@ -43,6 +45,8 @@ def countries_of_names(names: list[str]) -> frozenset[str]:
 
 
 def describe(codes: frozenset[str]) -> str:
+    from screening.geo.countries import country_display_name
+
     return ", ".join(sorted(country_display_name(c) for c in codes))
 
 
