@@ -23,6 +23,7 @@ from scipy import sparse
 from screening import progress
 from screening.names import normalise
 from screening.names.acronyms import acronym_reading
+from screening.names.articles import article_reading
 from screening.names.cut import (
     cut_version_score,
     maybe_truncated,
@@ -739,13 +740,15 @@ def _with_slip_readings(readings: Readings, targets: Sequence[NormalisedName]) -
     """The readings plus, per pair whose names differ by one slip in one word, the first name
     with that slip repaired (screening.names.slips), and where one name abbreviates words of
     the other, the first name read with the acronym written out or the words abbreviated
-    (screening.names.acronyms): one-to-one comparisons only."""
+    (screening.names.acronyms), and where only one name begins with "the", the first name read
+    with the same start (screening.names.articles): one-to-one comparisons only."""
     names, origin = list(readings.names), readings.origin.tolist()
     for i, target in enumerate(targets):
         for reading in (
             one_slip_reading(readings.names[i], target),
             respaced_slip_reading(readings.names[i], target),
             acronym_reading(readings.names[i], target),
+            article_reading(readings.names[i], target),
         ):
             if reading is not None:
                 names.append(reading)
