@@ -39,6 +39,9 @@ the per-job cost (pickling the slice and its hits) stays small."""
 
 _WORKER: dict[str, Any] = {}
 
+JobResult = tuple[pa.Table, dict[str, str | None], float]
+"""A job's hits, its names' keys, and the seconds it took."""
+
 
 def can_fork(processes: int) -> bool:
     """Forking is safe only from a single-threaded process (no other thread can hold a lock
@@ -73,12 +76,13 @@ def _index(path: str) -> Any:
     return _WORKER["index"]
 
 
-def _match_job(path: str, config: ScreeningConfig, parties: pa.Table) -> tuple[pa.Table, float]:
+def _match_job(path: str, config: ScreeningConfig, parties: pa.Table) -> JobResult:
     from screening.pipeline import match_distinct_parties
 
     start = time.perf_counter()
-    matches = match_distinct_parties(parties, _index(path), config)
-    return matches, time.perf_counter() - start
+    keys: dict[str, str | None] = {}
+    matches = match_distinct_parties(parties, _index(path), config, name_keys=keys)
+    return matches, keys, time.perf_counter() - start
 
 
 def _forget_display() -> None:
@@ -87,7 +91,9 @@ def _forget_display() -> None:
 
 class MatchPool:
     """Worker processes forked now; ``start`` names the index, ``submit`` sends each batch's
-    pairs not sent before, ``result`` waits for all hits (party_match_summary rows)."""
+    pairs not sent before, ``result`` waits for all hits (party_match_summary rows) and hands
+    each matched name's key to :func:`screening.geo.chains.remember_party_keys` (the workers
+    read it off the names they normalised to match them)."""
 
     def __init__(self, processes: int) -> None:
         self.processes = processes
@@ -97,7 +103,7 @@ class MatchPool:
             )
         self._path: str | None = None
         self._config: ScreeningConfig | None = None
-        self._jobs: list[tuple[AsyncResult[tuple[pa.Table, float]], int]] = []
+        self._jobs: list[tuple[AsyncResult[JobResult], int]] = []
         self._sent: set[tuple[str | None, str]] = set()
         self.pairs = 0
         self.busy_seconds = 0.0
@@ -137,9 +143,12 @@ class MatchPool:
         """Every job's hits joined, in the order the pairs were sent."""
         parts: list[pa.Table] = []
         advance = progress.counter("Matching names", total=self.pairs)
+        from screening.geo.chains import remember_party_keys
+
         for pending, size in self._jobs:
-            part, seconds = pending.get()
+            part, keys, seconds = pending.get()
             parts.append(part)
+            remember_party_keys(keys)
             self.busy_seconds += seconds
             advance(size)
         self._jobs.clear()

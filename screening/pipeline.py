@@ -252,8 +252,10 @@ def best_party_matches(
     countries: Sequence[str | None],
     index: NameIndex,
     config: ScreeningConfig,
+    name_keys: dict[str, str | None] | None = None,
 ) -> pa.Table:
-    """All list hits for the distinct (name, country) pairs, NAME_MATCH_SCHEMA."""
+    """All list hits for the distinct (name, country) pairs, NAME_MATCH_SCHEMA (``name_keys``:
+    see :func:`screening.names.match_names`)."""
     return match_names(
         names,
         index,
@@ -262,6 +264,7 @@ def best_party_matches(
         top=config.max_matches_per_name,
         workers=config.workers,
         config=config.match_settings(),
+        name_keys=name_keys,
     )
 
 
@@ -310,14 +313,19 @@ def party_match_summary(hits: pa.Table) -> pa.Table:
 
 
 def match_distinct_parties(
-    parties: pa.Table, index: NameIndex, config: ScreeningConfig
+    parties: pa.Table,
+    index: NameIndex,
+    config: ScreeningConfig,
+    name_keys: dict[str, str | None] | None = None,
 ) -> pa.Table:
-    """Match distinct (name, country) pairs (``distinct_parties``) once: party_match_summary."""
+    """Match distinct (name, country) pairs (``distinct_parties``) once: party_match_summary
+    (``name_keys``: see :func:`screening.names.match_names`)."""
     hits = best_party_matches(
         parties["name"].to_pylist(),
         [c or None for c in parties["country"].to_pylist()],
         index,
         config,
+        name_keys,
     )
     return party_match_summary(hits)
 

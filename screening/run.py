@@ -299,18 +299,16 @@ def prescreen_batch(task: BatchTask, context: RunContext) -> PrescreenSummary:
     )
 
 
-def match_partition(parties: pa.Table, context: RunContext) -> pa.Table:
-    """Match one partition of distinct (name, country) pairs: party_match_summary rows."""
+def match_partition(
+    parties: pa.Table, context: RunContext
+) -> tuple[pa.Table, dict[str, str | None]]:
+    """Match one partition of distinct (name, country) pairs: party_match_summary rows, and
+    each name's key (re-export chains, import surges, the review store), read off the
+    readings matching made (none where the names were matched in forked children)."""
     reference = reference_for(context.config, context.reference_key)
-    return match_distinct_parties(parties, reference.index, context.config)
-
-
-def match_or_key_unit(unit: pa.Table | pa.Array, context: RunContext) -> pa.Table | pa.Array:
-    """A slice of distinct (name, country) pairs matched (a table), or of distinct names
-    keyed (an array): one kind of unit, so both go to the workers in one round."""
-    if isinstance(unit, pa.Table):
-        return match_partition(unit, context)
-    return name_keys(unit, context)
+    keys: dict[str, str | None] = {}
+    matches = match_distinct_parties(parties, reference.index, context.config, name_keys=keys)
+    return matches, keys
 
 
 def name_keys(names: pa.Array, context: RunContext) -> pa.Array:
@@ -771,14 +769,9 @@ class ScreeningRun:
             self._add_seconds(summary.seconds)
             if self._match_pool is not None:  # matched while the next batches are read
                 self._match_pool.submit(summary.parties)
-                summary.parties = (
-                    summary.parties.schema.empty_table()
-                )  # a slice would keep the buffers
-                # each new name's key now (cached for the run), not all names held to the end
-                start_keys = time.perf_counter()
-                party_keys(summary.names)
+                # a slice would keep the buffers; the names' keys come with their matches
+                summary.parties = summary.parties.schema.empty_table()
                 summary.names = pa.array([], pa.string())
-                self._add_seconds({"link_records": time.perf_counter() - start_keys})
             self._fold_surge_totals()
         rejected = {n for n, f in enumerate(self.files) if f.rejected_reason}
         for summary in self.prescreened:
@@ -826,18 +819,16 @@ class ScreeningRun:
             assert self.reference is not None
             if not name_index_cache_file(self.reference.lists).is_file():
                 cached_name_index(self.reference.lists)  # built once here, read by each worker
-        partitions = self._partitions(parties)
-        units: list[pa.Table | pa.Array] = list(partitions)
-        names = None
+        results = list(
+            self.executor.map(match_partition, self._partitions(parties), context=self.context)
+        )
+        matches = pa.concat_tables([m for m, _ in results]) if results else None
+        for _, keys in results:
+            remember_party_keys(keys)
         if isinstance(self.executor, DaskExecutor):
-            # the names' keys (link_records) computed by the same workers, after the matching
-            # slices: no second round of units, and the small key slices fill its end
-            names = self._distinct_names()
-            units += self._partitions(names)
-        results = list(self.executor.map(match_or_key_unit, units, context=self.context))
-        matches = pa.concat_tables(results[: len(partitions)]) if partitions else None
-        if names is not None:
-            self._remember_keys(names, results[len(partitions) :])
+            # every named party was matched, so every name's key came back with the hits
+            for summary in self.prescreened:
+                summary.names = pa.array([], pa.string())
         self._matches = matches
         self.timings["match_parties"] = time.perf_counter() - start
         logger.info(

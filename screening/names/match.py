@@ -741,6 +741,7 @@ def match_names(
     workers: int = -1,
     config: MatchSettings = settings,
     show_held: bool = False,
+    name_keys: dict[str, str | None] | None = None,
 ) -> pa.Table:
     """Match party names against the index: one row per (query, listed entry) hit, best first.
 
@@ -749,6 +750,11 @@ def match_names(
     ``threshold`` (default: the flag threshold) does not appear, except, with ``show_held``,
     hits held just below it because they need corroboration (their explanation says so).
     ``top`` caps listed entries per query. Deterministic.
+
+    ``name_keys``, where the names are matched in this process, is filled with each distinct
+    name's normalised key (``normalise_name(name).key``, None for none), read off the
+    readings matching makes anyway: a screening run keys its parties by it (re-export
+    chains, surges, the review store) and need not normalise every name a second time.
     """
     threshold = config.flag_threshold if threshold is None else threshold
     distinct = _distinct_queries(names, countries)
@@ -773,7 +779,7 @@ def match_names(
             )  # fmt: skip
         out = _match_distinct(
             distinct, index, use_countries=use_countries, threshold=threshold, top=top,
-            workers=workers, config=config, show_held=show_held,
+            workers=workers, config=config, show_held=show_held, name_keys=name_keys,
         )  # fmt: skip
     return pa.table(out, schema=NAME_MATCH_SCHEMA)
 
@@ -813,8 +819,10 @@ def _match_distinct(
     workers: int,
     config: MatchSettings,
     show_held: bool,
+    name_keys: dict[str, str | None] | None = None,
 ) -> dict[str, list]:
-    """The hits of sorted distinct (name, country) pairs, as NAME_MATCH_SCHEMA's columns."""
+    """The hits of sorted distinct (name, country) pairs, as NAME_MATCH_SCHEMA's columns
+    (and, into ``name_keys``, each name's key: see :func:`match_names`)."""
     unique = [n for n, _ in distinct]
     table_sources, table_ids, table_names = index.entry_columns()
     out: dict[str, list] = {f.name: [] for f in NAME_MATCH_SCHEMA}
@@ -824,6 +832,8 @@ def _match_distinct(
         advance(len(batch))
         batch_countries = [c for _, c in distinct[start : start + config.batch_size]]
         readings = read_queries(batch, index)
+        if name_keys is not None:  # the first len(batch) readings are the names as written
+            name_keys.update(zip(batch, (r.key or None for r in readings.names), strict=False))
         reading_countries = [batch_countries[i] for i in readings.origin.tolist()]
         scored = score_pairs(
             readings.names,
