@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from screening import collector, progress
 from screening.config import ScreeningConfig
@@ -104,7 +105,7 @@ class MatchPool:
         self._path: str | None = None
         self._config: ScreeningConfig | None = None
         self._jobs: list[tuple[AsyncResult[JobResult], int]] = []
-        self._sent: set[tuple[str | None, str]] = set()
+        self._sent: set[str] = set()
         self.pairs = 0
         self.busy_seconds = 0.0
 
@@ -121,17 +122,17 @@ class MatchPool:
         """Queue the (name, country) pairs of ``parties`` that no earlier call held; returns
         how many were new."""
         assert self._pool is not None and self._path is not None
-        names = parties["name"].to_pylist()
-        countries = parties["country"].to_pylist()
-        sent = self._sent
-        new: list[int] = []
-        for i, pair in enumerate(zip(names, countries, strict=True)):
-            if pair not in sent:
-                sent.add(pair)
-                new.append(i)
+        # one string per pair, compared as sets in C: the ISO-2 country, a separator no
+        # country code holds, the name (so no two pairs give one string)
+        keys = pc.binary_join_element_wise(
+            pc.fill_null(parties["country"], ""), pc.fill_null(parties["name"], ""), "\x1f"
+        )
+        new = set(keys.to_pylist())
+        new.difference_update(self._sent)
         if not new:
             return 0
-        fresh = parties.take(pa.array(new, pa.int64()))
+        self._sent.update(new)
+        fresh = parties.filter(pc.is_in(keys, value_set=pa.array(list(new), pa.string())))
         for offset in range(0, fresh.num_rows, JOB_PAIRS):
             job = fresh.slice(offset, JOB_PAIRS)
             pending = self._pool.apply_async(_match_job, (self._path, self._config, job))

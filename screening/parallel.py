@@ -1,4 +1,5 @@
-"""Where a run's batch work executes: in this process, or on a Dask cluster.
+"""Where a run's batch work executes: in this process, in processes of this machine, or on a
+Dask cluster.
 
 The units of work are small and self-contained: a batch of records for the cheap stages, a
 partition of distinct party names for matching. What every unit needs and is expensive (the
@@ -10,9 +11,12 @@ the run started with, and keeps it for the tasks that follow.
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
+import pickle
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 from screening.config import ScreeningConfig
@@ -110,6 +114,79 @@ class LocalExecutor:
 
     def close_in_background(self) -> None:
         """Nothing runs elsewhere."""
+
+
+_SHARED: dict[str, Any] = {}
+"""A process's copy of the values a :class:`ProcessExecutor` shares with every unit."""
+
+
+def _shared_values(path: str) -> dict[str, Any]:
+    if _SHARED.get("path") != path:
+        _SHARED.clear()
+        with open(path, "rb") as fh:
+            _SHARED["values"] = pickle.load(fh)
+        _SHARED["path"] = path
+    values: dict[str, Any] = _SHARED["values"]
+    return values
+
+
+def _run_with_shared(unit: tuple[Callable[..., R], str, Any]) -> R:
+    func, path, item = unit
+    return func(item, **_shared_values(path))
+
+
+def _prepare_process() -> None:
+    """No progress display of its own; the run's modules imported now, while the parent is
+    still busy, not in the first unit."""
+    import screening.run  # noqa: F401
+    from screening import progress
+
+    progress.forget_display()
+
+
+class ProcessExecutor:
+    """Runs units in ``processes`` new processes of this machine (from a fork server: not
+        forked from this process).
+
+        For the steps of a run on one machine that come after matching (scoring the spilled
+        parts, writing the review files): by then this process holds the run's tables, and a
+        forked child would be counted again with all of them in the memory the system reports,
+        where these hold only the code, the shared values and their unit. A fork server (not
+    spawn) also never runs the caller's main script again, so a script without a ``__main__``
+    guard that calls :func:`screening.screen_files` is safe. Start it early
+        (its processes import the library while this one works) and close it when done.
+        ``shared`` values are written once to a file in ``work_dir`` that each process reads at
+        its first unit, not sent with every unit."""
+
+    def __init__(self, processes: int, work_dir: Path) -> None:
+        context = multiprocessing.get_context("forkserver")
+        self._pool = context.Pool(processes, initializer=_prepare_process)
+        self._work_dir = work_dir
+        self._maps = 0
+        self.workers = processes
+        self.description = f"{processes} local processes"
+
+    def map(self, func: Callable[..., R], items: Iterable[T], **shared: Any) -> Iterator[R]:
+        """Results in input order, each as soon as it and those before it are done."""
+        self._maps += 1
+        path = self._work_dir / f"shared-{self._maps}.pickle"
+        with open(path, "wb") as fh:
+            pickle.dump(shared, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        units = ((func, str(path), item) for item in items)
+        try:
+            yield from self._pool.imap(_run_with_shared, units, chunksize=1)
+        finally:
+            path.unlink(missing_ok=True)
+
+    def warm_up(self, func: Callable[..., Any], *args: Any) -> None:
+        """Nothing to load ahead: units bring what they need."""
+
+    def close(self) -> None:
+        self._pool.terminate()
+        self._pool.join()
+
+    def close_in_background(self) -> None:
+        """Closing is quick (the processes hold no lists); done in :meth:`close`."""
 
 
 class DaskExecutor:
@@ -221,7 +298,7 @@ class DaskExecutor:
             self._closing.start()
 
 
-Executor = LocalExecutor | DaskExecutor
+Executor = LocalExecutor | DaskExecutor | ProcessExecutor
 
 
 def make_executor(address: str | None = None, workers: int | None = None) -> Executor:

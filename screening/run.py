@@ -59,6 +59,8 @@ from screening.outputs import count_by
 from screening.parallel import (
     DaskExecutor,
     Executor,
+    LocalExecutor,
+    ProcessExecutor,
     make_executor,
     reference_for,
     reference_key,
@@ -587,6 +589,7 @@ class ScreeningRun:
         self._decided = DecisionCounts()
         self._unflagged_by_decision = 0
         self.executor: Executor | None = None
+        self._finisher: ProcessExecutor | None = None
         self.reference: ReferenceData | None = None
         self.context: RunContext | None = None
         self.files: list[FileReport] = []
@@ -622,6 +625,8 @@ class ScreeningRun:
                 self.review.close()
             if self._match_pool is not None:
                 self._match_pool.close()
+            if self._finisher is not None:
+                self._finisher.close()
             if self.executor is not None:
                 self.executor.close()
         finally:
@@ -898,6 +903,7 @@ class ScreeningRun:
         """Re-export chains over the leg candidates; surge verdicts from the summed totals."""
         assert self.executor is not None and self.context is not None
         start = time.perf_counter()
+        self._start_finisher()
         config = self.config
         legs = pa.concat_tables([s.chain_legs for s in self.prescreened])
         self._fold_surge_totals(force=True)
@@ -942,11 +948,32 @@ class ScreeningRun:
         )
         return self.links
 
+    FINISH_MIN_PARTS = 2
+    """Parts a run in this process needs before its scoring is spread over processes."""
+
+    def _start_finisher(self) -> None:
+        """Processes for the steps after matching (scoring the parts, writing the review files)
+        of a run in this process on a machine with several cores, started now so that they
+        are ready when the scoring starts. Not before: the matching may fork, which a process
+        is only allowed while it runs one thread (the pool runs a few)."""
+        if not isinstance(self.executor, LocalExecutor):
+            return
+        processes = min(pool_processes(self.config), len(self.prescreened))
+        if processes >= 2 and len(self.prescreened) >= self.FINISH_MIN_PARTS:
+            self._finisher = ProcessExecutor(processes, self._work_dir)
+
+    @property
+    def _finish_executor(self) -> Executor:
+        """Where the parts are scored and the review files written."""
+        assert self.executor is not None
+        return self._finisher if self._finisher is not None else self.executor
+
     def score_and_write(self) -> None:
         """Pass two: join, score and append each part to screened.parquet."""
         assert self.executor is not None and self.context is not None and self.links
         start = time.perf_counter()
-        remote = isinstance(self.executor, DaskExecutor)
+        executor = self._finish_executor
+        remote = not isinstance(executor, LocalExecutor)
         tasks = [
             FinishTask(
                 s.part_path,
@@ -958,9 +985,7 @@ class ScreeningRun:
         writer: pq.ParquetWriter | None = None
         path = self.folder.staging / "screened.parquet"
         try:
-            for part in self.executor.map(
-                finish_part, tasks, context=self.context, links=self.links
-            ):
+            for part in executor.map(finish_part, tasks, context=self.context, links=self.links):
                 self._add_seconds(part.seconds)
                 write_start = time.perf_counter()
                 table = part.table if part.table is not None else _read_ipc(part.out_path)
@@ -1001,6 +1026,9 @@ class ScreeningRun:
         review_start = time.perf_counter()
         review_files, top_flags = self._write_review_files(manifest)
         self.executor.close_in_background()  # no more work for the workers
+        if self._finisher is not None:
+            self._finisher.close()
+            self._finisher = None
         outputs = {
             **review_files,
             "screened": screened_path,
@@ -1037,11 +1065,11 @@ class ScreeningRun:
     def _write_review_files(
         self, manifest: dict[str, Any]
     ) -> tuple[dict[str, Path], list[dict[str, Any]]]:
-        """flagged.csv, flagged.xlsx and report.html; on Dask the workbook (the slowest) is
-        written by one worker while another writes the other two."""
-        assert self.executor is not None
+        """flagged.csv, flagged.xlsx and report.html; with several processes the workbook (the
+        slowest) is written by one while another writes the other two."""
+        executor = self._finish_executor
         staging, flagged_path = self.folder.staging, self._flagged.path
-        if not isinstance(self.executor, DaskExecutor):
+        if isinstance(executor, LocalExecutor):
             written, flagged = spilled_review_files(staging, flagged_path, manifest)
             return written, flagged.top(20)
         tasks = [
@@ -1050,7 +1078,7 @@ class ScreeningRun:
         ]
         written: dict[str, Path] = {}
         top_flags: list[dict[str, Any]] = []
-        for paths, top in self.executor.map(write_review_files_part, tasks):
+        for paths, top in executor.map(write_review_files_part, tasks):
             written.update(paths)
             top_flags = top_flags or top
         return {name: written[name] for name in REVIEW_FILES}, top_flags
@@ -1099,6 +1127,7 @@ class ScreeningRun:
             "review": review_summary,
             "execution": {
                 "executor": self.executor.description if self.executor else None,
+                "finished_in": self._finish_executor.description if self.executor else None,
                 "batch_rows": self.batch_rows,
                 "batches": len(self.prescreened),
             },

@@ -1,5 +1,6 @@
-"""A run on one machine: names matched in forked processes while the input is read give the
-same outputs as matching in the run's own process.
+"""A run on one machine: names matched in forked processes while the input is read, and parts
+scored and review files written in processes of a fork server, give the same outputs as one
+process doing everything.
 
 The runs happen in a fresh interpreter: forking is refused from a process with other threads
 (can_fork), and a pytest process that has run Prefect or Dask tests keeps such threads."""
@@ -29,10 +30,16 @@ match_pool.JOB_PAIRS = 250  # many jobs, finishing out of order
 lists, tmp = (sys.argv[1],), Path(sys.argv[2])
 assert can_fork(2), "a fresh interpreter must be allowed to fork"
 result = {}
-for workers in (1, 2):
+for workers, batch_rows in ((1, 250_000), (2, 1_000)):  # several parts: scored in 2 processes
     config = ScreeningConfig(workers=workers, list_files=lists)
-    run = screen_files(None, config, tmp / f"w{workers}", db=str(tmp / f"{workers}.db"))
-    result[workers] = {"timings": run.manifest["timings_seconds"], "counts": run.counts}
+    run = screen_files(
+        None, config, tmp / f"w{workers}", db=str(tmp / f"{workers}.db"), batch_rows=batch_rows
+    )
+    result[workers] = {
+        "timings": run.manifest["timings_seconds"],
+        "counts": run.counts,
+        "execution": run.manifest["execution"],
+    }
 print(json.dumps(result, default=str))
 """
 
@@ -56,6 +63,9 @@ def test_pool_matching_gives_the_same_outputs_as_one_process(
     assert two["timings"]["match_parties_worker_seconds"] > 0
     assert one["counts"]["rows_flagged"] > 0
     assert one["counts"] == two["counts"]
+    assert one["execution"]["finished_in"] == "in process"
+    assert two["execution"]["finished_in"] == "2 local processes"
+    assert two["execution"]["batches"] > 2
     one_out, two_out = tmp_path / "w1", tmp_path / "w2"
     assert (one_out / "flagged.csv").read_bytes() == (two_out / "flagged.csv").read_bytes()
     screened = [pq.read_table(out / "screened.parquet") for out in (one_out, two_out)]
