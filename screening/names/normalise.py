@@ -245,7 +245,14 @@ def _raw_tokens(text: str) -> list[str]:
     if "dzh" in text:
         text = text.replace("dzh", "j")  # ДЖ: DZHOINT is JOINT, DZHABRAILOV JABRAILOV
     text = text.replace("&", " and ")
-    return _join_initials(_TOKEN.findall(text))
+    tokens = _TOKEN.findall(text)
+    if SHORTCUTS and not _SINGLE_LETTER.search(text):
+        return tokens  # no one-letter word: no initials to join
+    return _join_initials(tokens)
+
+
+_SINGLE_LETTER = re.compile(r"(?<![a-z0-9])[a-z](?![a-z0-9])")
+"""a one-letter word of the lower-cased text, as _TOKEN reads its words"""
 
 
 def _join_initials(tokens: list[str]) -> list[str]:
@@ -295,9 +302,50 @@ def fold_token(token: str, *, force: bool = False) -> str:
         if len(token) > MIN_LIGHT_FOLD_LEN:  # ENICS ~ ENIKS; four letters (CTTS) are initials
             token = _HARD_C.sub("k", token)
         return token
-    for pattern, repl in _FOLD_RULES:
-        token = pattern.sub(repl, token)
+    if not SHORTCUTS:
+        for pattern, repl in _FOLD_RULES:
+            token = pattern.sub(repl, token)
+        return token
+    for (pattern, repl), needles in zip(_FOLD_RULES, _FOLD_NEEDLES, strict=True):
+        if needles is None:
+            token = pattern.sub(repl, token)
+            continue
+        for needle in needles:  # a rule none of whose needles is in the word cannot match it
+            if needle in token:
+                token = pattern.sub(repl, token)
+                break
     return token
+
+
+_FOLD_NEEDLES: tuple[tuple[str, ...] | None, ...] = (
+    ("ies",),
+    ("dzh",),
+    ("tech",),
+    ("mech",),
+    ("yo",),
+    ("va",),
+    ("our",),
+    ("tre", "trade"),
+    ("c",),
+    ("shch",),
+    ("sch",),
+    ("kh",),
+    ("ck",),
+    ("ph",),
+    ("ts", "tz", "cz"),
+    ("x",),
+    ("w",),
+    ("q",),
+    ("i", "y", "j"),
+    ("y", "j"),
+    ("ie",),
+    ("s",),
+    None,  # a doubled letter
+    ("k",),
+    ("sk",),
+)
+"""Per fold rule, strings one of which a word must hold for the rule to match it (None: any
+word may match): most words skip most of the rules' regular expressions."""
 
 
 @functools.cache
