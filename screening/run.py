@@ -52,6 +52,7 @@ from screening.geo.chains import (
     party_keys,
     remember_party_keys,
 )
+from screening.geo.leg_spill import ChainLegSpill
 from screening.io import TradeFileInfo, iter_trade_files, open_trade_file
 from screening.io.writers import escape_formulas_in_table, write_json_atomic
 from screening.match_pool import MatchPool, can_fork, pool_processes
@@ -602,6 +603,7 @@ class ScreeningRun:
         self._counts: dict[str, Counter[str]] = {}
         self._rows_screened = 0
         self._match_pool: MatchPool | None = None
+        self._leg_spill: ChainLegSpill | None = None
         self._sightings = RunSightings()
         self._surge: SurgeTotals | None = None
 
@@ -621,6 +623,8 @@ class ScreeningRun:
         try:
             if self._rejects is not None:
                 self._rejects.close()
+            if self._leg_spill is not None:
+                self._leg_spill.close()
             if self.review is not None:
                 self.review.close()
             if self._match_pool is not None:
@@ -642,6 +646,13 @@ class ScreeningRun:
         if self._flagged_spill is None:
             self._flagged_spill = FlaggedSpill(self._work_dir / "flagged-records.parquet")
         return self._flagged_spill
+
+    @property
+    def _legs(self) -> ChainLegSpill:
+        """The re-export chain leg candidates, spilled as the input is read."""
+        if self._leg_spill is None:
+            self._leg_spill = ChainLegSpill(self._work_dir / "chain-legs.arrow")
+        return self._leg_spill
 
     @property
     def _work_dir(self) -> Path:
@@ -772,6 +783,8 @@ class ScreeningRun:
         for summary in self.executor.map(prescreen_batch, self._batches(), context=self.context):
             self.prescreened.append(summary)
             self._add_seconds(summary.seconds)
+            self._legs.write(summary.chain_legs, summary.file_number)
+            summary.chain_legs = summary.chain_legs.schema.empty_table()
             if self._match_pool is not None:  # matched while the next batches are read
                 self._match_pool.submit(summary.parties)
                 # a slice would keep the buffers; the names' keys come with their matches
@@ -905,7 +918,10 @@ class ScreeningRun:
         start = time.perf_counter()
         self._start_finisher()
         config = self.config
-        legs = pa.concat_tables([s.chain_legs for s in self.prescreened])
+        rejected = {n for n, f in enumerate(self.files) if f.rejected_reason}
+        legs = self._legs.read(rejected)
+        if legs is None:
+            legs = pa.concat_tables([s.chain_legs for s in self.prescreened])
         self._fold_surge_totals(force=True)
         by_name = self._surge or combine_surge_totals([])
         self._surge = None
@@ -941,8 +957,6 @@ class ScreeningRun:
             schema=_unified_schema([s.schema for s in self.prescreened]),
             decisions=dict(self.review.decisions) if self.review else {},
         )
-        for summary in self.prescreened:
-            summary.chain_legs = legs.schema.empty_table()
         self.timings["link_records"] = (
             self.timings.get("link_records", 0.0) + time.perf_counter() - start
         )
