@@ -349,7 +349,13 @@ class NameIndex:
             )[:MAX_FUZZY_ALTERNATIVES]
         return closest
 
-    _MEMOS = ("_spelling_cache", "_reading_cache", "_entry_columns", "_whole_name_tokens")
+    _MEMOS = (
+        "_spelling_cache",
+        "_reading_cache",
+        "_entry_columns",
+        "_whole_name_tokens",
+        "_exact_keys",
+    )
     """What matching keeps on the index from batch to batch (derived, never pickled)."""
 
     def __getstate__(self) -> dict[str, object]:
@@ -591,12 +597,29 @@ class NameIndex:
         EQUIPMENT TRADING) opens no candidate through rare words, but is still a listed name."""
         q_rows: list[int] = []
         k_ids: list[int] = []
+        by_key = self._key_ids_by_key() if normalise.SHORTCUTS else None
         for qi, query in enumerate(queries):
             if query.key:
-                found = self._key_ids_between(query.key, query.key)
+                found = (
+                    by_key.get(query.key, [])
+                    if by_key is not None
+                    else self._key_ids_between(query.key, query.key)
+                )
                 q_rows.extend([qi] * len(found))
                 k_ids.extend(found)
         return np.array(q_rows, dtype=np.int64), np.array(k_ids, dtype=np.int64)
+
+    def _key_ids_by_key(self) -> dict[str, list[int]]:
+        """The key ids by key string, in sorted_keys order: _key_ids_between(key, key) as one
+        look-up (built once per index and process)."""
+        by_key = self.__dict__.get("_exact_keys")
+        if by_key is None:
+            strings, ids = self.sorted_keys
+            by_key = {}
+            for string, key_id in zip(strings, ids.tolist(), strict=True):
+                by_key.setdefault(string, []).append(key_id)
+            self.__dict__["_exact_keys"] = by_key
+        return by_key
 
     def prefix_candidates(
         self, queries: Sequence[NormalisedName], rows: Sequence[int]
