@@ -23,7 +23,8 @@ import os
 import pickle
 import threading
 import time
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
 from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 from typing import Any
@@ -104,8 +105,10 @@ class MatchPool:
             )
         self._path: str | None = None
         self._config: ScreeningConfig | None = None
-        self._jobs: list[tuple[AsyncResult[JobResult], int]] = []
+        self._jobs: deque[tuple[AsyncResult[JobResult], int]] = deque()
+        self._parts: list[pa.Table] = []
         self._sent: set[str] = set()
+        self._collected = 0
         self.pairs = 0
         self.busy_seconds = 0.0
 
@@ -122,6 +125,7 @@ class MatchPool:
         """Queue the (name, country) pairs of ``parties`` that no earlier call held; returns
         how many were new."""
         assert self._pool is not None and self._path is not None
+        self._collect(wait=False)
         # one string per pair, compared as sets in C: the ISO-2 country, a separator no
         # country code holds, the name (so no two pairs give one string)
         keys = pc.binary_join_element_wise(
@@ -140,19 +144,28 @@ class MatchPool:
         self.pairs += len(new)
         return len(new)
 
-    def result(self) -> pa.Table:
-        """Every job's hits joined, in the order the pairs were sent."""
-        parts: list[pa.Table] = []
-        advance = progress.counter("Matching names", total=self.pairs)
+    def _collect(self, wait: bool, advance: Callable[[int], None] | None = None) -> None:
+        """Take in the finished jobs' hits, oldest first (all, waiting, with ``wait``): their
+        keys go to the run's key cache and the job is let go at once, so the hits and keys of
+        a long input do not wait in the pool's results until the end of reading."""
         from screening.geo.chains import remember_party_keys
 
-        for pending, size in self._jobs:
+        while self._jobs and (wait or self._jobs[0][0].ready()):
+            pending, size = self._jobs.popleft()
             part, keys, seconds = pending.get()
-            parts.append(part)
+            self._parts.append(part)
             remember_party_keys(keys)
             self.busy_seconds += seconds
-            advance(size)
-        self._jobs.clear()
+            self._collected += size
+            if advance is not None:
+                advance(size)
+
+    def result(self) -> pa.Table:
+        """Every job's hits joined, in the order the pairs were sent."""
+        advance = progress.counter("Matching names", total=self.pairs)
+        advance(self._collected)
+        self._collect(wait=True, advance=advance)
+        parts, self._parts = self._parts, []
         self._sent.clear()
         if not parts:
             from screening.pipeline import party_match_summary

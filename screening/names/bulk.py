@@ -118,9 +118,10 @@ def _prepare_shared_tables(index: object) -> None:
     known = getattr(index, "known_words", None)
     if known is not None:
         prepare(known)
-    entry_columns = getattr(index, "entry_columns", None)
-    if entry_columns is not None:
-        entry_columns()
+    for memo in ("entry_columns", "_key_ids_by_key"):
+        build = getattr(index, memo, None)
+        if build is not None:
+            build()
     word_zipf_table()
 
 

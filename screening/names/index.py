@@ -349,7 +349,13 @@ class NameIndex:
             )[:MAX_FUZZY_ALTERNATIVES]
         return closest
 
-    _MEMOS = ("_spelling_cache", "_entry_columns", "_whole_name_tokens")
+    _MEMOS = (
+        "_spelling_cache",
+        "_reading_cache",
+        "_entry_columns",
+        "_whole_name_tokens",
+        "_exact_keys",
+    )
     """What matching keeps on the index from batch to batch (derived, never pickled)."""
 
     def __getstate__(self) -> dict[str, object]:
@@ -379,12 +385,8 @@ class NameIndex:
 
     def map_tokens(self, queries: Sequence[NormalisedName], *, workers: int = -1) -> TokenMapping:
         """Map each query token to vocabulary ids: exact, else its closest spelling (typos)."""
-        unseen = {
-            t
-            for q in queries
-            for t in q.tokens
-            if t not in self.vocab and len(t) >= MIN_FUZZY_TOKEN_LEN
-        }
+        tokens = {t for q in queries for t in q.tokens}
+        unseen = {t for t in tokens if t not in self.vocab and len(t) >= MIN_FUZZY_TOKEN_LEN}
         # a word's closest spellings depend on the word and the lists alone: bulk traffic
         # repeats its unknown words from batch to batch, each is searched once per index
         known: dict[str, list[tuple[str, float]] | None] = (
@@ -396,37 +398,21 @@ class NameIndex:
         fuzzy: FuzzyMap = {
             t: alternatives for t in sorted(unseen) if (alternatives := known[t]) is not None
         }
-        rare = self._rare_word_weight()
-        maybe_abbreviated = sorted(
-            {
-                t
-                for q in queries
-                for t in q.tokens
-                if t.isalpha()
-                and t not in fuzzy
-                and (
-                    t not in self.vocab
-                    or _skeleton_like(t)  # SHPG may be a list word too
-                    or (len(t) <= MAX_RARE_ABBREVIATION_LEN and self.weights[self.vocab[t]] >= rare)
-                )
-            }
+        # the other readings of a word (an abbreviation, a slip onto a list word, the other
+        # number) depend on the word and the lists alone too: each is worked out once per
+        # index, in the order below (a word read one way is not read the next)
+        kept: dict[str, tuple[int, list[tuple[str, float]]] | None] = (
+            self.__dict__.setdefault("_reading_cache", {}) if normalise.SHORTCUTS else {}
         )
-        for token in maybe_abbreviated:
-            listed = self.vocab.get(token)
-            found_words = [
-                w
-                for w in self.abbreviation_targets.expansions(token)
-                if w in self.vocab  # (targets learnt from reference lists: words of these names)
-                and (
-                    listed is None
-                    or _skeleton_like(token)
-                    or self.weights[self.vocab[w]] + ABBREVIATION_COMMONER <= self.weights[listed]
-                )
-            ]
-            if found_words:
-                fuzzy[token] = [(w, settings.abbreviation_similarity) for w in found_words]
-        fuzzy.update(self._slips_onto_list_words(queries, fuzzy, workers))
-        fuzzy.update(self._plural_readings(queries, fuzzy))
+        if len(kept) > MAX_KEPT_SPELLINGS:
+            kept.clear()
+        kept.update(self._other_readings(sorted(tokens - fuzzy.keys() - kept.keys()), workers))
+        found = sorted(
+            (reading[0], t, reading[1])
+            for t in tokens
+            if t not in fuzzy and (reading := kept[t]) is not None
+        )
+        fuzzy.update((t, alternatives) for _, t, alternatives in found)
         vocab_ids: list[list[int]] = []
         sims: list[list[float]] = []
         totals: list[float] = []
@@ -461,11 +447,58 @@ class NameIndex:
             vocab_ids=vocab_ids, similarities=sims, fuzzy_pairs=fuzzy, totals=np.array(totals)
         )
 
-    def _plural_readings(self, queries: Sequence[NormalisedName], fuzzy: FuzzyMap) -> FuzzyMap:
+    def _other_readings(
+        self, tokens: Sequence[str], workers: int
+    ) -> dict[str, tuple[int, list[tuple[str, float]]] | None]:
+        """Per word (none of them read as a closest spelling): (0, the list words it may
+        abbreviate), else (1, the list words a slip of it may be), else (2, the list word in
+        the other number), else None."""
+        abbreviations = self._abbreviation_readings(tokens)
+        slips = self._slips_onto_list_words(tokens, abbreviations, workers)
+        plurals = self._plural_readings(tokens, {**abbreviations, **slips})
+        out: dict[str, tuple[int, list[tuple[str, float]]] | None] = dict.fromkeys(tokens)
+        for kind, found in enumerate((abbreviations, slips, plurals)):
+            for token, alternatives in found.items():
+                out[token] = (kind, alternatives)
+        return out
+
+    def _abbreviation_readings(self, tokens: Sequence[str]) -> FuzzyMap:
+        """The list words each word may abbreviate (AVN: AVIATION, SHPG: SHIPPING)."""
+        rare = self._rare_word_weight()
+        maybe_abbreviated = sorted(
+            {
+                t
+                for t in tokens
+                if t.isalpha()
+                and (
+                    t not in self.vocab
+                    or _skeleton_like(t)  # SHPG may be a list word too
+                    or (len(t) <= MAX_RARE_ABBREVIATION_LEN and self.weights[self.vocab[t]] >= rare)
+                )
+            }
+        )
+        out: FuzzyMap = {}
+        for token in maybe_abbreviated:
+            listed = self.vocab.get(token)
+            found_words = [
+                w
+                for w in self.abbreviation_targets.expansions(token)
+                if w in self.vocab  # (targets learnt from reference lists: words of these names)
+                and (
+                    listed is None
+                    or _skeleton_like(token)
+                    or self.weights[self.vocab[w]] + ABBREVIATION_COMMONER <= self.weights[listed]
+                )
+            ]
+            if found_words:
+                out[token] = [(w, settings.abbreviation_similarity) for w in found_words]
+        return out
+
+    def _plural_readings(self, tokens: Sequence[str], fuzzy: FuzzyMap) -> FuzzyMap:
         """A list word with or without a plural S (URAL WORKS / URALS WORKS): the folds merge
         the plurals of common words, not those of names, so the other number is read too."""
         out: FuzzyMap = {}
-        for t in sorted({t for q in queries for t in q.tokens}):
+        for t in sorted(set(tokens)):
             if t in fuzzy or t not in self.vocab or len(t) < MIN_FUZZY_TOKEN_LEN or not t.isalpha():
                 continue
             other = t[:-1] if t.endswith("s") else t + "s"
@@ -474,7 +507,7 @@ class NameIndex:
         return out
 
     def _slips_onto_list_words(
-        self, queries: Sequence[NormalisedName], fuzzy: FuzzyMap, workers: int
+        self, tokens: Sequence[str], fuzzy: FuzzyMap, workers: int
     ) -> FuzzyMap:
         """A typing slip may land on another list word: REALY is a name on one list entry,
         and a slip of REALTY. A query word on only one list name (not read otherwise) also
@@ -484,8 +517,7 @@ class NameIndex:
         listed = sorted(
             {
                 t
-                for q in queries
-                for t in q.tokens
+                for t in tokens
                 if t in self.vocab
                 and t not in fuzzy
                 and len(t) >= MIN_FUZZY_TOKEN_LEN
@@ -565,12 +597,29 @@ class NameIndex:
         EQUIPMENT TRADING) opens no candidate through rare words, but is still a listed name."""
         q_rows: list[int] = []
         k_ids: list[int] = []
+        by_key = self._key_ids_by_key() if normalise.SHORTCUTS else None
         for qi, query in enumerate(queries):
             if query.key:
-                found = self._key_ids_between(query.key, query.key)
+                found = (
+                    by_key.get(query.key, [])
+                    if by_key is not None
+                    else self._key_ids_between(query.key, query.key)
+                )
                 q_rows.extend([qi] * len(found))
                 k_ids.extend(found)
         return np.array(q_rows, dtype=np.int64), np.array(k_ids, dtype=np.int64)
+
+    def _key_ids_by_key(self) -> dict[str, list[int]]:
+        """The key ids by key string, in sorted_keys order: _key_ids_between(key, key) as one
+        look-up (built once per index and process)."""
+        by_key = self.__dict__.get("_exact_keys")
+        if by_key is None:
+            strings, ids = self.sorted_keys
+            by_key = {}
+            for string, key_id in zip(strings, ids.tolist(), strict=True):
+                by_key.setdefault(string, []).append(key_id)
+            self.__dict__["_exact_keys"] = by_key
+        return by_key
 
     def prefix_candidates(
         self, queries: Sequence[NormalisedName], rows: Sequence[int]

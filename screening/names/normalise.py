@@ -20,13 +20,14 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from anyascii import anyascii
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from screening import yaml_files
-from screening.names.numerals import spell_numbers
+from screening.names.numerals import TENS, spell_numbers
 from screening.paths import PACKAGE_DATA_DIR
 
 SHORTCUTS = True
@@ -244,7 +245,14 @@ def _raw_tokens(text: str) -> list[str]:
     if "dzh" in text:
         text = text.replace("dzh", "j")  # ДЖ: DZHOINT is JOINT, DZHABRAILOV JABRAILOV
     text = text.replace("&", " and ")
-    return _join_initials(_TOKEN.findall(text))
+    tokens = _TOKEN.findall(text)
+    if SHORTCUTS and not _SINGLE_LETTER.search(text):
+        return tokens  # no one-letter word: no initials to join
+    return _join_initials(tokens)
+
+
+_SINGLE_LETTER = re.compile(r"(?<![a-z0-9])[a-z](?![a-z0-9])")
+"""a one-letter word of the lower-cased text, as _TOKEN reads its words"""
 
 
 def _join_initials(tokens: list[str]) -> list[str]:
@@ -294,9 +302,50 @@ def fold_token(token: str, *, force: bool = False) -> str:
         if len(token) > MIN_LIGHT_FOLD_LEN:  # ENICS ~ ENIKS; four letters (CTTS) are initials
             token = _HARD_C.sub("k", token)
         return token
-    for pattern, repl in _FOLD_RULES:
-        token = pattern.sub(repl, token)
+    if not SHORTCUTS:
+        for pattern, repl in _FOLD_RULES:
+            token = pattern.sub(repl, token)
+        return token
+    for (pattern, repl), needles in zip(_FOLD_RULES, _FOLD_NEEDLES, strict=True):
+        if needles is None:
+            token = pattern.sub(repl, token)
+            continue
+        for needle in needles:  # a rule none of whose needles is in the word cannot match it
+            if needle in token:
+                token = pattern.sub(repl, token)
+                break
     return token
+
+
+_FOLD_NEEDLES: tuple[tuple[str, ...] | None, ...] = (
+    ("ies",),
+    ("dzh",),
+    ("tech",),
+    ("mech",),
+    ("yo",),
+    ("va",),
+    ("our",),
+    ("tre", "trade"),
+    ("c",),
+    ("shch",),
+    ("sch",),
+    ("kh",),
+    ("ck",),
+    ("ph",),
+    ("ts", "tz", "cz"),
+    ("x",),
+    ("w",),
+    ("q",),
+    ("i", "y", "j"),
+    ("y", "j"),
+    ("ie",),
+    ("s",),
+    None,  # a doubled letter
+    ("k",),
+    ("sk",),
+)
+"""Per fold rule, strings one of which a word must hold for the rule to match it (None: any
+word may match): most words skip most of the rules' regular expressions."""
 
 
 @functools.cache
@@ -431,18 +480,21 @@ class _PhraseWords:
     spelling_targets: frozenset[str]
 
 
-class _PerWord(dict[str, tuple[str, ...]]):
+_V = TypeVar("_V")
+
+
+class _PerWord(dict[str, _V], Generic[_V]):
     """word -> ``compute(word)``, worked out on first use: the names of a bulk run share their
     words, and a dict hit is cheaper than a call through lru_cache. Emptied when it holds
     MAX_WORDS words (memory stays bounded over any number of names)."""
 
     MAX_WORDS = 1 << 18
 
-    def __init__(self, compute: Callable[[str], tuple[str, ...]]) -> None:
+    def __init__(self, compute: Callable[[str], _V]) -> None:
         super().__init__()
         self._compute = compute
 
-    def __missing__(self, word: str) -> tuple[str, ...]:
+    def __missing__(self, word: str) -> _V:
         if len(self) >= self.MAX_WORDS:
             self.clear()
         value = self[word] = self._compute(word)
@@ -561,6 +613,47 @@ def _spelled_word(token: str) -> tuple[str, ...]:
 _SPELLED = _PerWord(_spelled_word)
 
 
+def _read_word(word: str) -> tuple[str, ...]:
+    """One word expanded, then spelling-corrected and expanded again: what _expand_words then
+    _correct_spelling make of it, in one look-up per word."""
+    return tuple(t for e in _EXPANDED[word] for t in _SPELLED[e])
+
+
+_READ_WORDS = _PerWord(_read_word)
+_NUMBERISH = _PerWord(lambda word: word[:1].isdigit() or word in TENS)
+"""words spell_numbers may rewrite (a digit first, a tens word): a name with none is left as
+it is"""
+_FOLDED = _PerWord(fold_token)
+"""fold_token of a token, read from a dict"""
+_STEMMED = _PerWord(lambda folded: _stem_translation(folded, load_vocabulary()))
+"""the English words of a folded word by its stem (None: no stem)"""
+
+
+def _tokens_of(
+    words: list[str], may_cut_form: bool, vocab: NameVocabulary
+) -> tuple[list[str], str | None]:
+    """The name's tokens from its words: numbers spelt as one word, abbreviations expanded, a
+    legal form cut off at the end set aside (``may_cut_form``), misspelt legal-form and generic
+    words corrected (then expanded); and the cut legal form, if any."""
+    if not SHORTCUTS:
+        tokens = _expand_words(spell_numbers(words))  # Forty-Four, 44: one word
+        cut = None
+        if may_cut_form:
+            tokens, cut = _strip_cut_legal_form(tokens, vocab)  # before spelling: PARTN is cut
+        return _correct_spelling(tokens, vocab), cut
+    numberish = _NUMBERISH
+    if any([numberish[w] for w in words]):
+        words = spell_numbers(words)
+    # a cut legal form is only looked for where the last expanded word may end one
+    # (_strip_cut_legal_form returns at once otherwise); every other name's words are read
+    # one by one
+    if may_cut_form and words and _EXPANDED[words[-1]][-1] in _phrase_words().cut_form_last:
+        tokens, cut = _strip_cut_legal_form(_expand_words(words), vocab)
+        return _correct_spelling(tokens, vocab), cut
+    read = _READ_WORDS
+    return [t for w in words for t in read[w]], None
+
+
 def _strip_cut_legal_form(core: list[str], vocab: NameVocabulary) -> tuple[list[str], str | None]:
     """A legal form cut off at the end of a truncated name (... JOINT STOCK C, ... LIMITED
     SIRK): whole legal forms are left to _strip_legal_forms, which also names them."""
@@ -594,13 +687,15 @@ def _ends_with_legal_form(tokens: list[str], vocab: NameVocabulary) -> bool:
 
 
 def _strip_legal_forms(
-    tokens: list[str], vocab: NameVocabulary
+    tokens: list[str], vocab: NameVocabulary, folded: Sequence[str] | None = None
 ) -> tuple[list[str], list[str], list[str]]:
-    """Remove legal-form phrases (longest first); returns core, canonical forms, removed words."""
+    """Remove legal-form phrases (longest first); returns core, canonical forms, removed words.
+    ``folded``: the tokens' folds, when already known."""
     core: list[str] = []
     forms: list[str] = []
     removed: list[str] = []
-    folded = [fold_token(t) for t in tokens]
+    if folded is None:
+        folded = [fold_token(t) for t in tokens]
     starts = _phrase_words()
     i = 0
     while i < len(tokens):
@@ -648,12 +743,12 @@ def normalise_name(
     read_from = tuple(words) if words is not None else tuple(_raw_tokens(text))
     words = list(read_from)
     fragment = words.pop() if literal_end and len(words) > 1 else None
-    tokens = _expand_words(spell_numbers(words))  # Forty-Four, 44: one word
-    cut = None
-    if may_be_cut and not fragment and len(text.strip()) >= TRUNCATION_MIN_LEN:
-        tokens, cut = _strip_cut_legal_form(tokens, vocab)  # before spelling: PARTN is cut
-    tokens = _correct_spelling(tokens, vocab)
-    core, forms, removed = _strip_legal_forms(tokens, vocab)
+    written_length = len(text.strip())
+    tokens, cut = _tokens_of(
+        words, may_be_cut and not fragment and written_length >= TRUNCATION_MIN_LEN, vocab
+    )
+    fold = _FOLDED.__getitem__ if SHORTCUTS else fold_token
+    core, forms, removed = _strip_legal_forms(tokens, vocab, list(map(fold, tokens)))
     ends_with_legal_form = (
         not cut
         and not fragment
@@ -667,24 +762,46 @@ def normalise_name(
         removed.append(cut)
     if fragment:
         core.append(fragment)
-    untranslated = tuple(fold_token(t) for t in core)
-    core, translated = _translate(core, vocab)
-    folded = tuple(fold_token(t) for t in core)
-    written = _written_words(read_from, vocab, translated)
-    return NormalisedName(
+    untranslated = tuple(map(fold, core))
+    if SHORTCUTS and _translates_nothing(untranslated):
+        folded, translated = untranslated, {}
+    else:
+        core, translated = _translate(core, vocab)
+        folded = tuple(map(fold, core))
+    generic = vocab.generic
+    return _new_name(
         original=original,
         tokens=folded,
-        generic_tokens=frozenset(t for t in folded if t in vocab.generic),
+        generic_tokens=frozenset([t for t in folded if t in generic]),
         legal_forms=tuple(dict.fromkeys(forms)),
         identifiers=tuple(identifiers),
         removed=tuple(removed),
         ends_with_legal_form=ends_with_legal_form,
-        written_length=len(text.strip()),
+        written_length=written_length,
         words=read_from,
         recut=tuple(repairs),
-        written=written,
         as_written_core=untranslated if untranslated != folded else (),
+        written=_written_words(read_from, vocab, translated),
     )
+
+
+def _new_name(**fields: object) -> NormalisedName:
+    """NormalisedName(**fields), made without the frozen dataclass's __init__ (which sets each
+    field through object.__setattr__: a tenth of normalising a name, measured); the same
+    object, ``key`` included."""
+    name = object.__new__(NormalisedName)
+    fields["key"] = " ".join(fields["tokens"])  # type: ignore[arg-type]
+    name.__dict__.update(fields)
+    return name
+
+
+def _translates_nothing(folded: Sequence[str]) -> bool:
+    """No organisation phrase starts at any of the folded words and none has a translated
+    stem: _translate would return the words as they are, with no sources."""
+    if not _phrase_words().translation_first.isdisjoint(folded):
+        return False
+    stemmed = _STEMMED
+    return all([stemmed[f] is None for f in folded])
 
 
 def _translate(core: list[str], vocab: NameVocabulary) -> tuple[list[str], dict[str, str]]:

@@ -39,6 +39,49 @@ class KnownWords:
     def __contains__(self, word: str) -> bool:
         return word in self.raw or (len(word) >= MIN_FOLD_LEN and fold_token(word) in self.folded)
 
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k != "_memos"}
+
+
+class _Memos:
+    """What repairs worked out for ``known``'s words, kept with it (never pickled: see
+    KnownWords.__getstate__): a bulk run meets the same words, and the same neighbours, name
+    after name. Each memo is a pure function of its key and ``known``; each is emptied when it
+    holds MAX_ITEMS items."""
+
+    MAX_ITEMS = 1 << 18
+
+    def __init__(self, known: KnownWords) -> None:
+        self.is_known = _Membership(known)
+        self.pairs: dict[tuple[str, str], tuple[str, ...] | None] = {}
+        self.singles: dict[str, tuple[str, str] | None] = {}
+        self.words: dict[tuple[str, bool, bool, bool], tuple[tuple[str, ...], str | None]] = {}
+
+
+class _Membership(dict[str, bool]):
+    """word -> ``word in known``, worked out on first use."""
+
+    def __init__(self, known: KnownWords) -> None:
+        super().__init__()
+        self._known = known
+
+    def __missing__(self, word: str) -> bool:
+        if len(self) >= _Memos.MAX_ITEMS:
+            self.clear()
+        found = self[word] = word in self._known
+        return found
+
+
+def _memos(known: KnownWords) -> _Memos:
+    """``known``'s memos; with the shortcuts off, fresh ones on every call (nothing kept)."""
+    memos = known.__dict__.get("_memos")
+    if memos is None or not normalise.SHORTCUTS:
+        memos = known.__dict__["_memos"] = _Memos(known)
+    return memos
+
+
+_NOT_YET = object()
+
 
 MIN_RECUT_WORD = 6
 MAX_REPAIRED_WORD = 64
@@ -108,7 +151,8 @@ def _space_may_move(word: str, nxt: str, known: KnownWords) -> bool:
     if not normalise.SHORTCUTS:
         return True
     raw = known.raw
-    return any(part and part in raw for part in (word[:-1], word[:-2], nxt[1:], nxt[2:]))
+    a, b, c, d = word[:-1], word[:-2], nxt[1:], nxt[2:]
+    return bool((a and a in raw) or (b and b in raw) or (c and c in raw) or (d and d in raw))
 
 
 def _most_even(cuts: Iterable[tuple[str, str]]) -> tuple[str, str] | None:
@@ -123,31 +167,28 @@ def recut_words(words: list[str], known: KnownWords) -> tuple[list[str], list[st
     two. Returns the words and what was re-cut (for explanations)."""
     out: list[str] = []
     notes: list[str] = []
+    memos = _memos(known)
+    is_known, pairs, singles = memos.is_known, memos.pairs, memos.singles
+    if len(pairs) >= memos.MAX_ITEMS or len(singles) >= memos.MAX_ITEMS:
+        pairs.clear()
+        singles.clear()
     i = 0
     while i < len(words):
         word = words[i]
         nxt = words[i + 1] if i + 1 < len(words) else None
-        if nxt is not None and not (word in known and nxt in known) and not word.isdigit():
-            joined = word + nxt
-            if joined in known.raw and len(joined) >= MIN_RECUT_LONGER_PART:
-                out.append(joined)
-                notes.append(f"{word} {nxt} -> {joined}")
+        if nxt is not None and not (is_known[word] and is_known[nxt]) and not word.isdigit():
+            pair = pairs.get((word, nxt), _NOT_YET)
+            if pair is _NOT_YET:
+                pair = pairs[(word, nxt)] = _recut_pair(word, nxt, known)
+            if pair is not None:
+                out.extend(pair)
+                notes.append(f"{word} {nxt} -> {' '.join(pair)}")
                 i += 2
                 continue
-            # AGORA SA is not AGOR ASA: a space before a whole legal form is where it belongs
-            before_form = (nxt,) in load_vocabulary().legal_forms and len(word) >= 3
-            split = (
-                None
-                if before_form or not _space_may_move(word, nxt, known)
-                else _split_in_two(joined, known, around=len(word))
-            )
-            if split is not None and split[0] != word:
-                out.extend(split)
-                notes.append(f"{word} {nxt} -> {' '.join(split)}")
-                i += 2
-                continue
-        if len(word) >= MIN_RECUT_WORD and word not in known:
-            split = _split_in_two(word, known)
+        if len(word) >= MIN_RECUT_WORD and not is_known[word]:
+            split = singles.get(word, _NOT_YET)
+            if split is _NOT_YET:
+                split = singles[word] = _split_in_two(word, known)
             if split is not None:
                 out.extend(split)
                 notes.append(f"{word} -> {' '.join(split)}")
@@ -156,6 +197,24 @@ def recut_words(words: list[str], known: KnownWords) -> tuple[list[str], list[st
         out.append(word)
         i += 1
     return out, notes
+
+
+def _recut_pair(word: str, nxt: str, known: KnownWords) -> tuple[str, ...] | None:
+    """The words two neighbours (one of them unknown) are re-cut into: joined, or split
+    again with the space moved; None where they stay as they are."""
+    joined = word + nxt
+    if joined in known.raw and len(joined) >= MIN_RECUT_LONGER_PART:
+        return (joined,)
+    # AGORA SA is not AGOR ASA: a space before a whole legal form is where it belongs
+    before_form = (nxt,) in load_vocabulary().legal_forms and len(word) >= 3
+    split = (
+        None
+        if before_form or not _space_may_move(word, nxt, known)
+        else _split_in_two(joined, known, around=len(word))
+    )
+    if split is not None and split[0] != word:
+        return split
+    return None
 
 
 MIN_UNDOUBLED_LEN = 4
@@ -339,41 +398,61 @@ def repair_words(words: list[str], known: KnownWords) -> tuple[list[str], list[s
     FRNT); a garbled legal form read as one
     (LBC -> LLC; set aside when it could be several).
     Returns the words and what was repaired (for explanations)."""
-    words, notes = recut_words(words, known)
     vocab = load_vocabulary()
+    memos = _memos(known)
+    is_known = memos.is_known
+    if normalise.SHORTCUTS and all([is_known[word] for word in words]):
+        # nothing to re-cut (recut_words leaves known words as they are) or repair, but a
+        # legal form with two letters swapped at the end
+        if len(words) > 1 and (form := _swapped_legal_form(words[-1], vocab)):
+            return [*words[:-1], form], [f"{words[-1]} -> {form}"]
+        return words, []
+    words, notes = recut_words(words, known)
     out: list[str] = []
     last = len(words) - 1
+    done = memos.words
+    if len(done) >= memos.MAX_ITEMS:
+        done.clear()
     for i, word in enumerate(words):
-        if i == last and i > 0 and (form := _swapped_legal_form(word, vocab)):
-            out.append(form)  # LDT: a list word too, but at a name's end a legal form
-            notes.append(f"{word} -> {form}")
-            continue
-        if word in known or word.isdigit():
-            out.append(word)
-            continue
-        single = _one_word_repair(word, known)
-        if single is not None:
-            out.append(single)
-            notes.append(f"{word} -> {single}")
-            continue
-        apart = _DIGITS_LETTERS.fullmatch(word)
-        parts = [part for part in apart.groups() if part] if apart else []
-        if parts and any(part in known.raw for part in parts if not part.isdigit()):
-            out.extend(parts)  # 75ARSENAL
-            notes.append(f"{word} -> {' '.join(parts)}")
-            continue
-        at_edge = i in (0, last)
-        several_words = last > 0  # a one-word name is not only a legal form
-        short = len(word) <= MAX_GARBLED_FORM_LEN
-        if several_words and short and (len(word) >= 3 or (at_edge and len(word) == 2)):
-            form = _garbled_legal_form(word, vocab)
-            if form is not None:
-                if form:
-                    out.append(form)
-                notes.append(f"{word} -> {form or '(a legal form)'}")
-                continue
-        out.append(word)
+        # what happens to a word depends on the word and where it stands alone
+        where = (word, i == last and i > 0, i in (0, last), last > 0)
+        found = done.get(where)
+        if found is None:
+            found = done[where] = _repaired_word(word, *where[1:], known, vocab)
+        out.extend(found[0])
+        if found[1] is not None:
+            notes.append(found[1])
     return out, notes
+
+
+def _repaired_word(
+    word: str,
+    is_last: bool,
+    at_edge: bool,
+    several_words: bool,
+    known: KnownWords,
+    vocab: NameVocabulary,
+) -> tuple[tuple[str, ...], str | None]:
+    """One word of a name as repair_words reads it (``is_last``: the last of several words;
+    ``several_words``: a one-word name is not only a legal form): the words it gives and the
+    note saying what was repaired (None: nothing)."""
+    if is_last and (form := _swapped_legal_form(word, vocab)):
+        return (form,), f"{word} -> {form}"  # LDT: a list word too, but at a name's end a form
+    if word in known or word.isdigit():
+        return (word,), None
+    single = _one_word_repair(word, known)
+    if single is not None:
+        return (single,), f"{word} -> {single}"
+    apart = _DIGITS_LETTERS.fullmatch(word)
+    parts = [part for part in apart.groups() if part] if apart else []
+    if parts and any(part in known.raw for part in parts if not part.isdigit()):
+        return tuple(parts), f"{word} -> {' '.join(parts)}"  # 75ARSENAL
+    short = len(word) <= MAX_GARBLED_FORM_LEN
+    if several_words and short and (len(word) >= 3 or (at_edge and len(word) == 2)):
+        form = _garbled_legal_form(word, vocab)
+        if form is not None:
+            return ((form,) if form else ()), f"{word} -> {form or '(a legal form)'}"
+    return (word,), None
 
 
 def repaired_reading(name: NormalisedName, known_words: KnownWords) -> NormalisedName | None:

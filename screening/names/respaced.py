@@ -13,13 +13,13 @@ lookup reads no key it does not need.
 
 from __future__ import annotations
 
-import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from screening.names import normalise
 from screening.names.normalise import NormalisedName
 
 if TYPE_CHECKING:
@@ -31,14 +31,19 @@ MIN_RESPACED_LEN = 7
 
 def despaced(name: NormalisedName) -> str:
     """The name's core words as written, lowercase, with every space, hyphen and mark
-    dropped; empty when shorter than MIN_RESPACED_LEN."""
-    return _despaced(name.tokens, name.written)
+    dropped; empty when shorter than MIN_RESPACED_LEN. Worked out once per name and kept on
+    it: each batch asks it of every reading twice (candidates, pairs) and the features again
+    for the pairs near the threshold (a look-up by the name's words would hash them all on
+    every call)."""
+    if not normalise.SHORTCUTS:
+        return _despaced(name.tokens, name.written)
+    found = name.__dict__.get("_despaced")
+    if found is None:
+        found = name.__dict__["_despaced"] = _despaced(name.tokens, name.written)
+    return found
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def _despaced(tokens: tuple[str, ...], written: tuple[tuple[str, str], ...]) -> str:
-    """despaced, worked out once per name: each batch asks it of every reading twice
-    (candidates, pairs) and the features again for the pairs near the threshold."""
     as_written = dict(written)
     parts = []
     for token in tokens:
