@@ -60,13 +60,15 @@ def make_spill(run: Path, copies: int, spill_path: Path) -> int:
     return spill.rows
 
 
-def write_files(run: Path, spill_path: Path, out: Path) -> dict[str, float]:
+def write_files(
+    run: Path, spill_path: Path, out: Path, only: tuple[str, ...] | None = None
+) -> dict[str, float]:
     from screening.report.spill import spilled_review_files
 
     manifest = json.loads((run / "manifest.json").read_text("utf-8"))
     out.mkdir(parents=True, exist_ok=True)
     start, cpu = time.perf_counter(), time.process_time()
-    spilled_review_files(out, spill_path, manifest)
+    spilled_review_files(out, spill_path, manifest, only=only)
     return {
         "seconds": round(time.perf_counter() - start, 2),
         "cpu_seconds": round(time.process_time() - cpu, 2),
@@ -81,11 +83,17 @@ def main() -> None:
     parser.add_argument("--spill", type=Path, required=True, help="the flagged spill file")
     parser.add_argument("--copies", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path("/tmp/review-files-bench"))
+    parser.add_argument(
+        "--only",
+        help="comma-separated review files (flagged, flagged_xlsx, report), as a Dask worker "
+        "writes them; default all three",
+    )
     args = parser.parse_args()
     if args.step == "make":
         print(json.dumps({"flagged_records": make_spill(args.run, args.copies, args.spill)}))
     else:
-        print(json.dumps(write_files(args.run, args.spill, args.out)))
+        only = tuple(args.only.split(",")) if args.only else None
+        print(json.dumps(write_files(args.run, args.spill, args.out, only)))
 
 
 if __name__ == "__main__":

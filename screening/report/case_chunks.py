@@ -118,6 +118,11 @@ class ReviewChunks:
         starts = np.concatenate([[0], np.cumsum(cases.sizes)])
         for number, first_records in enumerate(row_chunks(cases.first, size)):
             low, high = number * size, min((number + 1) * size, cases.count)
+            if first_records.num_rows != high - low:
+                raise ValueError(
+                    f"chunk {number} of the review file: {first_records.num_rows} records "
+                    f"read for {high - low} cases"
+                )
             positions = cases.order[starts[low] : starts[high]]
             records = flagged.take(pa.array(positions))
             within = Cases(cases.case[positions] - low)
