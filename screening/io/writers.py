@@ -14,7 +14,7 @@ import os
 import re
 import secrets
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
@@ -171,6 +171,33 @@ def write_csv_atomic(table: pa.Table | pd.DataFrame, path: str | Path, *, bom: b
         if bom:
             handle.write(_UTF8_BOM)
         pa_csv.write_csv(safe, handle)
+
+    return _write_atomically(path, write)
+
+
+def write_csv_chunks_atomic(
+    tables: Iterable[pa.Table], path: str | Path, *, bom: bool = True
+) -> Path:
+    """:func:`write_csv_atomic` of the tables one after the other, under one header: the same
+    bytes as for their concatenation, holding one table at a time. Each is escaped as it is
+    written; all must have the same columns and types (a table that does not is refused)."""
+
+    def write(handle: IO[bytes]) -> None:
+        if bom:
+            handle.write(_UTF8_BOM)
+        writer: pa_csv.CSVWriter | None = None
+        schema: pa.Schema | None = None
+        for table in tables:
+            safe = escape_formulas_in_table(_flatten_for_csv(_as_arrow(table)))
+            if writer is None:
+                schema = safe.schema
+                writer = pa_csv.CSVWriter(handle, schema)
+            elif not safe.schema.equals(schema):
+                raise ValueError(f"{path}: a chunk's columns differ from the first chunk's")
+            writer.write_table(safe)
+        if writer is None:
+            raise ValueError(f"{path}: no table to write")
+        writer.close()
 
     return _write_atomically(path, write)
 

@@ -22,6 +22,7 @@ from screening import yaml_files
 from screening.names.commonness import word_zipf
 from screening.names.index import FuzzyMap, NameIndex, is_abbreviation, one_slip_apart
 from screening.names.normalise import NormalisedName, fold_token, load_vocabulary
+from screening.names.qualifiers import bracketed_countries, countries_of_names, describe
 from screening.names.respaced import is_respaced
 from screening.names.tunables import MatchSettings
 
@@ -43,6 +44,9 @@ class Pair:
     """the shared identifier, explained (INN 7722476458 ...)"""
     query_words: frozenset[str] | None = None
     """query_distinctive's answer, kept: several features ask for it per pair"""
+    query_written: str | None = None
+    """the trade name as written, before it was read (a reading may have set its bracketed
+    parts aside); None: the reading's own text"""
 
 
 @dataclass(slots=True)
@@ -135,14 +139,25 @@ def weak_alias(pair: Pair, explain: bool) -> FeatureResult:
     return FeatureResult(1.0, "list name is a weak alias" if explain else None)
 
 
+ACRONYM_NOTE = "acronym "
+"""How a reading notes an acronym read as the words it stands for (screening.names.acronyms)."""
+
+
 def repaired_reading(pair: Pair, explain: bool) -> FeatureResult:
     """The trade name was read with a typing slip repaired or its spaces moved (TRANSLOGISTIK
-    as TRANS LOGISTIK): a guess, however likely."""
+    as TRANS LOGISTIK), or, compared one-to-one, an acronym read as the words it stands for
+    (PMC as PRIVATE MILITARY COMPANY): a guess, however likely."""
     if not pair.query.recut:
         return NO
-    return FeatureResult(
-        1.0, "read as typed slips: " + ", ".join(pair.query.recut) if explain else None
-    )
+    if not explain:
+        return FeatureResult(1.0)
+    acronyms = [
+        n.removeprefix(ACRONYM_NOTE) for n in pair.query.recut if n.startswith(ACRONYM_NOTE)
+    ]
+    slips = [n for n in pair.query.recut if not n.startswith(ACRONYM_NOTE)]
+    said = [f"read as typed slips: {', '.join(slips)}"] if slips else []
+    said += [f"read as an acronym: {', '.join(acronyms)}"] if acronyms else []
+    return FeatureResult(1.0, "; ".join(said))
 
 
 def respaced_reading(pair: Pair, explain: bool) -> FeatureResult:
@@ -266,6 +281,24 @@ def one_word_legal_form_conflict(pair: Pair, explain: bool) -> FeatureResult:
     return FeatureResult(1.0, _legal_form_sentence(pair) if explain else None)
 
 
+def place_qualifier_conflict(pair: Pair, explain: bool) -> FeatureResult:
+    """Both names give a country in brackets and none agree (Bank of China (Hong Kong) /
+    Bank of China (Singapore), Bowne Global Solutions II (Sweden) AB / (Finland) AB): branches
+    and subsidiaries named after their parent, each its own legal entity. A bracketed country
+    on one side only is neutral."""
+    ours = bracketed_countries(pair.query_written or pair.query.original)
+    if not ours:
+        return NO
+    names = pair.index.entry_columns()[2]
+    theirs = countries_of_names([names[r] for r in pair.index.key_rows[pair.key_id].tolist()])
+    if not theirs or ours & theirs:
+        return NO
+    return FeatureResult(
+        1.0,
+        f"bracketed countries differ: {describe(ours)} vs {describe(theirs)}" if explain else None,
+    )
+
+
 def one_common_word(pair: Pair, explain: bool) -> FeatureResult:
     """The list name's one distinctive word is a dictionary word (ATLAS, RASSVET "dawn",
     TERMINAL), or it has none (WORLD EQUIPMENT TRADING): such names fit many unrelated firms.
@@ -309,6 +342,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature(country_conflict, "country_conflict"),
     Feature(legal_form_conflict, "legal_form_conflict"),
     Feature(one_word_legal_form_conflict, "one_word_legal_form_conflict"),
+    Feature(place_qualifier_conflict, "place_qualifier_conflict"),
     Feature(one_word_spelling, "one_word_spelling"),
     Feature(one_slip_spelling, "one_slip_spelling"),
     Feature(repaired_reading, "recut"),

@@ -22,6 +22,8 @@ from scipy import sparse
 
 from screening import progress
 from screening.names import normalise
+from screening.names.acronyms import acronym_reading
+from screening.names.articles import article_reading
 from screening.names.cut import (
     cut_version_score,
     maybe_truncated,
@@ -48,9 +50,11 @@ from screening.names.normalise import (
     NormalisedName,
     normalise_names,
 )
-from screening.names.readings import best_reading, read_queries
+from screening.names.readings import Readings, best_reading, read_queries
 from screening.names.repair import KnownWords
 from screening.names.respaced import respaced_candidates, respaced_pairs
+from screening.names.slashed import slash_rows
+from screening.names.slips import one_slip_reading, respaced_slip_reading
 from screening.names.tunables import MatchSettings, settings
 from screening.schema import NAME_MATCH_SCHEMA, empty_table
 
@@ -193,6 +197,7 @@ def score_pairs(
     query_countries: Sequence[str | None] | None = None,
     config: MatchSettings = settings,
     keep_held: bool = False,
+    written: Sequence[str] | None = None,
 ) -> ScoredPairs:
     """Generate candidates for the queries and keep the pairs scoring >= ``threshold`` (and,
     with ``keep_held``, those held just below it for want of corroboration)."""
@@ -233,6 +238,7 @@ def score_pairs(
         query_countries=query_countries,
         config=config,
         overlap_bound=overlap_bound,
+        written=written,
     )
     keep = (scores >= threshold) | (held & keep_held)
     return ScoredPairs(
@@ -262,6 +268,7 @@ def _score_given_pairs(
     config: MatchSettings,
     overlap_bound: np.ndarray | None = None,
     hold: bool = True,
+    written: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(query rows, key ids, scores, held, cut) of the pairs that may reach ``threshold``.
 
@@ -272,7 +279,9 @@ def _score_given_pairs(
     set aside before their overlap is computed. ``hold=False`` (a one-to-one comparison) marks
     such pairs in ``held`` but leaves their scores: the hold guards a search of every trade
     name against every list name, where a slip repaired in a short name finds some list entry
-    by chance; an analyst comparing two given names has no such search behind the pair."""
+    by chance; an analyst comparing two given names has no such search behind the pair.
+    ``written``: per query reading, the trade name as written (features read its bracketed
+    parts, which a reading may have set aside)."""
     empty = np.zeros(0, dtype=bool)
     if len(q_rows) == 0:
         return q_rows, k_ids, np.empty(0), empty, empty
@@ -367,6 +376,7 @@ def _score_given_pairs(
             query_country=countries[qi] if countries is not None else None,
             cut=bool(c),
             identifier=id_hits.get(qi, {}).get(k),
+            query_written=written[qi] if written is not None else None,
         )
         for qi, k, c in zip(
             q_rows[near].tolist(), k_ids[near].tolist(), cut_won[near].tolist(), strict=True
@@ -569,6 +579,40 @@ def score_name_pairs(
     if len(names_a) != len(names_b):
         raise ValueError("names_a and names_b must have the same length")
     types = list(entity_types) if entity_types is not None else [None] * len(names_b)
+    parts = slash_rows(list(names_a), list(names_b))
+    if parts:
+        # a slashed name (Al-Qa'ida/Islamic Army) is two names: each part scored as a pair
+        # of its own, the best counts
+        scored = _score_name_pairs(
+            [*names_a, *(a for _, a, _, _ in parts)],
+            [*names_b, *(b for _, _, b, _ in parts)],
+            reference=reference,
+            workers=workers,
+            config=config,
+            entity_types=[*types, *(types[i] for i, _, _, _ in parts)],
+        )
+        best = scored[: len(names_a)]
+        for (i, _, _, part), result in zip(parts, scored[len(names_a) :], strict=True):
+            if result.score > best[i].score:
+                best[i] = Comparison(
+                    result.score, f"read as the name '{part}'; {result.explanation}"
+                )
+        return best
+    return _score_name_pairs(
+        names_a, names_b, reference=reference, workers=workers, config=config, entity_types=types
+    )
+
+
+def _score_name_pairs(
+    names_a: Sequence[str],
+    names_b: Sequence[str],
+    *,
+    reference: NameIndex | None,
+    workers: int,
+    config: MatchSettings,
+    entity_types: Sequence[str | None],
+) -> list[Comparison]:
+    types = list(entity_types)
     index = _pair_index(names_b, reference, entity_types=types)
     alone_rows = own_reading_rows(names_a, names_b)
     read_alone = {i for rows in alone_rows.values() for i in rows}
@@ -624,10 +668,11 @@ def _score_aligned(
 ) -> list[Comparison]:
     """Score aligned pairs against ``index`` (built from, at least, every name of names_b)."""
     readings = read_queries([a or "" for a in names_a], index)
-    queries = readings.names
     # the target of a pair is its list name read as the index read it, every alternative
     # (its parenthetical parts too): the best-scoring one counts, as in match_names
     targets = normalise_names([b or "" for b in names_b], may_be_cut=False)
+    readings = _with_slip_readings(readings, targets)
+    queries = readings.names
     target_keys = _target_keys(names_b, index)
     pairs = [
         (r, k)
@@ -655,6 +700,7 @@ def _score_aligned(
         query_countries=None,
         config=config,
         hold=False,
+        written=[names_a[o] or "" for o in readings.origin.tolist()],
     )
     best_q, best_k, best_s, best_r = best_reading(scored_r, scored_k, scores, readings.origin)
     by_row: dict[int, tuple[int, float, int]] = {}
@@ -684,9 +730,32 @@ def _score_aligned(
             settings=config,
             cut=was_cut,
             identifier=id_hits.get(reading, {}).get(key_id),
+            query_written=names_a[i] or "",
         )
         results.append(Comparison(round(score, 1), explain_pair(pair, one_to_one=True)))
     return results
+
+
+def _with_slip_readings(readings: Readings, targets: Sequence[NormalisedName]) -> Readings:
+    """The readings plus, per pair whose names differ by one slip in one word, the first name
+    with that slip repaired (screening.names.slips), and where one name abbreviates words of
+    the other, the first name read with the acronym written out or the words abbreviated
+    (screening.names.acronyms), and where only one name begins with "the", the first name read
+    with the same start (screening.names.articles): one-to-one comparisons only."""
+    names, origin = list(readings.names), readings.origin.tolist()
+    for i, target in enumerate(targets):
+        for reading in (
+            one_slip_reading(readings.names[i], target),
+            respaced_slip_reading(readings.names[i], target),
+            acronym_reading(readings.names[i], target),
+            article_reading(readings.names[i], target),
+        ):
+            if reading is not None:
+                names.append(reading)
+                origin.append(i)
+    if len(names) == len(readings.names):
+        return readings
+    return Readings(names=names, origin=np.array(origin, dtype=np.int64))
 
 
 def _target_keys(names_b: Sequence[str], index: NameIndex) -> list[list[int]]:
@@ -843,6 +912,7 @@ def _match_distinct(
             query_countries=reading_countries if use_countries else None,
             config=config,
             keep_held=show_held,
+            written=[batch[i] for i in readings.origin.tolist()],
         )
         q_rows, k_ids, scores, r_rows = best_reading(
             scored.query_rows, scored.key_ids, scored.scores, readings.origin
@@ -885,6 +955,7 @@ def _match_distinct(
                     query_country=batch_countries[qi],
                     cut=was_cut,
                     identifier=id_hits.get(reading, {}).get(key_id),
+                    query_written=batch[qi],
                 )
                 explanation = explain_pair(pair, held=was_held)
                 for row in index.key_rows[key_id].tolist():

@@ -59,6 +59,11 @@ class MatchSettings:
     one_word_legal_form_conflict: float = _setting(
         -15.0, "Points instead of legal_form_conflict when only one distinctive word is shared."
     )
+    place_qualifier_conflict: float = _setting(
+        -15.0,
+        "Points when both names give a country in brackets and none agree (Bank of China "
+        "(Hong Kong) / (Singapore): sister entities); one side only is neutral.",
+    )
     one_common_word: float = _setting(
         -11.0, "Points for a list name whose one distinctive word is a very common word (ATLAS)."
     )

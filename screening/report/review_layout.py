@@ -13,7 +13,7 @@ Everything here works on the flagged records only (a bounded table, also in stre
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -147,17 +147,28 @@ def case_keys(flagged: pa.Table) -> pa.Table:
 def case_numbers(flagged: pa.Table) -> np.ndarray:
     """The case of every record, numbered in order of first appearance (review order).
 
-    The key columns are joined into one text, each value prefixed by its length, so that no
-    two different keys can join to the same text."""
-    parts: list[pa.Array | str] = []
+    Each key column is encoded as integers, and the codes are combined column by column
+    (renumbered after each, so they stay small): a million flagged records need a few
+    integer arrays, not one joined text per record."""
+    combined: np.ndarray | None = None
     for column in case_keys(flagged).columns:
-        parts += [pc.utf8_length(column).cast(pa.string()), column]
-    joined = pc.binary_join_element_wise(*parts, ":")
-    encoded = pc.dictionary_encode(joined)
-    return encoded.combine_chunks().indices.to_numpy().astype(np.int64)
+        values = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        encoded = pc.dictionary_encode(values, null_encoding="encode")
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        if combined is None:
+            combined = codes
+        else:
+            pairs = combined * len(encoded.dictionary) + codes
+            combined = np.unique(pairs, return_inverse=True)[1].reshape(-1)
+    if combined is None or combined.size == 0:
+        return np.zeros(flagged.num_rows, dtype=np.int64)
+    _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first), dtype=np.int64)
+    return rank[inverse.reshape(-1)]
 
 
-class _Cases:
+class Cases:
     """Records grouped by case: positions sorted by case (input order within a case)."""
 
     def __init__(self, case: np.ndarray) -> None:
@@ -177,7 +188,7 @@ class _Cases:
         return pa.ListArray.from_arrays(offsets, taken.filter(pa.array(kept)))
 
 
-def _joined_ids(cases: _Cases, ids: pa.ChunkedArray) -> pa.Array:
+def _joined_ids(cases: Cases, ids: pa.ChunkedArray) -> pa.Array:
     """Record ids of each case, "; "-joined; beyond MAX_IDS_PER_ROW, how many more."""
     values = ids.combine_chunks().cast(pa.string())
     lists = cases.lists(values, values.is_valid().to_numpy(zero_copy_only=False))
@@ -192,7 +203,7 @@ def _joined_ids(cases: _Cases, ids: pa.ChunkedArray) -> pa.Array:
     return pa.array(text, pa.string())
 
 
-def _distinct_joined_per_case(cases: _Cases, column: pa.ChunkedArray) -> pa.Array:
+def _distinct_joined_per_case(cases: Cases, column: pa.ChunkedArray) -> pa.Array:
     """The distinct non-empty texts of each case, "; "-joined in order of appearance (null
     for a case without any)."""
     values = column.combine_chunks().cast(pa.string())
@@ -215,7 +226,7 @@ def _distinct_joined_per_case(cases: _Cases, column: pa.ChunkedArray) -> pa.Arra
     return pc.if_else(pa.array(sizes > 0), joined, pa.scalar(None, pa.string()))
 
 
-def _per_case(cases: _Cases, column: pa.ChunkedArray, how: str) -> pa.Array:
+def _per_case(cases: Cases, column: pa.ChunkedArray, how: str) -> pa.Array:
     """One aggregate (min, max, sum) of a column per case, in case order."""
     grouped = (
         pa.table({"case": pa.array(cases.case), "value": column})
@@ -253,8 +264,18 @@ def group_cases(flagged: pa.Table, take_rows: RowTaker | None = None) -> pa.Tabl
         out = take(np.zeros(0, dtype=np.int64))
         out = _set(out, "record_count", pa.array([], pa.int64()))
         return _set(out, "record_ids", pa.array([], pa.string()))
-    cases = _Cases(case_numbers(flagged))
-    out = take(cases.first)
+    cases = Cases(case_numbers(flagged))
+    return case_rows(flagged, cases, take(cases.first))
+
+
+def case_rows(flagged: pa.Table, cases: Cases, first_records: pa.Table) -> pa.Table:
+    """The cases' rows: ``first_records`` (each case's first record with every column, in
+    case order) with the case's counts, ids, dates, sums and spellings from ``flagged``.
+
+    ``flagged`` may be the records of some cases only (a chunk of a large run, with
+    ``cases`` numbered from 0 within it): every figure is computed within a case, records in
+    review order, so a chunk's rows equal those rows of the whole table."""
+    out = first_records
     out = _set(out, "record_count", pa.array(cases.sizes, pa.int64()))
     if "record_id" in flagged.column_names:
         out = _set(out, "record_ids", _joined_ids(cases, flagged["record_id"]))
@@ -297,25 +318,36 @@ def add_entry_links(table: pa.Table) -> pa.Table:
     return table
 
 
-def review_table(flagged: pa.Table, take_rows: RowTaker | None = None) -> pa.Table:
-    """The flagged records (in review order) as the analyst's review file: cases grouped,
-    numbers rounded, entry links added, empty columns dropped, decision columns first.
-    (``take_rows``: see :func:`group_cases`.)"""
-    table = round_numbers(add_entry_links(group_cases(flagged, take_rows)))
-    keep = (
-        [
-            c
-            for c in table.column_names
-            if table[c].null_count < table.num_rows or c in PREVIOUS_DECISION_COLUMNS
-        ]
-        if table.num_rows
-        else table.column_names
-    )
-    table = table.select(keep)
+def lay_out_cases(cases: pa.Table) -> pa.Table:
+    """Grouped cases as the review file shows them: entry links added, numbers rounded."""
+    return round_numbers(add_entry_links(cases))
+
+
+def filled_columns(table: pa.Table) -> set[str]:
+    """The columns with at least one value (the review file drops the others)."""
+    return {c for c in table.column_names if table[c].null_count < table.num_rows}
+
+
+def finish_review(table: pa.Table, keep: Collection[str]) -> pa.Table:
+    """Laid-out cases with only the ``keep`` columns (and the previous decisions), the empty
+    decision columns added, in reading order. The same ``keep`` for every chunk of a run
+    gives every chunk the same columns."""
+    wanted = set(keep) | set(PREVIOUS_DECISION_COLUMNS)
+    table = table.select([c for c in table.column_names if c in wanted])
     for column in DECISION_COLUMNS:
         if column not in table.column_names:
             table = table.append_column(column, pa.nulls(table.num_rows, pa.string()))
     return table.select(reading_order(table.column_names))
+
+
+def review_table(flagged: pa.Table, take_rows: RowTaker | None = None) -> pa.Table:
+    """The flagged records (in review order) as the analyst's review file: cases grouped,
+    numbers rounded, entry links added, empty columns dropped, decision columns first.
+    (``take_rows``: see :func:`group_cases`; a large run builds the same file chunk by
+    chunk, see :mod:`screening.report.case_chunks`.)"""
+    table = lay_out_cases(group_cases(flagged, take_rows))
+    keep = filled_columns(table) if table.num_rows else set(table.column_names)
+    return finish_review(table, keep)
 
 
 def _column(table: pa.Table, name: str, kind: pa.DataType) -> pa.Array | pa.ChunkedArray:
@@ -324,107 +356,178 @@ def _column(table: pa.Table, name: str, kind: pa.DataType) -> pa.Array | pa.Chun
     return pa.nulls(table.num_rows, kind)
 
 
-def _entity_rows(review: pa.Table) -> pa.Table:
-    """One row per (case, role) whose party matched a list entry."""
+def entity_rows(review: pa.Table, role: str) -> pa.Table | None:
+    """One row per case whose ``role`` party matched a list entry (None without matches).
+
+    What :func:`listed_entities` groups; a large run collects them chunk by chunk."""
     levels = pa.array(list(_risk_levels()))
-    parts = []
-    for role in ROLES:
-        source, ident = f"{role}_match_list_source", f"{role}_match_source_id"
-        if source not in review.column_names:
-            continue
-        date = _column(review, "date", pa.string())
-        part = pa.table(
-            {
-                "list_source": _column(review, source, pa.string()),
-                "source_id": _column(review, ident, pa.string()),
-                "matched_names": _column(review, f"{role}_match_name", pa.string()),
-                "link": _column(review, f"{role}_match_link", pa.string()),
-                "best_score": _column(review, f"{role}_match_score", pa.float64()),
-                "role": pa.array([role] * review.num_rows, pa.string()),
-                "party_as_written": _column(review, role, pa.string()),
-                "risk_rank": pc.fill_null(
-                    pc.index_in(_column(review, "risk_level", pa.string()), value_set=levels),
-                    len(levels),
-                ),
-                "record_count": pc.fill_null(_column(review, "record_count", pa.int64()), 1),
-                "value": _column(review, "value", pa.float64()),
-                "hs6": _column(review, "hs6", pa.string()),
-                "route": _column(review, "route", pa.string()),
-                "date": date,
-                "date_last": pc.coalesce(_column(review, "date_last", pa.string()), date),
-            }
-        )
-        parts.append(part.filter(pc.is_valid(part["list_source"])))
-    if not parts:
-        return pa.table({"list_source": pa.array([], pa.string())})
-    rows = pa.concat_tables(parts)
-    return rows.append_column("position", pa.array(np.arange(rows.num_rows)))
+    source, ident = f"{role}_match_list_source", f"{role}_match_source_id"
+    if source not in review.column_names:
+        return None
+    date = _column(review, "date", pa.string())
+    part = pa.table(
+        {
+            "list_source": _column(review, source, pa.string()),
+            "source_id": _column(review, ident, pa.string()),
+            "matched_names": _column(review, f"{role}_match_name", pa.string()),
+            "link": _column(review, f"{role}_match_link", pa.string()),
+            "best_score": _column(review, f"{role}_match_score", pa.float64()),
+            "role": pa.array([role] * review.num_rows, pa.string()),
+            "party_as_written": _column(review, role, pa.string()),
+            "risk_rank": pc.fill_null(
+                pc.index_in(_column(review, "risk_level", pa.string()), value_set=levels),
+                len(levels),
+            ),
+            "record_count": pc.fill_null(_column(review, "record_count", pa.int64()), 1),
+            "value": _column(review, "value", pa.float64()),
+            "hs6": _column(review, "hs6", pa.string()),
+            "route": _column(review, "route", pa.string()),
+            "date": date,
+            "date_last": pc.coalesce(_column(review, "date_last", pa.string()), date),
+        }
+    )
+    return part.filter(pc.is_valid(part["list_source"]))
 
 
-def _texts(values: list[str | None], *, split: bool = False) -> str | None:
-    """Distinct non-empty texts in order of appearance, "; "-joined (each split first)."""
-    parts = (p for v in values if v for p in (v.split("; ") if split else (v,)))
-    seen = list(dict.fromkeys(p for p in parts if p))
-    return "; ".join(seen) if seen else None
+ENTITY_TEXTS = {
+    "matched_names": True,
+    "link": False,
+    "role": False,
+    "party_as_written": True,
+    "hs6": False,
+    "route": False,
+}
+"""The entity rows' text columns the "by party" view lists, and whether a cell holds several
+"; "-joined texts to split."""
+ENTITY_NUMBERS = ("record_count", "best_score", "risk_rank", "value", "date", "date_last")
 
 
 def listed_entities(review: pa.Table) -> pa.Table:
+    """The "by party" view of a review table (see :class:`EntityTally`)."""
+    tally = EntityTally()
+    tally.add(review)
+    return tally.table()
+
+
+class EntityTally:
     """The "by party" view: one row per listed entity matched in the run (whatever alias or
     role), with the cases and records behind it, the highest risk, the total value, the goods
-    and routes, and the link to the entry. Grouped by pyarrow; only the per-entity text
-    lists are joined in Python (one pass over the matched cases)."""
-    columns = list(ENTITY_VIEW_COLUMNS)
-    rows = _entity_rows(review)
-    if rows.num_rows == 0:
-        return pa.table({c: pa.array([], pa.string()) for c in columns})
-    texts = ("matched_names", "link", "role", "party_as_written", "hs6", "route")
-    grouped = (
-        rows.group_by(["list_source", "source_id"], use_threads=False)
-        .aggregate(
+    and routes, and the link to the entry.
+
+    Gathered from the review table a chunk of cases at a time (:meth:`add`, chunks in case
+    order), as a large run lays it out: the entity rows' figures are kept as a few numbers
+    per row and grouped by pyarrow at the end, in the order the whole table would give them
+    (every exporter row, then every importer row), so that sums come out the same; their
+    texts are reduced chunk by chunk to each entity's distinct texts, in order of
+    appearance."""
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[str, str], int] = {}
+        self._numbers: dict[str, list[pa.Table]] = {role: [] for role in ROLES}
+        self._texts: dict[str, dict[int, dict[str, dict[str, None]]]] = {r: {} for r in ROLES}
+
+    def add(self, review: pa.Table) -> None:
+        """The entity rows of these cases (the next ones in case order)."""
+        for role in ROLES:
+            rows = entity_rows(review, role)
+            if rows is None or rows.num_rows == 0:
+                continue
+            ids = self._entity_ids(rows)
+            numbers = {name: rows[name] for name in ENTITY_NUMBERS}
+            self._numbers[role].append(pa.table({"entity": ids, **numbers}))
+            listed = (
+                pa.table({"entity": ids, **{name: rows[name] for name in ENTITY_TEXTS}})
+                .group_by("entity", use_threads=False)
+                .aggregate([(name, "list") for name in ENTITY_TEXTS])
+            )
+            seen = self._texts[role]
+            columns = {name: listed[f"{name}_list"].to_pylist() for name in ENTITY_TEXTS}
+            for index, entity in enumerate(listed["entity"].to_pylist()):
+                texts = seen.setdefault(entity, {name: {} for name in ENTITY_TEXTS})
+                for name, split in ENTITY_TEXTS.items():
+                    for value in columns[name][index]:
+                        for text in value.split("; ") if split and value else (value,):
+                            if text:
+                                texts[name][text] = None
+
+    def _entity_ids(self, rows: pa.Table) -> np.ndarray:
+        """Each row's entity (list source and entry id), numbered across chunks."""
+        sources = pc.dictionary_encode(rows["list_source"].combine_chunks())
+        idents = pc.dictionary_encode(rows["source_id"].combine_chunks(), null_encoding="encode")
+        width = max(1, len(idents.dictionary))
+        pairs = sources.indices.to_numpy().astype(np.int64) * width + idents.indices.to_numpy()
+        distinct, inverse = np.unique(pairs, return_inverse=True)
+        source_names = sources.dictionary.to_pylist()
+        ident_names = idents.dictionary.to_pylist()
+        found = np.array(
             [
-                ("position", "min"),
-                ("position", "count"),
-                ("record_count", "sum"),
-                ("best_score", "max"),
-                ("risk_rank", "min"),
-                ("value", "sum"),
-                ("date", "min"),
-                ("date_last", "max"),
-                *((name, "list") for name in texts),
-            ]
+                self._ids.setdefault(
+                    (source_names[pair // width], ident_names[pair % width]), len(self._ids)
+                )
+                for pair in distinct.tolist()
+            ],
+            dtype=np.int64,
         )
-        .sort_by("position_min")
-    )
-    lists = {name: grouped[f"{name}_list"].to_pylist() for name in texts}
-    levels = list(_risk_levels())
-    ranks = grouped["risk_rank_min"].to_pylist()
-    out = pa.table(
-        {
-            "list_source": grouped["list_source"],
-            "source_id": grouped["source_id"],
-            "matched_names": pa.array(
-                [_texts(v, split=True) for v in lists["matched_names"]], pa.string()
-            ),
-            "link": pa.array([next((x for x in v if x), None) for v in lists["link"]], pa.string()),
-            "roles": pa.array([_texts(v) for v in lists["role"]], pa.string()),
-            "parties_as_written": pa.array(
-                [_texts(v, split=True) for v in lists["party_as_written"]], pa.string()
-            ),
-            "cases": grouped["position_count"],
-            "records": grouped["record_count_sum"],
-            "best_score": grouped["best_score_max"],
-            "highest_risk": pa.array(
-                [levels[r] if r < len(levels) else None for r in ranks],
-                pa.string(),
-            ),
-            "value_total": pc.round(grouped["value_sum"], MONEY_DECIMALS),
-            "hs6": pa.array([_texts(v) for v in lists["hs6"]], pa.string()),
-            "routes": pa.array([_texts(v) for v in lists["route"]], pa.string()),
-            "first_date": grouped["date_min"],
-            "last_date": grouped["date_last_max"],
-        }
-    )
-    return out.sort_by([("records", "descending"), ("cases", "descending")]).select(columns)
+        return found[inverse.reshape(-1)]
+
+    def table(self) -> pa.Table:
+        columns = list(ENTITY_VIEW_COLUMNS)
+        parts = [part for role in ROLES for part in self._numbers[role]]
+        if not parts:
+            return pa.table({c: pa.array([], pa.string()) for c in columns})
+        rows = pa.concat_tables(parts)
+        rows = rows.append_column("position", pa.array(np.arange(rows.num_rows)))
+        grouped = (
+            rows.group_by("entity", use_threads=False)
+            .aggregate(
+                [
+                    ("position", "min"),
+                    ("position", "count"),
+                    ("record_count", "sum"),
+                    ("best_score", "max"),
+                    ("risk_rank", "min"),
+                    ("value", "sum"),
+                    ("date", "min"),
+                    ("date_last", "max"),
+                ]
+            )
+            .sort_by("position_min")
+        )
+        entities = grouped["entity"].to_pylist()
+        keys = list(self._ids)
+        seen = {name: [self._seen(e, name) for e in entities] for name in ENTITY_TEXTS}
+        texts = {name: ["; ".join(v) if v else None for v in seen[name]] for name in seen}
+        levels = list(_risk_levels())
+        ranks = grouped["risk_rank_min"].to_pylist()
+        out = pa.table(
+            {
+                "list_source": pa.array([keys[e][0] for e in entities], pa.string()),
+                "source_id": pa.array([keys[e][1] for e in entities], pa.string()),
+                "matched_names": pa.array(texts["matched_names"], pa.string()),
+                "link": pa.array([v[0] if v else None for v in seen["link"]], pa.string()),
+                "roles": pa.array(texts["role"], pa.string()),
+                "parties_as_written": pa.array(texts["party_as_written"], pa.string()),
+                "cases": grouped["position_count"],
+                "records": grouped["record_count_sum"],
+                "best_score": grouped["best_score_max"],
+                "highest_risk": pa.array(
+                    [levels[r] if r < len(levels) else None for r in ranks],
+                    pa.string(),
+                ),
+                "value_total": pc.round(grouped["value_sum"], MONEY_DECIMALS),
+                "hs6": pa.array(texts["hs6"], pa.string()),
+                "routes": pa.array(texts["route"], pa.string()),
+                "first_date": grouped["date_min"],
+                "last_date": grouped["date_last_max"],
+            }
+        )
+        return out.sort_by([("records", "descending"), ("cases", "descending")]).select(columns)
+
+    def _seen(self, entity: int, name: str) -> list[str]:
+        """The entity's distinct texts of one column, in order of appearance (exporter rows
+        first, as the whole table lists them)."""
+        found = (t for role in ROLES for t in self._texts[role].get(entity, {}).get(name, {}))
+        return list(dict.fromkeys(found))
 
 
 def _risk_levels() -> tuple[str, ...]:

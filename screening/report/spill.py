@@ -4,12 +4,14 @@ A run flags a share of its records (14 % of the synthetic sample), so at 10M row
 longer fit beside everything else. Each scored part appends its flagged records to one
 Parquet file; the review files are then built from it reading only what each step needs:
 the columns that order and group the records first, then every other column once, for the
-first record of each case only.
+first record of each case only, kept on disk column by column so that the review file can
+be laid out a chunk of cases at a time (:mod:`screening.report.case_chunks`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +63,7 @@ class FlaggedFile:
         self._file = pq.ParquetFile(path)
         names = self._file.schema_arrow.names
         wanted = dict.fromkeys([*ORDER_COLUMNS, *CASE_COLUMNS, *SUMMARY_COLUMNS])
-        light = self._file.read(columns=[c for c in wanted if c in names])
+        light = self._file.read(columns=list(ORDER_COLUMNS))
         rank = pc.index_in(light["risk_level"], value_set=pa.array(list(RISK_LEVELS)))
         keyed = pa.table(
             {
@@ -76,8 +78,14 @@ class FlaggedFile:
         )
         self.order = ordered["position"].to_numpy()
         """Review position -> position in the file."""
-        self.records = light.take(pa.array(self.order))
-        """The ordering, grouping and summary columns, in review order."""
+        order = pa.array(self.order)
+        present = [c for c in wanted if c in names]
+        self.records = pa.table(
+            {name: self._file.read(columns=[name]).column(0).take(order) for name in present},
+            schema=pa.schema([self._file.schema_arrow.field(name) for name in present]),
+        )
+        """The ordering, grouping and summary columns, in review order (read and put in
+        that order one column at a time)."""
 
     @property
     def num_rows(self) -> int:
@@ -91,6 +99,37 @@ class FlaggedFile:
             for name in self._file.schema_arrow.names
         ]
         return pa.Table.from_arrays(columns, schema=self._file.schema_arrow)
+
+    def chunks(self, positions: np.ndarray, size: int) -> Iterator[pa.Table]:
+        """The records at these review positions with every column, ``size`` at a time.
+
+        Each column is read once, its values at ``positions`` written to a temporary Arrow
+        stream chunk by chunk; the chunks are then read back from every stream together, so
+        only one column (and one chunk of it), or one chunk of every column, is in memory at
+        a time."""
+        schema = self._file.schema_arrow
+        if len(positions) == 0:
+            yield schema.empty_table()
+            return
+        indices = pa.array(self.order[positions], pa.int64())
+        with tempfile.TemporaryDirectory(dir=self.path.parent, prefix=".columns-") as work:
+            paths = [Path(work) / f"{index}.arrows" for index in range(len(schema))]
+            for field, path in zip(schema, paths, strict=True):
+                column = self._file.read(columns=[field.name]).column(0)
+                one = pa.schema([field])
+                with pa.ipc.new_stream(str(path), one) as writer:
+                    for start in range(0, len(indices), size):
+                        part = column.take(indices.slice(start, size)).combine_chunks()
+                        writer.write_batch(pa.record_batch([part], schema=one))
+                del column
+            sources = [pa.OSFile(str(path)) for path in paths]
+            try:
+                readers = [pa.ipc.open_stream(source) for source in sources]
+                for batches in zip(*readers, strict=True):
+                    yield pa.Table.from_arrays([b.column(0) for b in batches], schema=schema)
+            finally:
+                for source in sources:
+                    source.close()
 
     def top(self, count: int) -> list[dict[str, Any]]:
         """The first ``count`` records in review order (what the CLI prints)."""
@@ -116,7 +155,7 @@ def spilled_review_files(
         out_dir,
         flagged=flagged.records,
         manifest=manifest,
-        take_rows=flagged.take,
+        row_chunks=flagged.chunks,
         only=REVIEW_FILES if only is None else only,
     )
     return written, flagged

@@ -122,13 +122,24 @@ def top_parties(flagged: pa.Table, limit: int = TOP_N) -> list[dict[str, Any]]:
 
 
 def summarise_run(
-    manifest: Mapping[str, Any], flagged: pa.Table, review: pa.Table, limit: int = TOP_N
+    manifest: Mapping[str, Any],
+    flagged: pa.Table,
+    review: pa.Table | None = None,
+    limit: int = TOP_N,
+    *,
+    entities: pa.Table | None = None,
 ) -> ReportSummary:
     """The report's figures: run counts from the manifest; flags per risk level, CHPL tier,
     route, destination and month from the flagged records; listed entries (one per entity,
-    whatever alias matched) from the review table."""
+    whatever alias matched) from the review table, or ``entities`` when already grouped
+    (:func:`~screening.report.review_layout.listed_entities`; a large run never holds the
+    whole review table)."""
     counts = dict(manifest.get("counts", {}))
-    entities = listed_entities(review).slice(0, limit).to_pylist()
+    if entities is None:
+        if review is None:
+            raise TypeError("summarise_run needs the review table or its listed entities")
+        entities = listed_entities(review)
+    top_entries = entities.slice(0, limit).to_pylist()
     months = _counter(_months(_column(flagged, "date")))
     return ReportSummary(
         counts={
@@ -142,7 +153,7 @@ def summarise_run(
         flagged_by_destination=_counter(_destinations(flagged)),
         flagged_by_month=dict(sorted(months.items())),
         top_parties=top_parties(flagged, limit),
-        top_entries=entities,
+        top_entries=top_entries,
         list_versions=dict(manifest.get("lists", {})),
         inputs=list(manifest.get("inputs", [])),
         created_at=str(manifest.get("created_at", "")),

@@ -139,10 +139,16 @@ def _cell_writers(sheet: Worksheet, safe: pa.Table, styles: _Styles) -> list[Cel
 
 
 def write_sheet(
-    sheet: Worksheet, table: pa.Table, styles: _Styles, *, max_rows: int = MAX_SHEET_ROWS
+    sheet: Worksheet,
+    table: pa.Table,
+    styles: _Styles,
+    *,
+    max_rows: int = MAX_SHEET_ROWS,
+    total_rows: int | None = None,
 ) -> int:
     """One view: bold frozen header, autofilter over the data, widths, text cells as text.
-    Returns the rows left out (beyond ``max_rows``)."""
+    Returns the rows left out (beyond ``max_rows``). ``total_rows``: the view's rows when
+    ``table`` holds only its first ones (a large run builds no more than a sheet shows)."""
     rows = min(table.num_rows, max_rows, EXCEL_MAX_ROWS)
     safe = _text_table(table.slice(0, rows))
     for index, width in enumerate(column_widths(safe)):
@@ -160,7 +166,7 @@ def write_sheet(
                 if value is not None:
                     write(row, col, value)
             row += 1
-    left_out = table.num_rows - rows
+    left_out = (table.num_rows if total_rows is None else total_rows) - rows
     if left_out:
         sheet.write_string(
             row,
@@ -172,15 +178,26 @@ def write_sheet(
 
 
 def write_workbook(
-    views: Mapping[str, pa.Table], path: str | Path, *, max_rows: int = MAX_SHEET_ROWS
+    views: Mapping[str, pa.Table],
+    path: str | Path,
+    *,
+    max_rows: int = MAX_SHEET_ROWS,
+    total_rows: Mapping[str, int] | None = None,
 ) -> Path:
-    """Write one sheet per view (name -> table, in order) atomically to ``path``."""
+    """Write one sheet per view (name -> table, in order) atomically to ``path``.
+    ``total_rows``: a view's rows where its table holds only the first ``max_rows``."""
 
     def save(handle: IO[bytes]) -> None:
         workbook = xlsxwriter.Workbook(handle, WORKBOOK_OPTIONS)
         styles = _Styles(workbook)
         for name, table in views.items():
-            write_sheet(workbook.add_worksheet(name[:31]), table, styles, max_rows=max_rows)
+            write_sheet(
+                workbook.add_worksheet(name[:31]),
+                table,
+                styles,
+                max_rows=max_rows,
+                total_rows=(total_rows or {}).get(name),
+            )
         workbook.close()
 
     return _write_atomically(path, save)

@@ -167,3 +167,22 @@ def test_json_is_indented_utf8_with_dates_as_text(tmp_path):
     assert '\n  "listed_on": "2024-02-23"' in text
     assert "ООО Ромашка" in text  # not \u-escaped
     assert json.loads(text)["path"] == str(tmp_path)
+
+
+def test_csv_in_chunks_equals_the_whole_csv_and_escapes_every_chunk(tmp_path):
+    whole = _sample()
+    chunks = [whole.slice(start, 2) for start in range(0, whole.num_rows, 2)]
+    assert chunks[1]["name"][0].as_py() == "-1+2", "a formula in a later chunk"
+    chunked = writers.write_csv_chunks_atomic(iter(chunks), tmp_path / "chunked.csv")
+    assert chunked.read_bytes() == write_csv_atomic(whole, tmp_path / "whole.csv").read_bytes()
+    assert b"'-1+2" in chunked.read_bytes()
+
+
+def test_csv_in_chunks_refuses_a_chunk_of_other_types_and_keeps_the_old_file(tmp_path):
+    target = tmp_path / "flagged.csv"
+    target.write_text("old\n", encoding="utf-8")
+    tables = [pa.table({"value": pa.array([1.5])}), pa.table({"value": pa.array(["x"])})]
+    with pytest.raises(ValueError, match="differ from the first chunk"):
+        writers.write_csv_chunks_atomic(tables, target)
+    assert target.read_text(encoding="utf-8") == "old\n"
+    assert _only_target_left(tmp_path, "flagged.csv")
