@@ -128,20 +128,28 @@ def test_the_fast_path_gives_the_reference_results_on_realistic_names(lists, mon
     """Every speed shortcut (screening.names.normalise.SHORTCUTS) left out, the same names give
     the same table: same hits, ranks, scores and explanations (parties with and without a
     country). The fast run matches in small batches, as a bulk run's processes do, so what
-    is kept per index from one batch to the next (closest spellings) is used too."""
+    is kept from one batch to the next is used too: per index (closest spellings and other
+    readings of words, the tables of every key, read here from the first batch on), per word
+    set (what repairs made of words and neighbours), per word (expansions, spellings,
+    folds) and per name (despaced letters)."""
     import dataclasses
 
-    from screening.names import normalise, repair
+    from screening.names import cut, normalise, repair
+    from screening.names import index as name_index
     from screening.names.tunables import settings
 
     index = NameIndex.build(lists)
     names, countries = _regression_names(lists)
     _clear_name_caches()
     monkeypatch.setattr(repair, "BRUTE_FORCE_WORDS", 0)  # the table from the first word on
+    monkeypatch.setattr(name_index, "PER_KEY_TABLES_MIN_QUERIES", 0)
+    monkeypatch.setattr(cut, "PER_KEY_TABLES_MIN_QUERIES", 0)
     small_batches = dataclasses.replace(settings, batch_size=300)
     fast = match_names(
         names, index, countries=countries, workers=1, show_held=True, config=small_batches
     )
+    assert {"_reading_cache", "_exact_keys", "_cut_key_first_words"} <= index.__dict__.keys()
+    assert index.known_words.__dict__["_memos"].pairs  # (repairs kept per word set)
     _clear_name_caches()
     monkeypatch.setattr(normalise, "SHORTCUTS", False)
     try:

@@ -9,13 +9,14 @@ the same one cut.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from screening.names import normalise
-from screening.names.index import NameIndex
+from screening.names.index import PER_KEY_TABLES_MIN_QUERIES, NameIndex
 from screening.names.normalise import TRUNCATION_MIN_LEN, NormalisedName, fold_token
 
 TRUNCATION_MIN_CORE = 6
@@ -57,9 +58,13 @@ def maybe_truncated(
     maybe = long_query[q_rows]
     rows = np.flatnonzero(maybe)  # (the pairs of long names only)
     # the lengths of the candidate keys only: a lookup of one name reads a handful of keys
-    candidates, pair_key = np.unique(k_ids[rows], return_inverse=True)
-    key_len = np.array([len(index.keys[k].key) for k in candidates.tolist()], dtype=np.int64)
-    maybe[rows] = key_len[pair_key] > query_len[q_rows[rows]]
+    if normalise.SHORTCUTS and len(queries) >= PER_KEY_TABLES_MIN_QUERIES:
+        key_lengths = _per_key(index, "_cut_key_lengths", _key_lengths)
+        maybe[rows] = key_lengths[k_ids[rows]] > query_len[q_rows[rows]]
+    else:
+        candidates, pair_key = np.unique(k_ids[rows], return_inverse=True)
+        key_len = np.array([len(index.keys[k].key) for k in candidates.tolist()], dtype=np.int64)
+        maybe[rows] = key_len[pair_key] > query_len[q_rows[rows]]
     if normalise.SHORTCUTS and maybe.any():
         rows = np.flatnonzero(maybe)
         maybe[rows] = first_words_may_agree(queries, index, q_rows[rows], k_ids[rows])
@@ -79,9 +84,13 @@ def first_words_may_agree(
     if n == 0:
         return np.zeros(0, dtype=bool)
     q_ids, q_pair = np.unique(q_rows, return_inverse=True)
-    k_uniq, k_pair = np.unique(k_ids, return_inverse=True)
     q_first, q_len = _first_words([queries[q] for q in q_ids.tolist()])
-    k_first, k_len = _first_words([index.keys[k] for k in k_uniq.tolist()])
+    if len(queries) >= PER_KEY_TABLES_MIN_QUERIES:
+        k_first, k_len = _per_key(index, "_cut_key_first_words", _all_first_words)
+        k_pair = k_ids
+    else:
+        k_uniq, k_pair = np.unique(k_ids, return_inverse=True)
+        k_first, k_len = _first_words([index.keys[k] for k in k_uniq.tolist()])
     maybe = np.zeros(n, dtype=bool)
     for a in range(2):
         ours, ours_len = q_first[a][q_pair], q_len[a][q_pair]
@@ -101,6 +110,25 @@ def first_words_may_agree(
             )
             maybe[rows] = agreement >= CUT_WORD_AGREEMENT - 1e-9
     return maybe
+
+
+_T = TypeVar("_T")
+
+
+def _per_key(index: NameIndex, memo: str, build: Callable[[NameIndex], _T]) -> _T:
+    """``build(index)``, kept on the index (one of NameIndex._MEMOS: never pickled)."""
+    found = index.__dict__.get(memo)
+    if found is None:
+        found = index.__dict__[memo] = build(index)
+    return found
+
+
+def _key_lengths(index: NameIndex) -> np.ndarray:
+    return np.array([len(key.key) for key in index.keys], dtype=np.int64)
+
+
+def _all_first_words(index: NameIndex) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    return _first_words(index.keys)
 
 
 def _first_words(names: Sequence[NormalisedName]) -> tuple[list[np.ndarray], list[np.ndarray]]:

@@ -49,6 +49,10 @@ MAX_PREFIX_CANDIDATES = 50
 MAX_FUZZY_ALTERNATIVES = 4
 MIN_SLIP_WORD_LEN = 6
 MIN_FUZZY_TOKEN_LEN = 4
+PER_KEY_TABLES_MIN_QUERIES = 1000
+"""A batch of at least this many names reads look-up tables of every key built once per index
+(exact keys by key string; screening.names.cut's key lengths and first words); a smaller one
+(a single-name check) reads only the keys it needs rather than build them."""
 MAX_KEPT_SPELLINGS = 1 << 18
 """Unknown words whose closest list spellings an index keeps between batches."""
 FUZZY_TOKEN_CUTOFF = 0.8
@@ -355,6 +359,8 @@ class NameIndex:
         "_entry_columns",
         "_whole_name_tokens",
         "_exact_keys",
+        "_cut_key_lengths",
+        "_cut_key_first_words",
     )
     """What matching keeps on the index from batch to batch (derived, never pickled)."""
 
@@ -597,7 +603,12 @@ class NameIndex:
         EQUIPMENT TRADING) opens no candidate through rare words, but is still a listed name."""
         q_rows: list[int] = []
         k_ids: list[int] = []
-        by_key = self._key_ids_by_key() if normalise.SHORTCUTS else None
+        # (a table of every key pays for its building over a batch, not for a single name)
+        by_key = (
+            self._key_ids_by_key()
+            if normalise.SHORTCUTS and len(queries) >= PER_KEY_TABLES_MIN_QUERIES
+            else None
+        )
         for qi, query in enumerate(queries):
             if query.key:
                 found = (
