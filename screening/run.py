@@ -87,7 +87,6 @@ from screening.pipeline import (
 from screening.report.files import REVIEW_FILES
 from screening.report.spill import FlaggedSpill, spilled_review_files
 from screening.review.carry import DecisionCounts, apply_decisions, unflagged_by_decision
-from screening.review.pending import PendingSightings
 from screening.review.run import RunReview
 from screening.review.seen import RunSightings, party_sightings, screened_rows
 from screening.review.store import open_store
@@ -606,7 +605,6 @@ class ScreeningRun:
         self._match_pool: MatchPool | None = None
         self._leg_spill: ChainLegSpill | None = None
         self._sightings = RunSightings()
-        self._pending_sightings: PendingSightings | None = None
         self._surge: SurgeTotals | None = None
 
     # ------------------------------------------------------------------------------- lifecycle
@@ -627,8 +625,6 @@ class ScreeningRun:
                 self._rejects.close()
             if self._leg_spill is not None:
                 self._leg_spill.close()
-            if self._pending_sightings is not None:  # the run did not finish
-                self._pending_sightings.abandon()
             if self.review is not None:
                 self.review.close()
             if self._match_pool is not None:
@@ -1040,10 +1036,6 @@ class ScreeningRun:
         self._rejects.close()
         screened_path = staging / "screened.parquet"
         self._flagged.close(pq.read_schema(screened_path))
-        self._pending_sightings = PendingSightings(
-            self.review.store, self._sightings, self.review.hashes, self.reference.list_versions
-        )  # written while the review files are; committed once the outputs are in place
-        self._sightings = RunSightings()
         manifest = self._manifest(self._flagged.rows)
         review_start = time.perf_counter()
         review_files, top_flags = self._write_review_files(manifest)
@@ -1066,11 +1058,6 @@ class ScreeningRun:
         self.timings["write_outputs"] = (
             self.timings.get("write_outputs", 0.0) + time.perf_counter() - start
         )
-        review_wait = time.perf_counter()
-        manifest["review"].update(self._pending_sightings.counts())
-        self.timings["record_review"] = (
-            self.timings.get("record_review", 0.0) + time.perf_counter() - review_wait
-        )
         self.timings["total"] = time.perf_counter() - self._started
         manifest["timings_seconds"] = {k: round(v, 3) for k, v in self.timings.items()}
         manifest["outputs"] = {
@@ -1081,8 +1068,7 @@ class ScreeningRun:
         write_json_atomic(manifest, staging / "manifest.json")
         target = self.folder.commit()
         logger.info("Outputs in %s", target)
-        self._pending_sightings.commit()
-        self._pending_sightings = None
+        manifest["review"].update(self._record_review(outputs["screened"]))
         files_rejected = [
             {"path": str(f.path), "reason": f.rejected_reason}
             for f in self.files
@@ -1110,6 +1096,19 @@ class ScreeningRun:
             written.update(paths)
             top_flags = top_flags or top
         return {name: written[name] for name in REVIEW_FILES}, top_flags
+
+    def _record_review(self, screened_path: Path) -> dict[str, int]:
+        """Mark the run's records seen (ranges of rows per file) and its parties screened,
+        from what the scored parts gathered (screened.parquet is not read again)."""
+        assert self.review is not None and self.reference is not None
+        del screened_path
+        start = time.perf_counter()
+        counts = self.review.record_sightings(self._sightings, self.reference.list_versions)
+        self._sightings = RunSightings()
+        self.timings["record_review"] = (
+            self.timings.get("record_review", 0.0) + time.perf_counter() - start
+        )
+        return counts
 
     def _manifest(self, rows_flagged: int) -> dict[str, Any]:
         assert self.reference is not None and self.review is not None

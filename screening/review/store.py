@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -341,7 +340,6 @@ class ReviewStore:
     def __init__(self, url: str | None = None) -> None:
         self.url = url or default_url()
         self.engine = create_store_engine(self.url)
-        self._thread_write = threading.local()
         try:
             self.migrate()
         except sa.exc.OperationalError as exc:
@@ -362,26 +360,8 @@ class ReviewStore:
         self.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """The writes this thread makes to the store inside the block go into one transaction,
-        committed when the block ends (rolled back on an error). A run records what it
-        screened while its review files are still being written, and commits only once its
-        outputs are in place."""
-        with self._write() as connection:
-            self._thread_write.connection = connection
-            try:
-                yield
-            finally:
-                self._thread_write.connection = None
-
-    @contextmanager
     def _write(self) -> Iterator[Connection]:
-        """A write transaction (committed on success, rolled back on error); inside
-        :meth:`transaction`, that one."""
-        current = getattr(self._thread_write, "connection", None)
-        if current is not None:
-            yield current
-            return
+        """A write transaction (committed on success, rolled back on error)."""
         with self.engine.connect() as connection:
             connection = connection.execution_options(**{_WRITE_OPTION: True})
             with connection.begin():
