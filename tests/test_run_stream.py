@@ -1,5 +1,5 @@
 """A run on one machine: names matched in forked processes while the input is read, and parts
-scored and review files written in processes of a fork server, give the same outputs as one
+scored in processes of a fork server, give the same outputs as one
 process doing everything.
 
 The runs happen in a fresh interpreter: forking is refused from a process with other threads
@@ -63,8 +63,8 @@ def test_pool_matching_gives_the_same_outputs_as_one_process(
     assert two["timings"]["match_parties_worker_seconds"] > 0
     assert one["counts"]["rows_flagged"] > 0
     assert one["counts"] == two["counts"]
-    assert one["execution"]["finished_in"] == "in process"
-    assert two["execution"]["finished_in"] == "2 local processes"
+    assert one["execution"]["scored_in"] == "in process"
+    assert two["execution"]["scored_in"] == "2 local processes"
     assert two["execution"]["batches"] > 2
     one_out, two_out = tmp_path / "w1", tmp_path / "w2"
     assert (one_out / "flagged.csv").read_bytes() == (two_out / "flagged.csv").read_bytes()
