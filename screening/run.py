@@ -952,7 +952,9 @@ class ScreeningRun:
         )
         surges = {n: verdicts[k] for n, k in keys.items() if k in verdicts} if verdicts else {}
         self.links = Links(
-            matches=self._matches,
+            # one chunk: a chunk of a job's hits pickles with all of that job's buffers, and
+            # the links go to every scoring process (800 MB instead of 24 at 10M rows)
+            matches=self._matches.combine_chunks(),
             chains=chains.sort_by(_ROW),
             surges=surges,
             schema=_unified_schema([s.schema for s in self.prescreened]),
