@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 
 from screening import collector, progress
 from screening.config import ScreeningConfig
+from screening.geo.chains import remember_party_keys
 
 JOB_PAIRS = 4_000
 """Distinct pairs per job: small enough that the processes finish together, large enough that
@@ -148,8 +149,6 @@ class MatchPool:
         """Take in the finished jobs' hits, oldest first (all, waiting, with ``wait``): their
         keys go to the run's key cache and the job is let go at once, so the hits and keys of
         a long input do not wait in the pool's results until the end of reading."""
-        from screening.geo.chains import remember_party_keys
-
         while self._jobs and (wait or self._jobs[0][0].ready()):
             pending, size = self._jobs.popleft()
             part, keys, seconds = pending.get()

@@ -146,17 +146,17 @@ def _prepare_process() -> None:
 
 class ProcessExecutor:
     """Runs units in ``processes`` new processes of this machine (from a fork server: not
-        forked from this process).
+    forked from this process).
 
-        For the steps of a run on one machine that come after matching (scoring the spilled
-        parts, writing the review files): by then this process holds the run's tables, and a
-        forked child would be counted again with all of them in the memory the system reports,
-        where these hold only the code, the shared values and their unit. A fork server (not
-    spawn) also never runs the caller's main script again, so a script without a ``__main__``
-    guard that calls :func:`screening.screen_files` is safe. Start it early
-        (its processes import the library while this one works) and close it when done.
-        ``shared`` values are written once to a file in ``work_dir`` that each process reads at
-        its first unit, not sent with every unit."""
+    For the step of a run on one machine that comes after matching (scoring the spilled
+    parts): by then this process holds the run's tables, and a forked child would be counted
+    again with all of them in the memory the system reports, where these hold only the code,
+    the shared values and their unit. A fork server (not spawn) also never runs the caller's
+    main script again, so a script without a ``__main__`` guard that calls
+    :func:`screening.screen_files` is safe. Start it early (its processes import the library
+    while this one works) and close it when done. ``shared`` values are written once to a
+    file in ``work_dir`` that each process reads at its first unit, not sent with every
+    unit."""
 
     def __init__(self, processes: int, work_dir: Path) -> None:
         context = multiprocessing.get_context("forkserver")

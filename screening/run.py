@@ -649,6 +649,11 @@ class ScreeningRun:
         return self._flagged_spill
 
     @property
+    def _rejected_files(self) -> set[int]:
+        """The numbers of the input files rejected (as a whole)."""
+        return {n for n, f in enumerate(self.files) if f.rejected_reason}
+
+    @property
     def _legs(self) -> ChainLegSpill:
         """The re-export chain leg candidates, spilled as the input is read."""
         if self._leg_spill is None:
@@ -792,7 +797,7 @@ class ScreeningRun:
                 summary.parties = summary.parties.schema.empty_table()
                 summary.names = pa.array([], pa.string())
             self._fold_surge_totals()
-        rejected = {n for n, f in enumerate(self.files) if f.rejected_reason}
+        rejected = self._rejected_files
         for summary in self.prescreened:
             if summary.file_number in rejected:
                 summary.part_path.unlink(missing_ok=True)
@@ -919,8 +924,7 @@ class ScreeningRun:
         start = time.perf_counter()
         self._start_finisher()
         config = self.config
-        rejected = {n for n, f in enumerate(self.files) if f.rejected_reason}
-        legs = self._legs.read(rejected)
+        legs = self._legs.read(self._rejected_files)
         if legs is None:
             legs = pa.concat_tables([s.chain_legs for s in self.prescreened])
         self._fold_surge_totals(force=True)
@@ -965,9 +969,6 @@ class ScreeningRun:
         )
         return self.links
 
-    FINISH_MIN_PARTS = 2
-    """Parts a run in this process needs before its scoring is spread over processes."""
-
     def _start_finisher(self) -> None:
         """Processes that score the parts of a run in this process on a machine with several
         cores, started now so that they are ready when the scoring starts. Not before: the
@@ -976,7 +977,7 @@ class ScreeningRun:
         if not isinstance(self.executor, LocalExecutor):
             return
         processes = min(pool_processes(self.config), len(self.prescreened))
-        if processes >= 2 and len(self.prescreened) >= self.FINISH_MIN_PARTS:
+        if processes >= 2:  # two cores and two parts at least
             self._finisher = ProcessExecutor(processes, self._work_dir)
 
     @property
