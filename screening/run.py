@@ -763,7 +763,9 @@ class ScreeningRun:
 
     def _reject_file(self, report: FileReport, exc: BaseException) -> None:
         assert self._rejects is not None
-        report.rejected_reason = describe_file_error(exc)
+        reason = describe_file_error(exc)
+        # the run names the file itself: its reason need not begin with the path again
+        report.rejected_reason = reason.removeprefix(f"{report.path}: ")
         report.rejects.clear()
         logger.warning("file rejected: %s: %s", report.path, report.rejected_reason)
         self._rejects.write(

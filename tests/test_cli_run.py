@@ -281,6 +281,9 @@ def test_one_bad_file_does_not_sink_the_others(
     assert code == EXIT_FILES_REJECTED, stderr
     assert "file rejected:" in stdout and "b_corrupt.parquet" in stdout
     assert "c_unmappable.csv" in stdout
+    # each line names the file once
+    twice = [line for line in stdout.splitlines() if line.count("c_unmappable.csv") > 1]
+    assert not twice, twice
     assert "completed with 2 rejected file(s)" in stderr
     manifest = assert_consistent_set(out)
     rejected_files = {Path(f["path"]).name: f["reason"] for f in manifest["files_rejected"]}
