@@ -106,8 +106,9 @@ class _PartyKeyCache:
 
     A 10M-row run asks for the keys of 1.5M distinct names; as a dict of Python strings they
     took about three times the memory of the same names and keys in Arrow buffers. Names
-    come in chunks (one per matching job); they are joined, and duplicates dropped, when a
-    lookup needs them, and looked up with a hash join (``pc.index_in``) in C."""
+    come in chunks (one per matching job); they are joined, and duplicates dropped (the key
+    handed in last wins, as a dict's update gave), when a lookup needs them, and looked up
+    with a hash join (``pc.index_in``) in C."""
 
     def __init__(self) -> None:
         self._names: list[pa.Array] = []
@@ -136,9 +137,11 @@ class _PartyKeyCache:
             names = pa.concat_arrays(self._names) if self._names else pa.array([], pa.string())
             keys = pa.concat_arrays(self._keys) if self._keys else pa.array([], pa.string())
             distinct = pc.unique(names)
-            if len(distinct) < len(names):  # a name matched with two countries came twice
-                first = pc.index_in(distinct, value_set=names)
-                names, keys = distinct, keys.take(first)
+            if len(distinct) < len(names):  # a name handed in twice: the last key wins
+                backwards = pa.array(np.arange(len(names) - 1, -1, -1), pa.int64())
+                found = pc.index_in(distinct, value_set=names.take(backwards))
+                last = pc.subtract(len(names) - 1, found.cast(pa.int64()))
+                names, keys = distinct, keys.take(last)
             self._names, self._keys, self._size = [names], [keys], len(names)
         return self._names[0], self._keys[0]
 
