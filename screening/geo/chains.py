@@ -125,7 +125,9 @@ class _PartyKeyCache:
         if len(names) != len(keys):
             raise ValueError(f"{len(names)} names but {len(keys)} keys")
         if self._size + len(names) > KEY_CACHE_LIMIT:
-            self.clear()
+            self._joined()  # the names handed in twice counted once
+            if self._size + len(names) > KEY_CACHE_LIMIT:
+                self.clear()
         if len(names):
             self._names.append(names)
             self._keys.append(keys)

@@ -60,3 +60,13 @@ def test_cache_starts_again_beyond_its_limit(fresh_cache, monkeypatch, names):
     # more unknown names than the limit leaves room for: the cache is emptied and refilled
     # with this call's names, none of which may come back without its key
     assert party_keys(values).tolist() == _expected(values)
+
+
+def test_names_handed_in_twice_count_once_against_the_limit(fresh_cache, monkeypatch):
+    monkeypatch.setattr(chains, "KEY_CACHE_LIMIT", 10)
+    for _ in range(4):  # one name per country, in every matching job
+        remember_party_keys({f"NAME {i}": f"key {i}" for i in range(4)})
+    remember_party_keys({"NAME 9": "key 9"})
+    # 5 distinct names, under the limit: not emptied, so no key is normalised again here
+    assert party_keys(["NAME 0", "NAME 9"]).tolist() == ["key 0", "key 9"]
+    assert len(fresh_cache) == 5
