@@ -56,6 +56,7 @@ from screening.geo.leg_spill import ChainLegSpill
 from screening.io import TradeFileInfo, iter_trade_files, open_trade_file
 from screening.io.writers import escape_formulas_in_table, write_json_atomic
 from screening.match_pool import MatchPool, can_fork, pool_processes
+from screening.memory import release_free_memory
 from screening.outputs import count_by
 from screening.parallel import (
     DaskExecutor,
@@ -409,6 +410,7 @@ def finish_part(task: FinishTask, context: RunContext, links: Links) -> Finished
     """Pass two over a spilled part: matches, chains and surges joined on, risk scored."""
     config = context.config
     seconds: dict[str, float] = {}
+    release_free_memory()  # what the process's previous part left free
     start = time.perf_counter()
     table = _conform(pq.read_table(task.part_path), links.schema)
     seconds["spill"] = time.perf_counter() - start
@@ -924,6 +926,7 @@ class ScreeningRun:
         """Re-export chains over the leg candidates; surge verdicts from the summed totals."""
         assert self.executor is not None and self.context is not None
         start = time.perf_counter()
+        release_free_memory()  # what reading and matching freed
         self._start_finisher()
         config = self.config
         legs = self._legs.read(self._rejected_files)
@@ -966,6 +969,8 @@ class ScreeningRun:
             schema=_unified_schema([s.schema for s in self.prescreened]),
             decisions=dict(self.review.decisions) if self.review else {},
         )
+        del legs, chains, by_name, totals, keys
+        release_free_memory()  # the legs and the surge totals, dropped
         self.timings["link_records"] = (
             self.timings.get("link_records", 0.0) + time.perf_counter() - start
         )
@@ -1023,6 +1028,8 @@ class ScreeningRun:
                     self._sightings.add(part.rows_seen, part.sightings)
                 for column, counter in part.counts.items():
                     self._counts.setdefault(column, Counter()).update(counter)
+                del table, part
+                release_free_memory()  # the part, read and written
                 self.timings["write_outputs"] = (
                     self.timings.get("write_outputs", 0.0) + time.perf_counter() - write_start
                 )
@@ -1049,6 +1056,7 @@ class ScreeningRun:
         manifest = self._manifest(self._flagged.rows)
         review_start = time.perf_counter()
         review_files, top_flags = self._write_review_files(manifest)
+        release_free_memory()  # the flagged records, laid out and written
         self.executor.close_in_background()  # no more work for the workers
         outputs = {
             **review_files,

@@ -97,17 +97,81 @@ def date_bounds(dates: Column | Sequence[str | None]) -> tuple[np.ndarray, np.nd
     return lo[positions], hi[positions]
 
 
-_KEY_CACHE: dict[str, str | None] = {}
 KEY_CACHE_LIMIT = 5_000_000
 """Names whose keys are kept between calls; beyond, the cache starts again (memory bound)."""
+
+
+class _PartyKeyCache:
+    """Name -> normalised key, held as two Arrow string arrays rather than a dict.
+
+    A 10M-row run asks for the keys of 1.5M distinct names; as a dict of Python strings they
+    took about three times the memory of the same names and keys in Arrow buffers. Names
+    come in chunks (one per matching job); they are joined, and duplicates dropped (the key
+    handed in last wins, as a dict's update gave), when a lookup needs them, and looked up
+    with a hash join (``pc.index_in``) in C."""
+
+    def __init__(self) -> None:
+        self._names: list[pa.Array] = []
+        self._keys: list[pa.Array] = []
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def clear(self) -> None:
+        self._names, self._keys, self._size = [], [], 0
+
+    def add(self, names: pa.Array, keys: pa.Array) -> None:
+        if len(names) != len(keys):
+            raise ValueError(f"{len(names)} names but {len(keys)} keys")
+        if self._size + len(names) > KEY_CACHE_LIMIT:
+            self._joined()  # the names handed in twice counted once
+            if self._size + len(names) > KEY_CACHE_LIMIT:
+                self.clear()
+        if len(names):
+            self._names.append(names)
+            self._keys.append(keys)
+            self._size += len(names)
+
+    def _joined(self) -> tuple[pa.Array, pa.Array]:
+        """The names (each once) and their keys, as one chunk each."""
+        if len(self._names) != 1:
+            names = pa.concat_arrays(self._names) if self._names else pa.array([], pa.string())
+            keys = pa.concat_arrays(self._keys) if self._keys else pa.array([], pa.string())
+            distinct = pc.unique(names)
+            if len(distinct) < len(names):  # a name handed in twice: the last key wins
+                backwards = pa.array(np.arange(len(names) - 1, -1, -1), pa.int64())
+                found = pc.index_in(distinct, value_set=names.take(backwards))
+                last = pc.subtract(len(names) - 1, found.cast(pa.int64()))
+                names, keys = distinct, keys.take(last)
+            self._names, self._keys, self._size = [names], [keys], len(names)
+        return self._names[0], self._keys[0]
+
+    def lookup(self, distinct: pa.Array) -> pa.Array:
+        """The key of each of ``distinct`` (distinct names), null where none is known."""
+        names, keys = self._joined()
+        return keys.take(pc.index_in(distinct, value_set=names))
+
+    def known(self, distinct: pa.Array) -> pa.Array:
+        """Whether each of ``distinct`` has a key in the cache."""
+        names, _ = self._joined()
+        return pc.is_in(distinct, value_set=names)
+
+
+_KEY_CACHE = _PartyKeyCache()
 
 
 def remember_party_keys(known: Mapping[str, str | None]) -> None:
     """Keys computed elsewhere (a run's workers, each distinct name once) for this process's
     later ``party_keys`` calls: the driver of a run then normalises no name itself."""
-    if len(_KEY_CACHE) + len(known) > KEY_CACHE_LIMIT:
-        _KEY_CACHE.clear()
-    _KEY_CACHE.update(known)
+    remember_party_key_arrays(
+        pa.array(list(known.keys()), pa.string()), pa.array(list(known.values()), pa.string())
+    )
+
+
+def remember_party_key_arrays(names: Column, keys: Column) -> None:
+    """:func:`remember_party_keys` from parallel arrays of names and keys (null: none)."""
+    _KEY_CACHE.add(_strings(names), _strings(keys))
 
 
 def party_keys(names: Column | Sequence[str | None]) -> np.ndarray:
@@ -117,13 +181,18 @@ def party_keys(names: Column | Sequence[str | None]) -> np.ndarray:
     times (surge totals per batch, re-export chains, the review store's party keys), and
     normalising a name is the costly part."""
     encoded = pc.dictionary_encode(_strings(names))
-    distinct = encoded.dictionary.to_pylist()
-    unknown = [n for n in distinct if n not in _KEY_CACHE]
-    if len(_KEY_CACHE) + len(unknown) > KEY_CACHE_LIMIT:
-        _KEY_CACHE.clear()
-    for name in unknown:
-        _KEY_CACHE[name] = normalise_name(name).key or None
-    keys = [_KEY_CACHE[n] for n in distinct]
+    distinct = encoded.dictionary
+    if len(distinct):
+        unknown = distinct.filter(pc.invert(_KEY_CACHE.known(distinct))).to_pylist()
+        if len(_KEY_CACHE) + len(unknown) > KEY_CACHE_LIMIT:  # start again with these names
+            _KEY_CACHE.clear()
+            unknown = distinct.to_pylist()
+        if unknown:
+            _KEY_CACHE.add(
+                pa.array(unknown, pa.string()),
+                pa.array([normalise_name(n).key or None for n in unknown], pa.string()),
+            )
+    keys = _KEY_CACHE.lookup(distinct).to_pylist() if len(distinct) else []
     lookup = np.array([*keys, None], dtype=object)
     index = pc.fill_null(encoded.indices.cast(pa.int64()), len(keys))
     return lookup[index.to_numpy(zero_copy_only=False)]

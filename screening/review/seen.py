@@ -8,7 +8,9 @@ run's outputs are written, so a crashed run never hides records from the next on
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import contextlib
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +20,7 @@ import pyarrow.compute as pc
 from screening.geo.chains import party_keys
 from screening.lists.store.bundled import sha256_of
 from screening.review.carry import PARTY_ROLES
-from screening.review.store import ReviewStore, row_ranges
+from screening.review.store import ReviewStore
 
 PARTY_COUNTRY_COLUMNS = {"exporter": "origin_iso2", "importer": "destination_iso2"}
 
@@ -89,38 +91,138 @@ last record, and how many records name it (a record naming it twice counts twice
 class RunSightings:
     """What a run records in the store once its outputs are written, gathered part by part
     while the parts are scored (in input order): the rows screened of each file as ranges and
-    each party's sightings, folded as they come so that memory stays bounded by the distinct
-    parties, not the records."""
+    each party's sightings.
 
-    FOLD_ROWS = 2_000_000
-    """Pending sighting rows that trigger a fold into the running totals."""
+    The sightings are spilled as they come, each part's rows split by the bytes of the party
+    name into ``BUCKETS`` Arrow IPC streams (one name always falls in the same bucket), and
+    folded bucket by bucket at the end: memory holds one bucket at a time. Folding them in
+    memory as they came (the table of every party so far, concatenated with the new parts and
+    grouped again) made the driver of a 10M-row run (2.5M parties) peak 1.8 GB higher."""
 
-    def __init__(self) -> None:
-        self.rows: dict[str, list[np.ndarray]] = {}
-        self._folded: pa.Table = PARTY_SIGHTINGS.empty_table()
-        self._pending: list[pa.Table] = []
-        self._pending_rows = 0
+    BUCKETS = 16
+
+    def __init__(self, spill_dir: str | Path | None = None) -> None:
+        self._row_ranges: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+        self._spill_parent = spill_dir
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        self._writers: list[pa.ipc.RecordBatchStreamWriter] = []
+        self._rows_spilled = 0
 
     def add(self, rows_by_file: dict[str, np.ndarray], sightings: pa.Table) -> None:
         for source_file, rows in rows_by_file.items():
-            self.rows.setdefault(source_file, []).append(rows)
-        self._pending.append(sightings)
-        self._pending_rows += sightings.num_rows
-        if self._pending_rows > max(self.FOLD_ROWS, self._folded.num_rows):
-            self._fold()
+            self._row_ranges.setdefault(source_file, []).append(_ranges(rows))
+        if sightings.num_rows == 0:
+            return
+        sightings = _conform_sightings(sightings)
+        bucket = name_buckets(sightings["party_name"], self.BUCKETS)
+        order = np.argsort(bucket, kind="stable")  # input order kept within a bucket
+        ordered = sightings.take(pa.array(order, pa.int64()))
+        ends = np.cumsum(np.bincount(bucket, minlength=self.BUCKETS))
+        writers = self._open_writers()
+        for number, (first, last) in enumerate(zip([0, *ends[:-1]], ends, strict=True)):
+            if last > first:
+                writers[number].write_table(ordered.slice(int(first), int(last - first)))
+        self._rows_spilled += sightings.num_rows
 
-    def _fold(self) -> None:
-        if self._pending:
-            self._folded = fold_sightings([self._folded, *self._pending])
-            self._pending, self._pending_rows = [], 0
+    def _open_writers(self) -> list[pa.ipc.RecordBatchStreamWriter]:
+        if not self._writers:
+            self._folder = tempfile.TemporaryDirectory(
+                prefix="dualuse-sightings-", dir=self._spill_parent
+            )
+            folder = Path(self._folder.name)
+            self._writers = [
+                pa.ipc.new_stream(folder / f"bucket-{n:02d}.arrow", PARTY_SIGHTINGS)
+                for n in range(self.BUCKETS)
+            ]
+        return self._writers
+
+    def folded(self) -> Iterator[pa.Table]:
+        """Each party once (PARTY_SIGHTINGS), one bucket of names at a time."""
+        if not self._writers:
+            return
+        for writer in self._writers:
+            writer.close()
+        assert self._folder is not None
+        folder = Path(self._folder.name)
+        for number in range(self.BUCKETS):
+            with pa.memory_map(str(folder / f"bucket-{number:02d}.arrow")) as source:
+                spilled = pa.ipc.open_stream(source).read_all()
+            if spilled.num_rows:
+                yield fold_sightings([spilled])
 
     def parties(self) -> pa.Table:
-        self._fold()
-        return self._folded
+        """Every party once (PARTY_SIGHTINGS), grouped by bucket of names."""
+        return pa.concat_tables([PARTY_SIGHTINGS.empty_table(), *self.folded()])
+
+    def close(self) -> None:
+        """Drop the spilled sightings."""
+        for writer in self._writers:
+            with contextlib.suppress(pa.ArrowInvalid, OSError):
+                writer.close()
+        self._writers = []
+        if self._folder is not None:
+            self._folder.cleanup()
+            self._folder = None
 
     def ranges(self) -> dict[str, list[tuple[int, int]]]:
         """source_file -> (first, last) ranges of its rows screened."""
-        return {f: row_ranges(np.concatenate(parts)) for f, parts in self.rows.items()}
+        return {f: _merge_ranges(parts) for f, parts in self._row_ranges.items()}
+
+
+def _ranges(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows as sorted disjoint ranges of consecutive rows: (firsts, lasts)."""
+    ordered = np.unique(np.asarray(rows, dtype=np.int64))
+    if ordered.size == 0:
+        return ordered, ordered
+    breaks = np.flatnonzero(np.diff(ordered) != 1)
+    firsts = np.concatenate([ordered[:1], ordered[breaks + 1]])
+    lasts = np.concatenate([ordered[breaks], ordered[-1:]])
+    return firsts, lasts
+
+
+def _merge_ranges(parts: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[tuple[int, int]]:
+    """Ranges of several parts as one sorted disjoint list (touching ranges joined)."""
+    firsts = np.concatenate([f for f, _ in parts]) if parts else np.empty(0, np.int64)
+    lasts = np.concatenate([last for _, last in parts]) if parts else np.empty(0, np.int64)
+    if firsts.size == 0:
+        return []
+    order = np.argsort(firsts, kind="stable")
+    firsts, lasts = firsts[order], lasts[order]
+    reach = np.maximum.accumulate(lasts)  # the last row covered so far
+    starts = np.concatenate([[True], firsts[1:] > reach[:-1] + 1])
+    merged_lasts = np.maximum.reduceat(lasts, np.flatnonzero(starts))
+    return list(zip(firsts[starts].tolist(), merged_lasts.tolist(), strict=True))
+
+
+def name_buckets(names: pa.Array | pa.ChunkedArray, count: int) -> np.ndarray:
+    """A bucket number in ``[0, count)`` per name, from its bytes (length, first, middle and
+    last byte): the same name always falls in the same bucket; null and empty names in 0."""
+    values = names.combine_chunks() if isinstance(names, pa.ChunkedArray) else names
+    values = values.cast(pa.string())
+    n = len(values)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)
+    offsets = offsets[values.offset : values.offset + n + 1]
+    starts, ends = offsets[:-1].astype(np.int64), offsets[1:].astype(np.int64)
+    lengths = ends - starts
+    data_buffer = values.buffers()[2]
+    if data_buffer is None or data_buffer.size == 0:
+        return np.zeros(n, dtype=np.int64)
+    data = np.frombuffer(data_buffer, dtype=np.uint8)
+    filled = lengths > 0
+    first = np.where(filled, starts, 0)
+    last = np.where(filled, ends - 1, 0)
+    middle = np.where(filled, starts + lengths // 2, 0)
+    mixed = lengths * 31 + data[first].astype(np.int64) * 7 + data[last] * 3 + data[middle]
+    return np.where(filled, mixed % count, 0)
+
+
+def _conform_sightings(sightings: pa.Table) -> pa.Table:
+    """PARTY_SIGHTINGS columns and types (one schema for every part spilled)."""
+    return pa.Table.from_arrays(
+        [sightings[f.name].cast(f.type) for f in PARTY_SIGHTINGS], schema=PARTY_SIGHTINGS
+    )
 
 
 def screened_rows(screened: pa.Table) -> dict[str, np.ndarray]:
@@ -218,16 +320,24 @@ def record_sightings(
         if digest is None:
             raise ValueError(f"no content hash for source file: {source_file}")
         new += store.mark_rows_seen(digest, source_file, ranges)
-    parties = sightings.parties()
-    # party_key, with the normalised key cached per name for the run (the costly part)
-    keys = party_keys(parties["party_name"])
-    names = parties["party_name"].to_pylist()
-    fallback = [
-        k or " ".join((n or "").casefold().split()) for k, n in zip(keys, names, strict=True)
-    ]
-    parties = parties.add_column(2, "party", pa.array(fallback, pa.string()))
-    written = store.mark_party_sightings(parties, list_versions)
+    written = 0
+    try:
+        for parties in sightings.folded():  # one bucket of names at a time
+            written += store.mark_party_sightings(_with_party_key(parties), list_versions)
+    finally:
+        sightings.close()
     return {"records_marked_seen": new, "parties_recorded": written}
+
+
+def _with_party_key(parties: pa.Table) -> pa.Table:
+    """The sightings with the store's ``party`` column: the normalised key (cached per name for
+    the run: the costly part), else the name casefolded with its spaces collapsed."""
+    keys = party_keys(parties["party_name"])
+    missing = [row for row, key in enumerate(keys.tolist()) if not key]
+    if missing:
+        names = parties["party_name"].take(pa.array(missing, pa.int64())).to_pylist()
+        keys[missing] = [" ".join((n or "").casefold().split()) for n in names]
+    return parties.add_column(2, "party", pa.array(keys.tolist(), pa.string()))
 
 
 def record_run(
