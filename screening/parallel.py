@@ -225,6 +225,20 @@ class DaskExecutor:
                 )
             )
 
+    def scatter(self, **shared: Any) -> dict[str, Any]:
+        """Values every unit of a series needs, sent to each worker once (for :meth:`submit`)."""
+        return {
+            name: self.client.scatter(_Box(value), broadcast=True, hash=False)
+            for name, value in shared.items()
+        }
+
+    def submit(
+        self, func: Callable[..., R], item: Any, *, priority: int = 0, **scattered: Any
+    ) -> Any:
+        """One unit now (a Dask future): ``func(item, **values)``, the values from
+        :meth:`scatter`. A higher ``priority`` runs first among the units waiting in the cluster."""
+        return self.client.submit(_unboxed, func, item, pure=False, priority=priority, **scattered)
+
     def map(self, func: Callable[..., R], items: Iterable[T], **shared: Any) -> Iterator[R]:
         """Results in input order. At most two units per worker wait or run in the cluster
         at a time, so a long input is never all in its memory at once; the next unit is sent
@@ -233,10 +247,7 @@ class DaskExecutor:
         not with every task."""
         from distributed import as_completed
 
-        scattered = {
-            name: self.client.scatter(_Box(value), broadcast=True, hash=False)
-            for name, value in shared.items()
-        }
+        scattered = self.scatter(**shared)
         limit = 2 * self.workers
         source = iter(items)
         running: dict[Any, int] = {}
