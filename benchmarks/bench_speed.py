@@ -5,18 +5,32 @@ Usage::
     python benchmarks/bench_speed.py                  # 200k names -> results/speed.json
     python benchmarks/bench_speed.py --n 20000 --out /tmp/speed.json   # a quick look
 
-The query file mixes what a screening run meets: every distinct real vendor party name
-(``trade/vendor_samples_xlsx`` in ../shared), customs-style variants of listed names (10 %,
-from ``distort.py``, which shares no table with the matcher; each knows its list entry) and
-random company-like names (the rest; words drawn from the vendor names and random syllables,
-with legal forms). The lists are the bundled active lists, which ``match-names`` screens by
-default. Both tools run as **separate processes, one after the other in the same run**, timed
-end to end by ``/usr/bin/time`` (wall seconds and peak RSS): ours is the command users run,
-``python -m screening match-names FILE --column name --out OUT``; string_grouper
-(``match_strings(list_names, query_names)``, TF-IDF character 3-grams and sparse cosine, its
-default ``min_similarity`` 0.8) reads the same CSV and the lists' party names. Recall: a listed
-variant whose entry is among the tool's matches; clean hit rate: vendor and random names with
-any match. Everything is written to ``out/benchmarks/speed`` (git-ignored) and the figures to
+The query file mixes what a screening run meets:
+
+- every distinct real vendor party name (``trade/vendor_samples_xlsx`` in ../shared);
+- customs-style variants of listed names (10 %, SYNTHETIC: from ``distort.py``, which shares no
+  table with the matcher; each knows its list entry and its distortion);
+- every name and alias of the EU 833/269 entities whose Russian INN/OGRN an entry of the bundled
+  lists carries (REAL: the name as another list writes it, Latin and original script; the
+  entries with that identifier are the expected ones);
+- random company-like names (the rest; words drawn from the vendor names and random
+  syllables, with legal forms).
+
+The lists are the bundled active lists, which ``match-names`` screens by default. Both tools
+run as **separate processes, one after the other in the same run**, timed end to end by
+``/usr/bin/time`` (wall seconds and peak RSS): ours is the command users run,
+``python -m screening match-names FILE --column name --out OUT --top 5 --country-column
+country``: each name with the country a trade record would give its party, as screening passes
+it (an agreeing country corroborates a slip, a short name or a personal name; a conflicting one
+counts against); string_grouper (``match_strings(list_names, query_names)``, TF-IDF character
+3-grams and sparse cosine, its default ``min_similarity`` 0.8; it has no use for countries)
+reads the same CSV and the lists' party names.
+
+Recall: a listed name whose entry (one of them, for the EU names) is among the tool's matches
+(ours: the top 5 at the flag threshold; matches held below it for want of corroboration do not
+count), reported apart for the synthetic variants (and per distortion) and the real EU names
+(and per kind of name); clean hit rate: vendor and random names with a match (ours: at the
+threshold). Everything is written to ``out/benchmarks/speed`` (git-ignored) and the figures to
 ``results/speed.json``.
 """
 
@@ -45,6 +59,9 @@ import distort
 import real_sets
 
 RESULTS = Path(__file__).resolve().parent / "results"
+TOP = 5
+"""Hits per name kept by ``match-names``: recall counts the expected entry among the top 5 at
+the threshold, as the issue's acceptance defines it (string_grouper keeps every match)."""
 WORK = real_sets.REPO_ROOT / "out" / "benchmarks" / "speed"
 TIME = "/usr/bin/time"
 LEGAL_FORMS = (
@@ -95,7 +112,8 @@ SYLLABLES = (
 
 
 def party_list(table: pa.Table) -> pd.DataFrame:
-    """Party names of the lists (no vessels or aircraft): list_source, source_id, name."""
+    """Party names of the lists (no vessels or aircraft): list_source, source_id, name, ...,
+    country (the entry's first ISO-2 country, None where it has none)."""
     keep = pc.fill_null(
         pc.or_kleene(
             pc.is_in(table["entity_type"], pa.array(list(real_sets.PARTY_TYPES))),
@@ -105,11 +123,23 @@ def party_list(table: pa.Table) -> pd.DataFrame:
     )
     frame = (
         table.filter(keep)
-        .select(["list_source", "source_id", "name", "name_kind", "entity_type", "identifiers"])
+        .select(
+            [
+                "list_source",
+                "source_id",
+                "name",
+                "name_kind",
+                "entity_type",
+                "identifiers",
+                "countries",
+            ]
+        )
         .to_pandas()
     )
     frame = frame[frame["name"].fillna("").str.strip() != ""]
     frame["entry"] = frame["list_source"] + real_sets.SEP + frame["source_id"]
+    countries = real_sets.entry_countries(frame)
+    frame["country"] = frame["entry"].map(countries)
     return frame.reset_index(drop=True)
 
 
@@ -129,8 +159,36 @@ def random_company_names(n: int, vocabulary: list[str], rng: np.random.Generator
     return sorted(out)
 
 
+def eu_cross_list_queries(lists: pd.DataFrame) -> pd.DataFrame:
+    """REAL listed names as another list writes them: every name and alias of an EU 833/269
+    entity whose INN/OGRN an entry of ``lists`` carries (``real_sets.eu_inn_set``), with those
+    entries ('|'-joined) as the expected ones; none when the EU files are absent."""
+    empty = pd.DataFrame(columns=["name", "kind", "expected", "group"])
+    if not real_sets.have_shared_data():
+        return empty
+    eu = real_sets.eu_inn_set(real_sets.reference_table())
+    if eu.skipped:
+        return empty
+    listed = set(lists["entry"])
+    expected = ["|".join(e for e in exp if e in listed) for exp in eu.queries["expected"]]
+    frame = pd.DataFrame(
+        {
+            "name": eu.queries["query"].str.strip().to_numpy(),
+            "kind": "listed_real",
+            "expected": expected,
+            "group": eu.queries["group"].to_numpy(),
+            "country": eu.queries["country"].to_numpy(),
+        }
+    )
+    frame = frame[(frame["expected"] != "") & (frame["name"] != "")]
+    return frame.drop_duplicates("name").reset_index(drop=True)
+
+
 def build_queries(n: int, lists: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """name, kind (vendor / listed_variant / random), expected entry ('' for clean names)."""
+    """name, kind (vendor / listed_variant / listed_real / random), expected entries ('|'-joined;
+    '' for clean names), group (the distortion of a variant, the kind of an EU name), country
+    (ISO-2, as a trade record gives the party's: the vendor record's, the listed entry's, the EU
+    record's, or for a random name one the vendor parties trade from; None where unknown)."""
     rng = np.random.default_rng(seed)
     vendor = real_sets.vendor_clean_set(
         pa.table(
@@ -145,7 +203,12 @@ def build_queries(n: int, lists: pd.DataFrame, seed: int) -> pd.DataFrame:
             }
         )
     )
-    vendor_names = sorted(set(vendor.queries["query"])) if vendor.skipped is None else []
+    vendor_country: dict[str, str | None] = {}
+    if vendor.skipped is None:
+        for name, country in zip(vendor.queries["query"], vendor.queries["country"], strict=True):
+            if vendor_country.get(name) is None:
+                vendor_country[name] = country
+    vendor_names = sorted(vendor_country)
     n_listed = n // 10
     inns: dict[str, str] = {}
     for entry, idents in zip(lists["entry"], lists["identifiers"], strict=True):
@@ -153,35 +216,65 @@ def build_queries(n: int, lists: pd.DataFrame, seed: int) -> pd.DataFrame:
             if ident["scheme"] == "INN":
                 inns.setdefault(entry, ident["value"])
     pool = lists[lists["name_kind"].isin(["primary", "alias"])]
-    rows: dict[str, str] = {}
+    rows: dict[str, tuple[str, str, str | None]] = {}
     ops = [op for op in distort.OPERATIONS if op != "case_punct"]
     attempts = 0
     while len(rows) < n_listed and attempts < n_listed * 20:
         attempts += 1
         i = int(rng.integers(0, len(pool)))
-        name, entry = pool["name"].iat[i], pool["entry"].iat[i]
+        name, entry, country = pool["name"].iat[i], pool["entry"].iat[i], pool["country"].iat[i]
         op = ops[int(rng.integers(0, len(ops)))]
         if not distort.applicable(name, op, inn=inns.get(entry)):
             continue
         variant = distort.distort(name, op, rng, inn=inns.get(entry)).strip()
         if variant and variant not in rows:
-            rows[variant] = entry
+            rows[variant] = (entry, op, country)
     listed = pd.DataFrame(
-        {"name": list(rows), "kind": "listed_variant", "expected": list(rows.values())}
+        {
+            "name": list(rows),
+            "kind": "listed_variant",
+            "expected": [entry for entry, _, _ in rows.values()],
+            "group": [op for _, op, _ in rows.values()],
+            "country": [country for _, _, country in rows.values()],
+        }
     )
+    real = eu_cross_list_queries(lists)
+    real = real[~real["name"].isin(listed["name"])]
     vocabulary = sorted(
         {w for v in vendor_names for w in v.upper().split() if w.isalpha() and len(w) >= 3}
     )
-    taken = set(rows) | set(vendor_names)
-    n_random = max(0, n - len(listed) - len(vendor_names))
+    taken = set(rows) | set(vendor_names) | set(real["name"])
+    n_random = max(0, n - len(listed) - len(real) - len(vendor_names))
     randoms = [
         r for r in random_company_names(n_random + len(taken), vocabulary, rng) if r not in taken
     ][:n_random]
+    # a random name trades from a country the real vendor parties trade from
+    seen_countries = [c for c in vendor_country.values() if c] or [None]
+    random_countries = [
+        seen_countries[int(i)] for i in rng.integers(0, len(seen_countries), len(randoms))
+    ]
     frame = pd.concat(
         [
-            pd.DataFrame({"name": vendor_names, "kind": "vendor", "expected": ""}),
+            pd.DataFrame(
+                {
+                    "name": vendor_names,
+                    "kind": "vendor",
+                    "expected": "",
+                    "group": "",
+                    "country": [vendor_country[v] for v in vendor_names],
+                }
+            ),
             listed,
-            pd.DataFrame({"name": randoms, "kind": "random", "expected": ""}),
+            real,
+            pd.DataFrame(
+                {
+                    "name": randoms,
+                    "kind": "random",
+                    "expected": "",
+                    "group": "",
+                    "country": random_countries,
+                }
+            ),
         ],
         ignore_index=True,
     )
@@ -217,12 +310,34 @@ def timed(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> dict[
     }
 
 
+def _recall(found: dict[str, set[str]], listed: pd.DataFrame) -> float | None:
+    """Share of ``listed`` names with one of their expected entries among the matches."""
+    if listed.empty:
+        return None
+    return float(
+        np.mean(
+            [
+                not found.get(name, set()).isdisjoint(expected.split("|"))
+                for name, expected in zip(listed["name"], listed["expected"], strict=True)
+            ]
+        )
+    )
+
+
 def quality(found: dict[str, set[str]], queries: pd.DataFrame) -> dict[str, Any]:
-    """Recall on listed variants, hit rate on vendor and random names."""
-    listed = queries[queries["kind"] == "listed_variant"]
-    hits = [found.get(n, set()) for n in listed["name"]]
-    recall = float(np.mean([e in h for e, h in zip(listed["expected"], hits, strict=True)]))
-    out: dict[str, Any] = {"recall_listed": recall, "n_listed": len(listed)}
+    """Recall on the synthetic variants and on the real EU names (each also per group), hit
+    rate on vendor and random names."""
+    groups = queries["group"] if "group" in queries else pd.Series("", index=queries.index)
+    out: dict[str, Any] = {}
+    for kind, label in (("listed_variant", "listed"), ("listed_real", "real")):
+        listed = queries[queries["kind"] == kind]
+        out[f"recall_{label}"] = _recall(found, listed)
+        out[f"n_{label}"] = len(listed)
+        out[f"recall_{label}_by_group"] = {
+            group: {"recall": _recall(found, part), "n": len(part)}
+            for group, part in listed.groupby(groups[listed.index], sort=True)
+            if group
+        }
     for kind in ("vendor", "random"):
         names = queries.loc[queries["kind"] == kind, "name"]
         out[f"hit_rate_{kind}"] = (
@@ -245,10 +360,11 @@ def main(ctx: click.Context, n_names: int, seed: int, out: str, skip_peer: bool)
     if ctx.invoked_subcommand is not None:
         return
     from screening.lists import load_bundled_lists
+    from screening.names import DEFAULT_THRESHOLD
 
     WORK.mkdir(parents=True, exist_ok=True)
     lists = party_list(load_bundled_lists())
-    queries_csv = WORK / f"queries_{n_names}_{seed}.csv"
+    queries_csv = WORK / f"queries_v3_{n_names}_{seed}.csv"
     if queries_csv.exists():
         queries = pd.read_csv(queries_csv, dtype=str, keep_default_na=False)
     else:
@@ -271,12 +387,19 @@ def main(ctx: click.Context, n_names: int, seed: int, out: str, skip_peer: bool)
         "name",
         "--out",
         str(ours_out),
+        "--top",
+        str(TOP),
+        "--country-column",
+        "country",
     ]
     # first run: lists parsed and name index built (both then cached in the data dir);
     # second run: what every later run costs while the lists stay the same
     cold = timed(command, WORK / "ours_cold.log", {"DUALUSE_DATA_DIR": str(state)})
     ours = timed(command, WORK / "ours.log", {"DUALUSE_DATA_DIR": str(state)})
     hits = pd.read_csv(ours_out, dtype=str, keep_default_na=False)
+    # matches held below the threshold for want of corroboration are listed for the analyst,
+    # but they are not flags: only hits at the threshold count
+    hits = hits[hits["score"].astype(float) >= DEFAULT_THRESHOLD]
     found: dict[str, set[str]] = {}
     for q, s, i in zip(hits["query"], hits["list_source"], hits["source_id"], strict=True):
         found.setdefault(q, set()).add(s + real_sets.SEP + i)
@@ -297,12 +420,14 @@ def main(ctx: click.Context, n_names: int, seed: int, out: str, skip_peer: bool)
             "cpus": os.cpu_count(),
         },
         "data": "real vendor names + synthetic variants of real list names (distort.py) + "
-        "random company-like names; lists: the bundled active lists",
+        "real EU 833/269 names linked by INN/OGRN to bundled entries + random company-like "
+        "names; lists: the bundled active lists",
         "n_queries": len(queries),
         "by_kind": queries["kind"].value_counts().to_dict(),
         "list_party_names": len(lists),
         "ours": {
-            "command": "python -m screening match-names FILE --column name --out OUT",
+            "command": "python -m screening match-names FILE --column name --out OUT --top 5 "
+            "--country-column country",
             "cache": "warm: lists and name index read from the data dir's cache",
             **ours,
         },
@@ -339,25 +464,28 @@ def main(ctx: click.Context, n_names: int, seed: int, out: str, skip_peer: bool)
         result["ratio_string_grouper_cpu_seconds_over_ours"] = round(
             peer["cpu_seconds"] / ours["cpu_seconds"], 2
         )
-        result["recall_ceiling_ratio"] = (
-            round(1 / peer["recall_listed"], 2) if peer["recall_listed"] else None
-        )
-        result["ratio_ours_recall_over_string_grouper"] = (
-            round(ours["recall_listed"] / peer["recall_listed"], 2)
-            if peer["recall_listed"]
-            else None
-        )
-        result["target_met"] = bool(
-            ours["seconds"] <= peer["seconds"]
-            and ours["recall_listed"] >= 2 * peer["recall_listed"]
-        )
+        for label in ("listed", "real"):
+            peer_recall, our_recall = peer[f"recall_{label}"], ours[f"recall_{label}"]
+            result[f"recall_ceiling_ratio_{label}"] = (
+                round(1 / peer_recall, 2) if peer_recall else None
+            )
+            result[f"ratio_ours_recall_over_string_grouper_{label}"] = (
+                round(our_recall / peer_recall, 2) if peer_recall and our_recall else None
+            )
+            result[f"target_met_{label}"] = bool(
+                ours["seconds"] <= peer["seconds"]
+                and our_recall is not None
+                and peer_recall is not None
+                and our_recall >= 2 * peer_recall
+            )
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(json.dumps(result, indent=2) + "\n")
     pct = lambda v: "–" if v is None else f"{100 * v:.1f}%"  # noqa: E731
     click.echo(f"\n#### Bulk matching, {len(queries):,} names (commit {result['commit']})\n")
     click.echo(
-        "| tool | seconds | CPU seconds | peak RSS (MB) | recall on listed variants "
-        "| vendor names hit | random names hit |\n|---|---|---|---|---|---|---|"
+        "| tool | seconds | CPU seconds | peak RSS (MB) | recall: synthetic variants "
+        "| recall: real EU names | vendor names hit | random names hit |"
+        "\n|---|---|---|---|---|---|---|---|"
     )
     for tool in ("ours", "ours_cold", "string_grouper"):
         if tool in result:
@@ -365,7 +493,8 @@ def main(ctx: click.Context, n_names: int, seed: int, out: str, skip_peer: bool)
             click.echo(
                 f"| {tool} | {r['seconds']:.1f} | {r['cpu_seconds']:.1f} | "
                 f"{r['peak_rss_mb']:.0f} | "
-                f"{pct(r['recall_listed'])} | {pct(r['hit_rate_vendor'])} | "
+                f"{pct(r['recall_listed'])} | {pct(r['recall_real'])} | "
+                f"{pct(r['hit_rate_vendor'])} | "
                 f"{pct(r['hit_rate_random'])} |"
             )
     if "string_grouper" in result:
@@ -373,8 +502,10 @@ def main(ctx: click.Context, n_names: int, seed: int, out: str, skip_peer: bool)
             f"\nstring_grouper / ours time: "
             f"{result['ratio_string_grouper_seconds_over_ours']}x warm, "
             f"{result['ratio_string_grouper_seconds_over_ours_cold']}x cold; recall ratio "
-            f"{result['ratio_ours_recall_over_string_grouper']}x; target met: "
-            f"{result['target_met']}"
+            f"{result['ratio_ours_recall_over_string_grouper_listed']}x on the synthetic variants "
+            f"(target met: {result['target_met_listed']}), "
+            f"{result['ratio_ours_recall_over_string_grouper_real']}x on the real EU names "
+            f"(target met: {result['target_met_real']})"
         )
 
 

@@ -56,7 +56,8 @@ def test_a_cached_index_is_reused_and_a_changed_list_builds_anew(lists, tmp_path
 
 
 def test_the_speed_benchmark_counts_recall_and_clean_hits_per_kind() -> None:
-    """bench_speed.quality: a listed variant is found only through its own entry."""
+    """bench_speed.quality: a listed name is found only through one of its own entries, and
+    the synthetic variants and the real cross-list names are counted apart, per group."""
     import sys
 
     import pandas as pd
@@ -68,14 +69,34 @@ def test_the_speed_benchmark_counts_recall_and_clean_hits_per_kind() -> None:
 
     queries = pd.DataFrame(
         {
-            "name": ["ROSTEK", "GAZPROMBNK", "ACME TILES", "KAROMI LLC"],
-            "kind": ["listed_variant", "listed_variant", "vendor", "random"],
-            "expected": ["ssi\t1", "sdn\t2", "", ""],
+            "name": ["ROSTEK", "GAZPROMBNK", "АО ЭНИКС", "ENICS JSC", "ACME TILES", "KAROMI LLC"],
+            "kind": [
+                "listed_variant",
+                "listed_variant",
+                "listed_real",
+                "listed_real",
+                "vendor",
+                "random",
+            ],
+            "expected": ["ssi\t1", "sdn\t2", "sdn\t4|csl\t5", "sdn\t4", "", ""],
+            "group": ["typo", "typo", "eu_alias_non_latin", "eu_name", "", ""],
         }
     )
-    found = {"ROSTEK": {"ssi\t1"}, "GAZPROMBNK": {"sdn\t9"}, "KAROMI LLC": {"sdn\t3"}}
+    found = {
+        "ROSTEK": {"ssi\t1"},
+        "GAZPROMBNK": {"sdn\t9"},
+        "АО ЭНИКС": {"csl\t5"},
+        "ENICS JSC": {"sdn\t9"},
+        "KAROMI LLC": {"sdn\t3"},
+    }
     result = bench_speed.quality(found, queries)
-    assert result["recall_listed"] == 0.5
+    assert result["recall_listed"] == 0.5 and result["n_listed"] == 2
+    assert result["recall_real"] == 0.5 and result["n_real"] == 2
+    assert result["recall_real_by_group"] == {
+        "eu_alias_non_latin": {"recall": 1.0, "n": 1},
+        "eu_name": {"recall": 0.0, "n": 1},
+    }
+    assert result["recall_listed_by_group"] == {"typo": {"recall": 0.5, "n": 2}}
     assert result["hit_rate_vendor"] == 0.0
     assert result["hit_rate_random"] == 1.0
 

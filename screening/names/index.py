@@ -894,17 +894,22 @@ def parenthetical_alternatives(name: str) -> list[str]:
     """Other names a name gives in parentheses, read on both sides of a match: the name without
     them ("Huawei Technologies Co., Ltd. (Huawei)" is traded as HUAWEI TECHNOLOGIES CO LTD),
     and each part that is itself a name: an acronym (CSSC) or the original-script name
-    ("Kalashnikov Concern (Концерн Калашников)"); "f.k.a." and the like set aside. Other parts
-    ("(Hong Kong)") are qualifiers many unrelated names share."""
+    ("Kalashnikov Concern (Концерн Калашников)"); and any part that "f.k.a.", "formerly" and
+    the like introduce, whatever its shape ("PSB Bank (formerly PROMSVYAZBANK)"): the writer
+    says it is a name of the party. Other parts ("(Hong Kong)") are qualifiers many unrelated
+    names share."""
     if "(" not in name:
         return []
     out = []
     short = _PARENTHETICAL.sub("", name).strip()
     if short and short != name:
         out.append(short)
-    for part in re.findall(r"\(([^()]*)\)", name):
-        part = _ALIAS_MARKERS.sub("", part).strip()
-        if len(part) >= MIN_PARENTHETICAL_LEN and (_is_acronym(part, short) or _non_latin(part)):
+    for written in re.findall(r"\(([^()]*)\)", name):
+        part = _ALIAS_MARKERS.sub("", written).strip()
+        named = part != written.strip()  # an alias marker introduced it
+        if len(part) >= MIN_PARENTHETICAL_LEN and (
+            named or _is_acronym(part, short) or _non_latin(part)
+        ):
             out.append(part)
     return out
 

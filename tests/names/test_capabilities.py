@@ -22,7 +22,7 @@ from screening.names import (
     match_names,
     score_name_pairs,
 )
-from screening.names.index import is_abbreviation
+from screening.names.index import is_abbreviation, parenthetical_alternatives
 from screening.names.normalise import latin_skeleton, raw_words
 from tests.conftest import shared_path
 
@@ -209,6 +209,25 @@ def test_parenthetical_parts_are_alternative_names_on_both_sides() -> None:
     assert "JSC Kalashnikov Concern" in eu_text()
     both = compare_names("JSC Kalashnikov Concern (АО «Концерн Калашников»)", "Kalashnikov Concern")
     assert both.score >= DEFAULT_THRESHOLD, both
+
+
+def test_a_part_an_alias_marker_introduces_is_a_name_whatever_its_shape() -> None:
+    """The EU writes "PSB Bank (formerly. PROMSVYAZBANK)"; OFAC lists the bank as
+    PROMSVYAZBANK PJSC. A long word in capitals is no acronym, but "formerly" says it is a
+    name; a qualifier with no marker stays a qualifier."""
+    eu_name = "PSB Bank (formerly. PROMSVYAZBANK)"
+    assert eu_name in eu_text()
+    assert "PROMSVYAZBANK PJSC" in sdn_table()["name"].to_pylist()
+    assert "PROMSVYAZBANK" in parenthetical_alternatives(eu_name)
+    assert parenthetical_alternatives("Acme Trading (f.k.a. Vega Shipping Co)") == [
+        "Acme Trading",
+        "Vega Shipping Co",
+    ]
+    assert parenthetical_alternatives("Neway CNC Equipment (Suzhou) Co") == [
+        "Neway CNC Equipment Co"
+    ]
+    result = compare_names(eu_name, "PROMSVYAZBANK PJSC")
+    assert result.score >= DEFAULT_THRESHOLD, result
 
 
 # EU name -> OFAC name of the same entity (same INN), as the two lists write them
