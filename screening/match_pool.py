@@ -208,11 +208,19 @@ class ClusterMatching:
     whole input was read left the workers waiting on this process's reading, and then this
     process waiting on the workers."""
 
-    def __init__(self, executor: Any, match: Callable[..., Any], context: Any) -> None:
+    def __init__(
+        self,
+        executor: Any,
+        match: Callable[..., Any],
+        context: Any,
+        job_pairs: int = JOB_PAIRS,
+    ) -> None:
+        """``match(job, context=context)`` gives a job's hits and its names' keys."""
         self._executor = executor
         self._match = match
         self._shared = executor.scatter(context=context)
-        self._new = NewPairs()
+        self._job_pairs = job_pairs
+        self._new = NewPairs(job_pairs)
         self._running: deque[tuple[int, Any]] = deque()
         self._parts: dict[int, pa.Table] = {}
         self._sent = 0
@@ -253,7 +261,7 @@ class ClusterMatching:
         self._collect(wait=True, advance=advance)
         parts = [self._parts[n] for n in sorted(self._parts)]
         self._parts = {}
-        self._new = NewPairs()
+        self._new = NewPairs(self._job_pairs)
         if not parts:
             from screening.pipeline import party_match_summary
             from screening.schema import NAME_MATCH_SCHEMA, empty_table
