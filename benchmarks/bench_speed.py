@@ -9,7 +9,9 @@ The query file mixes what a screening run meets:
 
 - every distinct real vendor party name (``trade/vendor_samples_xlsx`` in ../shared);
 - customs-style variants of listed names (10 %, SYNTHETIC: from ``distort.py``, which shares no
-  table with the matcher; each knows its list entry and its distortion);
+  table with the matcher; each knows its list entry, and any entry listing the same name, and
+  its distortion; Cyrillic renderings only of Russian, Belarusian, Ukrainian and Kazakh
+  entries, as in ``real_sets.customs_variant_set``);
 - every name and alias of the EU 833/269 entities whose Russian INN/OGRN an entry of the bundled
   lists carries (REAL: the name as another list writes it, Latin and original script; the
   entries with that identifier are the expected ones);
@@ -59,6 +61,8 @@ import distort
 import real_sets
 
 RESULTS = Path(__file__).resolve().parent / "results"
+CYRILLIC_COUNTRIES = ("RU", "BY", "UA", "KZ")
+"""Entries whose names a customs record may write in Cyrillic (as real_sets' customs variants)."""
 TOP = 5
 """Hits per name kept by ``match-names``: recall counts the expected entry among the top 5 at
 the threshold, as the issue's acceptance defines it (string_grouper keeps every match)."""
@@ -216,6 +220,7 @@ def build_queries(n: int, lists: pd.DataFrame, seed: int) -> pd.DataFrame:
             if ident["scheme"] == "INN":
                 inns.setdefault(entry, ident["value"])
     pool = lists[lists["name_kind"].isin(["primary", "alias"])]
+    same_name = lists.groupby("name")["entry"].agg(set).to_dict()
     rows: dict[str, tuple[str, str, str | None]] = {}
     ops = [op for op in distort.OPERATIONS if op != "case_punct"]
     attempts = 0
@@ -226,9 +231,12 @@ def build_queries(n: int, lists: pd.DataFrame, seed: int) -> pd.DataFrame:
         op = ops[int(rng.integers(0, len(ops)))]
         if not distort.applicable(name, op, inn=inns.get(entry)):
             continue
+        if op == "cyrillic" and country not in CYRILLIC_COUNTRIES:
+            continue  # a Mexican firm is not written in Cyrillic
         variant = distort.distort(name, op, rng, inn=inns.get(entry)).strip()
         if variant and variant not in rows:
-            rows[variant] = (entry, op, country)
+            # a duplicate listing of the same name is a right hit (as in real_sets)
+            rows[variant] = ("|".join(sorted({entry} | same_name.get(name, set()))), op, country)
     listed = pd.DataFrame(
         {
             "name": list(rows),
@@ -364,7 +372,7 @@ def main(ctx: click.Context, n_names: int, seed: int, out: str, skip_peer: bool)
 
     WORK.mkdir(parents=True, exist_ok=True)
     lists = party_list(load_bundled_lists())
-    queries_csv = WORK / f"queries_v3_{n_names}_{seed}.csv"
+    queries_csv = WORK / f"queries_v4_{n_names}_{seed}.csv"
     if queries_csv.exists():
         queries = pd.read_csv(queries_csv, dtype=str, keep_default_na=False)
     else:
