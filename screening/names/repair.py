@@ -1,11 +1,11 @@
 """Typing slips in customs names, repaired from the lists' own words.
 
 Why: a clerk's slip (a space typed in the wrong place, left out or typed as a letter; a doubled,
-swapped or left-out letter; J written for Ж; a garbled legal form) turns a listed name into words
-no list contains, which the token index cannot see. Each repair is accepted only where it gives
-words the lists use, and the repaired name is a second *reading* scored next to the name as
-written (screening.names.match keeps the better score), so a repair that makes things worse costs
-nothing.
+swapped, left-out or mistyped letter; J written for Ж; a garbled legal form) turns a listed name
+into words no list contains, which the token index cannot see. Each repair is accepted only
+where it gives words the lists use, and the repaired name is a second *reading* scored next to
+the name as written (screening.names.match keeps the better score), so a repair that makes
+things worse costs nothing.
 """
 
 from __future__ import annotations
@@ -55,7 +55,9 @@ class _Memos:
         self.is_known = _Membership(known)
         self.pairs: dict[tuple[str, str], tuple[str, ...] | None] = {}
         self.singles: dict[str, tuple[str, str] | None] = {}
-        self.words: dict[tuple[str, bool, bool, bool], tuple[tuple[str, ...], str | None]] = {}
+        self.words: dict[
+            tuple[str, bool, bool, bool], tuple[tuple[str, ...], str | None, bool]
+        ] = {}
 
 
 class _Membership(dict[str, bool]):
@@ -291,6 +293,7 @@ def prepare(known: KnownWords) -> None:
     """Build the tables repairs look words up in now: a parent that builds them before it forks
     (screening.names.bulk) builds them once for all its children."""
     _with_a_letter_left_out(known)
+    _with_a_letter_unread(known)
     _brute_forced[id(known)] = BRUTE_FORCE_WORDS
 
 
@@ -299,6 +302,7 @@ def keep_tables(known: KnownWords) -> None:
     index is cached on disk with its known words: reading the table back is a fifth of the
     time building it takes, on every bulk run)."""
     known.__dict__["_left_out"] = _left_out_table(known)
+    known.__dict__["_unread"] = _unread_table(known)
 
 
 @lru_cache(maxsize=4)
@@ -323,6 +327,50 @@ def _left_out_table(known: KnownWords) -> dict[str, set[str]]:
                         found[short].add(word)
                     else:
                         found[short] = {word}
+    return found
+
+
+MIN_RETYPED_LEN = 5
+"""A shorter word with one letter typed wrong is as often another name: VTB / VEB, TASO / TACO."""
+MAX_RETYPED_WORDS = 2
+MIN_WORDS_FOR_TWO_RETYPED = 3
+"""A name of two words with both mistyped is another name (ROSOBORONEXPART IZHMESH); as in a
+one-to-one comparison (screening.names.slips), two count only in a name of three words or more."""
+_UNREAD = "?"
+_SEVERAL = ""
+"""(in the table: the words under this spelling are several, so none is the repair)"""
+
+
+def _retyped(word: str, known: KnownWords) -> str | None:
+    """The one known word the unknown ``word`` is with one letter typed wrong (HUAEEI for
+    HUAWEI, GROYP for GROUP); None when none or several are (a shorter word: MIN_RETYPED_LEN).
+    Like every repair this only makes a second reading; a match resting on it in a short name
+    still needs an agreeing country or identifier (screening.names.features)."""
+    if len(word) < MIN_RETYPED_LEN or not word.isalpha():
+        return None
+    table = _with_a_letter_unread(known)
+    found = {table.get(word[:at] + _UNREAD + word[at + 1 :]) for at in range(len(word))}
+    found.discard(None)
+    return found.pop() if len(found) == 1 and _SEVERAL not in found else None
+
+
+@lru_cache(maxsize=4)
+def _with_a_letter_unread(known: KnownWords) -> dict[str, str]:
+    """Each known word of at least MIN_RETYPED_LEN letters under every spelling with one of its
+    letters unread ("hua?ei": huawei), or _SEVERAL where words share the spelling: a mistyped
+    letter is then one look-up per position, not one per position and letter."""
+    kept = known.__dict__.get("_unread")
+    return kept if kept is not None else _unread_table(known)
+
+
+def _unread_table(known: KnownWords) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for word in known.raw:
+        if len(word) >= MIN_RETYPED_LEN and word.isalpha():
+            for at in range(len(word)):
+                spelling = word[:at] + _UNREAD + word[at + 1 :]
+                other = found.get(spelling)
+                found[spelling] = word if other is None or other == word else _SEVERAL
     return found
 
 
@@ -382,7 +430,8 @@ def _swapped_form(word: str) -> str | None:
 @lru_cache(maxsize=1 << 18)
 def _one_word_repair(word: str, known: KnownWords) -> str | None:
     """The one list word an unknown word is with a doubled, swapped or left-out letter or a J
-    for ZH. Bulk traffic repeats its unknown words, so each is worked out once per process."""
+    for ZH (a mistyped letter is _retyped's, counted apart). Bulk traffic repeats its unknown
+    words, so each is worked out once per process."""
     return (
         _undoubled(word, known)
         or _unswapped(word, known)
@@ -408,20 +457,28 @@ def repair_words(words: list[str], known: KnownWords) -> tuple[list[str], list[s
             return [*words[:-1], form], [f"{words[-1]} -> {form}"]
         return words, []
     words, notes = recut_words(words, known)
-    out: list[str] = []
     last = len(words) - 1
     done = memos.words
     if len(done) >= memos.MAX_ITEMS:
         done.clear()
+    read = []
     for i, word in enumerate(words):
         # what happens to a word depends on the word and where it stands alone
         where = (word, i == last and i > 0, i in (0, last), last > 0)
         found = done.get(where)
         if found is None:
             found = done[where] = _repaired_word(word, *where[1:], known, vocab)
-        out.extend(found[0])
-        if found[1] is not None:
-            notes.append(found[1])
+        read.append((word, found))
+    retyped = sum(found[2] for _, found in read)
+    allowed = MAX_RETYPED_WORDS if len(words) >= MIN_WORDS_FOR_TWO_RETYPED else 1
+    out: list[str] = []
+    for word, (repaired, note, was_retyped) in read:
+        if was_retyped and retyped > allowed:
+            out.append(word)  # two mistyped words in a name of two are another name
+            continue
+        out.extend(repaired)
+        if note is not None:
+            notes.append(note)
     return out, notes
 
 
@@ -432,27 +489,30 @@ def _repaired_word(
     several_words: bool,
     known: KnownWords,
     vocab: NameVocabulary,
-) -> tuple[tuple[str, ...], str | None]:
+) -> tuple[tuple[str, ...], str | None, bool]:
     """One word of a name as repair_words reads it (``is_last``: the last of several words;
-    ``several_words``: a one-word name is not only a legal form): the words it gives and the
-    note saying what was repaired (None: nothing)."""
+    ``several_words``: a one-word name is not only a legal form): the words it gives, the
+    note saying what was repaired (None: nothing) and whether it was a mistyped letter."""
     if is_last and (form := _swapped_legal_form(word, vocab)):
-        return (form,), f"{word} -> {form}"  # LDT: a list word too, but at a name's end a form
+        return (form,), f"{word} -> {form}", False  # LDT: a list word, but at the end a form
     if word in known or word.isdigit():
-        return (word,), None
+        return (word,), None, False
     single = _one_word_repair(word, known)
     if single is not None:
-        return (single,), f"{word} -> {single}"
+        return (single,), f"{word} -> {single}", False
     apart = _DIGITS_LETTERS.fullmatch(word)
     parts = [part for part in apart.groups() if part] if apart else []
     if parts and any(part in known.raw for part in parts if not part.isdigit()):
-        return tuple(parts), f"{word} -> {' '.join(parts)}"  # 75ARSENAL
+        return tuple(parts), f"{word} -> {' '.join(parts)}", False  # 75ARSENAL
     short = len(word) <= MAX_GARBLED_FORM_LEN
     if several_words and short and (len(word) >= 3 or (at_edge and len(word) == 2)):
         form = _garbled_legal_form(word, vocab)
         if form is not None:
-            return ((form,) if form else ()), f"{word} -> {form or '(a legal form)'}"
-    return (word,), None
+            return ((form,) if form else ()), f"{word} -> {form or '(a legal form)'}", False
+    retyped = _retyped(word, known)
+    if retyped is not None:
+        return (retyped,), f"{word} -> {retyped}", True
+    return (word,), None, False
 
 
 def repaired_reading(name: NormalisedName, known_words: KnownWords) -> NormalisedName | None:

@@ -60,7 +60,8 @@ def test_customs_variants_hit(query: str, expected: tuple[str, str | None]) -> N
 MUST_HIT_EXPLAINED = [
     ("VETRIKAL LLC", "RU", "Vertikal LLC", "vetrikal -> vertikal"),  # letters swapped
     ("ONRBANK ZAO", "BY", "ONERBANK ZAO", "onrbank -> onerbank"),  # a letter left out
-    ("LINBUZG INDUSTRIES LTD", "CZ", "LINBURG INDUSTRIES", "linbuzg~linburg (spelling"),
+    ("LINBUZG INDUSTRIES LTD", "CZ", "LINBURG INDUSTRIES", "linbuzg -> linburg"),  # mistyped
+    ("HUAEEI TECHNOLOGIES CO., LTD.", "CN", "HUAWEI TECHNOLOGIES CO., LTD.", "huaeei -> huawei"),
     ("CHINA NATIONALNUCLEAR CORPORATION", None, "CHINA NATIONAL NUCLEAR CORPORATION", "nationaln"),
     ("EXODUSM ICROELECTRONICS COMPANY LIMITED", None, "Exodus Microelectronics", "exodusm icro"),
     ("SPARS KTD", None, "Spars, Ltd.", "ktd -> ltd"),  # a garbled legal form
@@ -86,7 +87,11 @@ def test_typing_slips_and_cut_names_hit_with_reasons(
 
 @pytest.mark.parametrize(
     ("query", "listed"),
-    [("VETRIKAL LLC", "Vertikal LLC"), ("ONRBANK ZAO", "ONERBANK ZAO")],
+    [
+        ("VETRIKAL LLC", "Vertikal LLC"),
+        ("ONRBANK ZAO", "ONERBANK ZAO"),
+        ("HUAEEI TECHNOLOGIES CO., LTD.", "HUAWEI TECHNOLOGIES CO., LTD."),
+    ],
 )
 def test_repaired_slip_in_short_name_needs_corroboration(query: str, listed: str) -> None:
     """Without a country, a short name matched only through a repaired slip is reported below
@@ -155,3 +160,24 @@ def test_list_name_of_generic_words_only_is_weak_evidence() -> None:
     # the same words, but none of them identifies a firm: just over the threshold at best
     assert result.score <= 100 - ONE_COMMON_WORD_PENALTY < DEFAULT_THRESHOLD + 2
     assert "dictionary words" in result.explanation
+
+
+def test_a_mistyped_letter_is_repaired_in_one_word_of_two_not_in_both() -> None:
+    """HUAEEI TECHNOLOGIES: one letter typed wrong in one word is read as HUAWEI; a name of two
+    words both mistyped is another name (as a one-to-one comparison reads it), while in a name
+    of three words or more two such words are still slips."""
+    from screening.names.repair import repair_words
+
+    known = bundled_index().known_words
+    assert {"huawei", "rosoboronexport", "izhmash"} <= known.raw
+    assert repair_words(["huaeei", "technologies"], known) == (
+        ["huawei", "technologies"],
+        ["huaeei -> huawei"],
+    )
+    assert repair_words(["rosoboronexpart", "izhmesh"], known) == (
+        ["rosoboronexpart", "izhmesh"],
+        [],
+    )
+    words, notes = repair_words(["rosoboronexpart", "izhmesh", "holding"], known)
+    assert words == ["rosoboronexport", "izhmash", "holding"], (words, notes)
+    assert repair_words(["vtv", "leasing"], known)[1] == []  # three letters: VTB or VEB?
