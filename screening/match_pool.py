@@ -254,6 +254,14 @@ class ClusterMatching:
                 advance(1)
         self._running = still
 
+    @property
+    def jobs_sent(self) -> int:
+        return self._sent
+
+    def jobs_done(self) -> int:
+        """How many jobs have finished so far (taken in or not)."""
+        return len(self._parts) + sum(1 for _, future in self._running if future.done())
+
     def result(self) -> pa.Table:
         """Every job's hits joined, in the order the pairs were sent."""
         advance = progress.counter("Matching names", total=self._sent)

@@ -907,12 +907,16 @@ class ScreeningRun:
         assert self._cluster_matching is not None
         start = time.perf_counter()
         matching, self._cluster_matching = self._cluster_matching, None
+        done_while_reading = matching.jobs_done()
         matches = matching.result()
         self.timings["match_parties"] = time.perf_counter() - start
         self._matches = matches
         logger.info(
-            "Matched %d distinct party names on the cluster while reading: %d with a list hit",
+            "Matched %d distinct party names on the cluster (%d of %d jobs done while reading): "
+            "%d with a list hit",
             matching.pairs,
+            done_while_reading,
+            matching.jobs_sent,
             matches.num_rows,
         )
         return matches

@@ -85,7 +85,9 @@ def test_cluster_matching_sends_each_distinct_pair_once_over_all_batches(
     matching = ClusterMatching(two_workers, _pairs_seen, "ctx", job_pairs=7)
     sent = [matching.submit(batch) for batch in batches]
     assert sent == [30, 10]  # the second batch's 20 RU pairs n10-n29 were sent already
+    assert matching.jobs_sent == 5 + 2  # 30 pairs in jobs of 7, then 10
     result = matching.result()
+    assert matching.jobs_done() == 0  # all taken in by result()
     pairs = list(zip(result["name"].to_pylist(), result["country"].to_pylist(), strict=True))
     assert len(pairs) == len(set(pairs)) == 40
     assert set(pairs) == {(f"n{i}", "RU") for i in range(30)} | {(f"n{i}", "CN") for i in range(10)}
