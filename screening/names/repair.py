@@ -509,10 +509,43 @@ def _repaired_word(
         form = _garbled_legal_form(word, vocab)
         if form is not None:
             return ((form,) if form else ()), f"{word} -> {form or '(a legal form)'}", False
+    glued = _glued_legal_form(word, known, vocab)
+    if glued is not None:
+        return glued, f"{word} -> {' '.join(glued)}", False
     retyped = _retyped(word, known)
     if retyped is not None:
         return (retyped,), f"{word} -> {retyped}", True
     return (word,), None, False
+
+
+GLUED_LEGAL_FORMS = (
+    "ltd", "ltda", "llc", "llp", "plc", "jsc", "ojsc", "pjsc", "cjsc", "ooo", "oao", "zao",
+    "pao", "gmbh", "fze", "fzco", "fzllc", "corp",
+)  # fmt: skip
+"""Legal forms typed onto the word before or after them (TRADEOOO, NIKLLC, COLTD, OOORASSVET):
+none ends or begins an ordinary word, as ANO (MILANO), SPA, INC or TOO would."""
+MIN_GLUED_REST = 2
+
+
+def _glued_legal_form(
+    word: str, known: KnownWords, vocab: NameVocabulary
+) -> tuple[str, ...] | None:
+    """The unknown ``word`` as a legal form and a list word (or another legal form: COLTD)
+    typed without the space between them, form last or first; None otherwise."""
+    if not word.isalpha():
+        return None
+    for form in GLUED_LEGAL_FORMS:
+        if len(word) - len(form) < MIN_GLUED_REST:
+            continue
+        if word.endswith(form):
+            rest = word[: -len(form)]
+            if rest in known.raw or (rest,) in vocab.legal_forms:
+                return rest, form
+        if word.startswith(form):
+            rest = word[len(form) :]
+            if rest in known.raw:
+                return form, rest
+    return None
 
 
 def repaired_reading(name: NormalisedName, known_words: KnownWords) -> NormalisedName | None:

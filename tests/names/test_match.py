@@ -181,3 +181,20 @@ def test_a_mistyped_letter_is_repaired_in_one_word_of_two_not_in_both() -> None:
     words, notes = repair_words(["rosoboronexpart", "izhmesh", "holding"], known)
     assert words == ["rosoboronexport", "izhmash", "holding"], (words, notes)
     assert repair_words(["vtv", "leasing"], known)[1] == []  # three letters: VTB or VEB?
+
+
+def test_a_legal_form_typed_onto_a_word_is_read_apart() -> None:
+    """SHENZHEN ... EXPORT COLTD, NIKLLC, LLCNM-TEKH: a legal form and a list word typed without
+    the space between them; MILANO is not MIL + ANO (forms that end ordinary words never count)."""
+    from screening.names.repair import repair_words
+
+    known = bundled_index().known_words
+    assert repair_words(["nikllc"], known) == (["nik", "llc"], ["nikllc -> nik llc"])
+    assert repair_words(["llcnm", "tekh"], known)[0] == ["llc", "nm", "tekh"]
+    assert repair_words(["export", "coltd"], known)[0] == ["export", "co", "ltd"]
+    assert repair_words(["milano", "spa"], known) == (["milano", "spa"], [])
+    hits = match_names(
+        ["SHENZHEN YANTU IMPORT EXPORT COLTD"], bundled_index(), countries=["CN"]
+    ).to_pylist()
+    assert hits and hits[0]["matched_name"] == "SHENZHEN YANTU IMPORT EXPORT CO LTD", hits
+    assert "coltd -> co ltd" in hits[0]["explanation"]
