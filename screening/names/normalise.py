@@ -229,7 +229,7 @@ def _raw_tokens(text: str) -> list[str]:
         # ASCII as it is, its only apostrophes are ' and `, and its casefold is lower
         if "." in text:
             text = _GLUED_INITIALS.sub(" ", text)
-        if "s" in text:
+        if "s" in text or "S" in text:  # (an upper-case name's possessive too: BANK'S)
             text = _POSSESSIVE.sub("", text)
         text = text.replace("'", "").replace("`", "").lower()
     else:
@@ -239,7 +239,7 @@ def _raw_tokens(text: str) -> list[str]:
         text = text.translate(_RU_SOFT_SIGNS).translate(_UK_TO_RU)
         text = _CJK.sub(r" \1 ", text)
         text = anyascii(text)
-        if "s" in text:
+        if "s" in text or "S" in text:  # (an upper-case name's possessive too: BANK'S)
             text = _POSSESSIVE.sub("", text)
         text = _APOSTROPHES.sub("", text).casefold()
     if "dzh" in text:

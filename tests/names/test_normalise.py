@@ -90,3 +90,11 @@ def test_cjk_legal_form_is_recognised() -> None:
     norm = normalise_name("深圳市华强电子有限公司")
     assert norm.legal_forms == ("ltd",)
     assert len(norm.tokens) > 3
+
+
+@pytest.mark.parametrize(
+    "written", ["SULTAN'S CONSTRUCTION", "Sultan's Construction", "SULTAN’S CONSTRUCTION"]
+)
+def test_a_possessive_is_the_names_in_capitals_too(written: str) -> None:
+    """Customs write names in capitals: SULTAN'S is SULTAN, as Sultan's is, not a word SULTANS."""
+    assert normalise_name(written).tokens == normalise_name("SULTAN CONSTRUCTION").tokens
