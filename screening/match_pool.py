@@ -92,6 +92,36 @@ def _forget_display() -> None:
     progress.forget_display()
 
 
+class NewPairs:
+    """The (name, country) pairs of each batch that no earlier batch held, in jobs of at most
+    ``JOB_PAIRS``: what a run matching while it reads sends to its workers, so that each
+    distinct pair of the whole input is matched once."""
+
+    def __init__(self, job_pairs: int = JOB_PAIRS) -> None:
+        self._sent: set[str] = set()
+        self._job_pairs = job_pairs
+
+    def jobs(self, parties: pa.Table) -> list[pa.Table]:
+        """The pairs of ``parties`` not seen before, each job a copy of its rows (an Arrow
+        slice would pickle with the whole batch's buffers)."""
+        # one string per pair, compared as sets in C: the ISO-2 country, a separator no
+        # country code holds, the name (so no two pairs give one string)
+        keys = pc.binary_join_element_wise(
+            pc.fill_null(parties["country"], ""), pc.fill_null(parties["name"], ""), "\x1f"
+        )
+        new = set(keys.to_pylist())
+        new.difference_update(self._sent)
+        if not new:
+            return []
+        self._sent.update(new)
+        fresh = parties.filter(pc.is_in(keys, value_set=pa.array(list(new), pa.string())))
+        step = self._job_pairs
+        return [
+            fresh.take(pa.array(range(start, min(start + step, fresh.num_rows)), pa.int64()))
+            for start in range(0, fresh.num_rows, step)
+        ]
+
+
 class MatchPool:
     """Worker processes forked now; ``start`` names the index, ``submit`` sends each batch's
     pairs not sent before, ``result`` waits for all hits (party_match_summary rows) and hands
@@ -108,7 +138,7 @@ class MatchPool:
         self._config: ScreeningConfig | None = None
         self._jobs: deque[tuple[AsyncResult[JobResult], int]] = deque()
         self._parts: list[pa.Table] = []
-        self._sent: set[str] = set()
+        self._new = NewPairs()
         self._collected = 0
         self.pairs = 0
         self.busy_seconds = 0.0
@@ -127,23 +157,13 @@ class MatchPool:
         how many were new."""
         assert self._pool is not None and self._path is not None
         self._collect(wait=False)
-        # one string per pair, compared as sets in C: the ISO-2 country, a separator no
-        # country code holds, the name (so no two pairs give one string)
-        keys = pc.binary_join_element_wise(
-            pc.fill_null(parties["country"], ""), pc.fill_null(parties["name"], ""), "\x1f"
-        )
-        new = set(keys.to_pylist())
-        new.difference_update(self._sent)
-        if not new:
-            return 0
-        self._sent.update(new)
-        fresh = parties.filter(pc.is_in(keys, value_set=pa.array(list(new), pa.string())))
-        for offset in range(0, fresh.num_rows, JOB_PAIRS):
-            job = fresh.slice(offset, JOB_PAIRS)
+        jobs = self._new.jobs(parties)
+        for job in jobs:
             pending = self._pool.apply_async(_match_job, (self._path, self._config, job))
             self._jobs.append((pending, job.num_rows))
-        self.pairs += len(new)
-        return len(new)
+        new = sum(job.num_rows for job in jobs)
+        self.pairs += new
+        return new
 
     def _collect(self, wait: bool, advance: Callable[[int], None] | None = None) -> None:
         """Take in the finished jobs' hits, oldest first (all, waiting, with ``wait``): their
@@ -165,7 +185,7 @@ class MatchPool:
         advance(self._collected)
         self._collect(wait=True, advance=advance)
         parts, self._parts = self._parts, []
-        self._sent.clear()
+        self._new = NewPairs()
         if not parts:
             from screening.pipeline import party_match_summary
             from screening.schema import NAME_MATCH_SCHEMA, empty_table
@@ -178,6 +198,84 @@ class MatchPool:
             self._pool.terminate()
             self._pool.join()
             self._pool = None
+
+
+class ClusterMatching:
+    """The pairs matched on a Dask cluster while the run is still reading, as
+    :class:`MatchPool` does on this machine: each batch's new pairs are sent to the workers
+    as soon as the batch is pre-screened (behind the pre-screening units, which keep the
+    input flowing), and finished jobs are taken in as reading goes on. Matching after the
+    whole input was read left the workers waiting on this process's reading, and then this
+    process waiting on the workers."""
+
+    def __init__(
+        self,
+        executor: Any,
+        match: Callable[..., Any],
+        context: Any,
+        job_pairs: int = JOB_PAIRS,
+    ) -> None:
+        """``match(job, context=context)`` gives a job's hits and its names' keys."""
+        self._executor = executor
+        self._match = match
+        self._shared = executor.scatter(context=context)
+        self._job_pairs = job_pairs
+        self._new = NewPairs(job_pairs)
+        self._running: deque[tuple[int, Any]] = deque()
+        self._parts: dict[int, pa.Table] = {}
+        self._sent = 0
+        self.pairs = 0
+
+    def submit(self, parties: pa.Table) -> int:
+        """Send the pairs of ``parties`` that no earlier call held; returns how many."""
+        self._collect(wait=False)
+        new = 0
+        for job in self._new.jobs(parties):
+            future = self._executor.submit(self._match, job, priority=-1, **self._shared)
+            self._running.append((self._sent, future))
+            self._sent += 1
+            new += job.num_rows
+        self.pairs += new
+        return new
+
+    def _collect(self, wait: bool, advance: Callable[[int], None] | None = None) -> None:
+        """Take in the finished jobs' hits (all, waiting, with ``wait``); their keys go to the
+        run's key cache and the job is let go at once. A failed job raises its error."""
+        still: deque[tuple[int, Any]] = deque()
+        while self._running:
+            number, future = self._running.popleft()
+            if not (wait or future.done()):
+                still.append((number, future))
+                continue
+            matches, keys = future.result()
+            self._parts[number] = matches
+            remember_party_keys(keys)
+            if advance is not None:
+                advance(1)
+        self._running = still
+
+    @property
+    def jobs_sent(self) -> int:
+        return self._sent
+
+    def jobs_done(self) -> int:
+        """How many jobs have finished so far (taken in or not)."""
+        return len(self._parts) + sum(1 for _, future in self._running if future.done())
+
+    def result(self) -> pa.Table:
+        """Every job's hits joined, in the order the pairs were sent."""
+        advance = progress.counter("Matching names", total=self._sent)
+        advance(len(self._parts))
+        self._collect(wait=True, advance=advance)
+        parts = [self._parts[n] for n in sorted(self._parts)]
+        self._parts = {}
+        self._new = NewPairs(self._job_pairs)
+        if not parts:
+            from screening.pipeline import party_match_summary
+            from screening.schema import NAME_MATCH_SCHEMA, empty_table
+
+            return party_match_summary(empty_table(NAME_MATCH_SCHEMA))
+        return pa.concat_tables(parts)
 
 
 def pool_processes(config: ScreeningConfig, cores: Sequence[int] | None = None) -> int:

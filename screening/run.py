@@ -55,7 +55,7 @@ from screening.geo.chains import (
 from screening.geo.leg_spill import ChainLegSpill
 from screening.io import TradeFileInfo, iter_trade_files, open_trade_file
 from screening.io.writers import escape_formulas_in_table, write_json_atomic
-from screening.match_pool import MatchPool, can_fork, pool_processes
+from screening.match_pool import ClusterMatching, MatchPool, can_fork, pool_processes
 from screening.memory import release_free_memory
 from screening.outputs import count_by
 from screening.parallel import (
@@ -209,6 +209,9 @@ class RunContext:
 
     config: ScreeningConfig
     reference_key: str
+    collect_names: bool = True
+    """Whether pre-screening returns each batch's distinct names (for their keys): not on
+    Dask, where every name's key comes back with its matches."""
 
 
 @dataclass(frozen=True)
@@ -279,8 +282,10 @@ def prescreen_batch(task: BatchTask, context: RunContext) -> PrescreenSummary:
     table = _timed(seconds, "flag_forwarders", flag_forwarders, table)
     start = time.perf_counter()
     parties = distinct_parties(table)
-    written = [table[role].combine_chunks().cast(pa.string()) for role in PARTY_ROLES]
-    names = pc.unique(pa.concat_arrays([*written, *map(pc.utf8_trim_whitespace, written)]))
+    names = pa.array([], pa.string())
+    if context.collect_names:
+        written = [table[role].combine_chunks().cast(pa.string()) for role in PARTY_ROLES]
+        names = pc.unique(pa.concat_arrays([*written, *map(pc.utf8_trim_whitespace, written)]))
     legs = _chain_legs(table, config, task.first_row)
     surge = surge_totals(
         table, cutoff=config.import_history_cutoff, keys=_names_as_keys(table["importer"])
@@ -606,6 +611,7 @@ class ScreeningRun:
         self._counts: dict[str, Counter[str]] = {}
         self._rows_screened = 0
         self._match_pool: MatchPool | None = None
+        self._cluster_matching: ClusterMatching | None = None
         self._leg_spill: ChainLegSpill | None = None
         self._sightings = RunSightings()
         self._surge: SurgeTotals | None = None
@@ -685,7 +691,7 @@ class ScreeningRun:
         self.timings["start_workers"] = time.perf_counter() - start
         remote = isinstance(self.executor, DaskExecutor)
         worker_config = single_threaded(self.config) if remote else self.config
-        self.context = RunContext(worker_config, key)
+        self.context = RunContext(worker_config, key, collect_names=not remote)
         with_index = name_index_cache_file(self.reference.lists).is_file()
         self.executor.warm_up(warm_up, worker_config, key, with_index)
         if self._match_pool is not None:
@@ -790,13 +796,16 @@ class ScreeningRun:
         assert self.executor is not None and self.context is not None
         self._rejects = _RejectWriter(self.folder.staging / "rejected.csv")
         start = time.perf_counter()
+        if isinstance(self.executor, DaskExecutor):
+            self._start_cluster_matching()
+        matching = self._match_pool or self._cluster_matching
         for summary in self.executor.map(prescreen_batch, self._batches(), context=self.context):
             self.prescreened.append(summary)
             self._add_seconds(summary.seconds)
             self._legs.write(summary.chain_legs, summary.file_number)
             summary.chain_legs = summary.chain_legs.schema.empty_table()
-            if self._match_pool is not None:  # matched while the next batches are read
-                self._match_pool.submit(summary.parties)
+            if matching is not None:  # matched while the next batches are read
+                matching.submit(summary.parties)
                 # a slice would keep the buffers; the names' keys come with their matches
                 summary.parties = summary.parties.schema.empty_table()
                 summary.names = pa.array([], pa.string())
@@ -834,6 +843,8 @@ class ScreeningRun:
         assert self.executor is not None and self.context is not None
         if self._match_pool is not None:
             return self._collect_pool_matches()
+        if self._cluster_matching is not None:
+            return self._collect_cluster_matches()
         start = time.perf_counter()
         parties = (
             pa.concat_tables([s.parties for s in self.prescreened])
@@ -883,6 +894,34 @@ class ScreeningRun:
             pool.pairs,
             pool.processes,
             0 if matches is None else matches.num_rows,
+        )
+        return matches
+
+    def _start_cluster_matching(self) -> None:
+        """Match on the Dask workers while reading (see ClusterMatching); the name index is
+        built here first if the lists have no cached one yet (each worker then reads it)."""
+        assert isinstance(self.executor, DaskExecutor) and self.reference is not None
+        if not name_index_cache_file(self.reference.lists).is_file():
+            cached_name_index(self.reference.lists)
+        self._cluster_matching = ClusterMatching(self.executor, match_partition, self.context)
+
+    def _collect_cluster_matches(self) -> pa.Table:
+        """The hits of the matching sent to the cluster while reading (each matched name's
+        key came back with them)."""
+        assert self._cluster_matching is not None
+        start = time.perf_counter()
+        matching, self._cluster_matching = self._cluster_matching, None
+        done_while_reading = matching.jobs_done()
+        matches = matching.result()
+        self.timings["match_parties"] = time.perf_counter() - start
+        self._matches = matches
+        logger.info(
+            "Matched %d distinct party names on the cluster (%d of %d jobs done while reading): "
+            "%d with a list hit",
+            matching.pairs,
+            done_while_reading,
+            matching.jobs_sent,
+            matches.num_rows,
         )
         return matches
 

@@ -109,6 +109,7 @@ def test_pipeline_quick_reports_stages_memory_and_baseline(quick_runs: dict[str,
     assert run["rows"] == ours["rows"] == 2000 and ours["rejects"] == 0
     assert {"classify_goods", "match_parties", "score_risk"} <= set(ours["stages"])
     assert ours["peak_rss_mb"] > 0 and ours["records_per_second"] > 0
+    assert 0 < ours["driver_cpu_seconds"] <= ours["cpu_seconds"]  # the run's own, of the tree's
     assert sum(ours["risk_levels"].values()) == 2000
     assert base["extrapolated"] and base["names_measured"] < base["distinct_names"]
     assert run["ratio_baseline_over_ours"] > 0
