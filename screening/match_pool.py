@@ -59,22 +59,26 @@ def can_fork(processes: int) -> bool:
     return threading.active_count() - display_threads == 1
 
 
-def _load_index(path: str) -> Any:
-    with open(path, "rb") as fh, collector.paused():
-        return pickle.load(fh)
-
-
-def _warm(path: str) -> float:
-    """Read the index now (while the parent reads the input), not in the first job."""
+def _warm(path: str, lists: pa.Table | None = None) -> float:
+    """Read the index now (while the parent reads the input), not in the first job. On a
+    first run (no index cached yet, ``lists`` given) the first process to get here builds and
+    caches it while the parent reads, and the others wait for its file: the parent neither
+    waits for the build nor holds the built index."""
     start = time.perf_counter()
-    _index(path)
+    _index(path, lists)
     return time.perf_counter() - start
 
 
-def _index(path: str) -> Any:
+def _index(path: str, lists: pa.Table | None = None) -> Any:
     if _WORKER.get("path") != path:
+        from screening.pipeline import read_or_build_index
+
         _WORKER.clear()
-        _WORKER["index"] = _load_index(path)
+        if lists is None:
+            with open(path, "rb") as fh, collector.paused():
+                _WORKER["index"] = pickle.load(fh)
+        else:
+            _WORKER["index"] = read_or_build_index(lists, Path(path))
         _WORKER["path"] = path
     return _WORKER["index"]
 
@@ -143,14 +147,17 @@ class MatchPool:
         self.pairs = 0
         self.busy_seconds = 0.0
 
-    def start(self, index_path: Path, config: ScreeningConfig) -> None:
-        """Workers read the index at ``index_path`` (built by the parent if absent) and match
-        with ``config`` (one thread each: the processes are the parallelism)."""
+    def start(
+        self, index_path: Path, config: ScreeningConfig, lists: pa.Table | None = None
+    ) -> None:
+        """Workers read the index at ``index_path`` (built there by the first of them from
+        ``lists`` when no cached index exists) and match with ``config`` (one thread each: the
+        processes are the parallelism)."""
         assert self._pool is not None
         self._path = str(index_path)
         self._config = config
         for _ in range(self.processes):
-            self._pool.apply_async(_warm, (self._path,))
+            self._pool.apply_async(_warm, (self._path, lists))
 
     def submit(self, parties: pa.Table) -> int:
         """Queue the (name, country) pairs of ``parties`` that no earlier call held; returns

@@ -13,7 +13,7 @@ import os
 import pickle
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,6 +34,11 @@ from screening.paths import data_dir
 from screening.risk.red_flags import chpl_import_surge_flags, freight_forwarder_flags
 from screening.risk.score import RISK_LEVELS, score_risk
 from screening.schema import check_stage_output
+
+try:
+    import fcntl
+except ImportError:  # not on POSIX: each process builds its own index
+    fcntl = None  # type: ignore[assignment]
 
 T = TypeVar("T")
 PARTY_ROLES = ("exporter", "importer")
@@ -118,7 +123,7 @@ def cached_name_index(lists: pa.Table) -> NameIndex:
         known = _INDEX_MEMO.get(cache.name)
     if known is not None:
         return known
-    index = _read_or_build_index(lists, cache)
+    index = read_or_build_index(lists, cache)
     with _INDEX_MEMO_LOCK:
         _INDEX_MEMO.clear()  # one index per process: a refresh replaces it
         _INDEX_MEMO[cache.name] = index
@@ -129,25 +134,59 @@ _INDEX_MEMO: dict[str, NameIndex] = {}
 _INDEX_MEMO_LOCK = threading.Lock()
 
 
-def _read_or_build_index(lists: pa.Table, cache: Path) -> NameIndex:
-    if cache.is_file():
-        try:
-            with open(cache, "rb") as fh, collector.paused():  # 1.5 s of CPU -> 0.5
-                index = pickle.load(fh)
-            if isinstance(index, NameIndex):
-                return index
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-            pass  # unreadable or from another version: build again and overwrite
-    index = NameIndex.build(lists)
-    with contextlib.suppress(OSError):
+def _read_index(cache: Path) -> NameIndex | None:
+    """The index pickled at ``cache``; None when absent, unreadable or from another version."""
+    if not cache.is_file():
+        return None
+    try:
+        with open(cache, "rb") as fh, collector.paused():  # 1.5 s of CPU -> 0.5
+            index = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None  # build again and overwrite
+    return index if isinstance(index, NameIndex) else None
+
+
+@contextlib.contextmanager
+def _build_lock(cache: Path) -> Iterator[None]:
+    """Held while one process builds the index at ``cache``: the others (a run's matching
+    processes, Dask workers, a second run) wait for its file instead of each building the
+    same index at once. Without a writable cache folder there is nothing to share: no lock."""
+    if fcntl is None:
+        yield
+        return
+    try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_name(f"{cache.name}.{os.getpid()}.partial")
-        with open(partial, "wb") as fh:
-            pickle.dump(index, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(partial, cache)
-        for old in cache.parent.glob("name-index-*.pickle"):
-            if old != cache:
-                old.unlink(missing_ok=True)
+        handle = open(cache.with_suffix(".lock"), "wb")  # noqa: SIM115 - closed below
+    except OSError:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def read_or_build_index(lists: pa.Table, cache: Path) -> NameIndex:
+    """The index of ``lists`` read from ``cache``, else built and written there (once, under
+    a lock, however many processes ask at the same time)."""
+    index = _read_index(cache)
+    if index is not None:
+        return index
+    with _build_lock(cache):
+        index = _read_index(cache)  # built by another process while this one waited
+        if index is not None:
+            return index
+        index = NameIndex.build(lists)
+        with contextlib.suppress(OSError):
+            partial = cache.with_name(f"{cache.name}.{os.getpid()}.partial")
+            with open(partial, "wb") as fh:
+                pickle.dump(index, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(partial, cache)
+            for old in cache.parent.glob("name-index-*"):  # other lists' indexes and locks
+                if old.stem != cache.stem and old.suffix in (".pickle", ".lock"):
+                    old.unlink(missing_ok=True)
     return index
 
 

@@ -25,8 +25,10 @@ rejected files" (CLI exit status 3). When no file can be read, the run fails wit
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import os
 import platform
 import time
 from collections import Counter
@@ -707,16 +709,22 @@ class ScreeningRun:
         return self.reference
 
     def _start_match_pool(self) -> None:
-        """Point the matching processes at the run's index cache (built here if absent)."""
+        """Point the matching processes at the run's index cache. A first run (no cached
+        index) has them build it while this process reads; where the cache folder cannot be
+        written, this process matches alone."""
         assert self._match_pool is not None and self.reference is not None
-        index_file = name_index_cache_file(self.reference.lists)
-        if not index_file.is_file():
-            cached_name_index(self.reference.lists)
-        if not index_file.is_file():  # the cache cannot be written: match in this process
+        lists = self.reference.lists
+        index_file = name_index_cache_file(lists)
+        if index_file.is_file():
+            self._match_pool.start(index_file, single_threaded(self.config))
+            return
+        with contextlib.suppress(OSError):
+            index_file.parent.mkdir(parents=True, exist_ok=True)
+        if not os.access(index_file.parent, os.W_OK):
             self._match_pool.close()
             self._match_pool = None
             return
-        self._match_pool.start(index_file, single_threaded(self.config))
+        self._match_pool.start(index_file, single_threaded(self.config), lists)
 
     def _batches(self) -> Iterator[BatchTask]:
         """Record batches of every file in turn. A file that cannot be opened, or fails part
