@@ -71,16 +71,39 @@ def _warm(path: str, lists: pa.Table | None = None) -> float:
 
 def _index(path: str, lists: pa.Table | None = None) -> Any:
     if _WORKER.get("path") != path:
-        from screening.pipeline import read_or_build_index
+        from screening.pipeline import index_build_lock, read_or_build_index
 
         _WORKER.clear()
-        if lists is None:
-            with open(path, "rb") as fh, collector.paused():
+        cache = Path(path)
+        if lists is not None and not cache.is_file():
+            with index_build_lock(cache):  # waits here while another worker builds it
+                if not cache.is_file():
+                    _build_in_child(lists, cache)
+        if lists is None or cache.is_file():
+            with open(cache, "rb") as fh, collector.paused():
                 _WORKER["index"] = pickle.load(fh)
-        else:
-            _WORKER["index"] = read_or_build_index(lists, Path(path))
+        else:  # the file could not be written: build and keep it here
+            _WORKER["index"] = read_or_build_index(lists, cache)
         _WORKER["path"] = path
     return _WORKER["index"]
+
+
+def _build_in_child(lists: pa.Table, cache: Path) -> None:
+    """Build and cache the index in a child forked for it (this worker runs one thread; the
+    child shares the build lock this worker holds) that exits once the file is written: the
+    build's temporaries leave with it. Built in this process, they stayed in its heap, 400 MB
+    more than the index read back from the file."""
+    from screening.pipeline import build_index_file
+
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child's exit code is what the parent sees
+        code = 1
+        try:
+            build_index_file(lists, cache)
+            code = 0
+        finally:
+            os._exit(code)
+    os.waitpid(pid, 0)
 
 
 def _match_job(path: str, config: ScreeningConfig, parties: pa.Table) -> JobResult:

@@ -147,7 +147,7 @@ def _read_index(cache: Path) -> NameIndex | None:
 
 
 @contextlib.contextmanager
-def _build_lock(cache: Path) -> Iterator[None]:
+def index_build_lock(cache: Path) -> Iterator[None]:
     """Held while one process builds the index at ``cache``: the others (a run's matching
     processes, Dask workers, a second run) wait for its file instead of each building the
     same index at once. Without a writable cache folder there is nothing to share: no lock."""
@@ -174,19 +174,25 @@ def read_or_build_index(lists: pa.Table, cache: Path) -> NameIndex:
     index = _read_index(cache)
     if index is not None:
         return index
-    with _build_lock(cache):
+    with index_build_lock(cache):
         index = _read_index(cache)  # built by another process while this one waited
-        if index is not None:
-            return index
-        index = NameIndex.build(lists)
-        with contextlib.suppress(OSError):
-            partial = cache.with_name(f"{cache.name}.{os.getpid()}.partial")
-            with open(partial, "wb") as fh:
-                pickle.dump(index, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(partial, cache)
-            for old in cache.parent.glob("name-index-*"):  # other lists' indexes and locks
-                if old.stem != cache.stem and old.suffix in (".pickle", ".lock"):
-                    old.unlink(missing_ok=True)
+        if index is None:
+            index = build_index_file(lists, cache)
+    return index
+
+
+def build_index_file(lists: pa.Table, cache: Path) -> NameIndex:
+    """Build the index of ``lists`` and write it to ``cache`` (if the folder can be written),
+    replacing the indexes of other lists; the caller holds :func:`index_build_lock`."""
+    index = NameIndex.build(lists)
+    with contextlib.suppress(OSError):
+        partial = cache.with_name(f"{cache.name}.{os.getpid()}.partial")
+        with open(partial, "wb") as fh:
+            pickle.dump(index, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(partial, cache)
+        for old in cache.parent.glob("name-index-*"):  # other lists' indexes and locks
+            if old.stem != cache.stem and old.suffix in (".pickle", ".lock"):
+                old.unlink(missing_ok=True)
     return index
 
 

@@ -685,6 +685,7 @@ class ScreeningRun:
             # forked before the lists and the records exist (see screening.match_pool)
             self._match_pool = MatchPool(processes)
         self.reference = load_reference_data(self.config)
+        release_free_memory()  # what parsing the lists left free (first run: 200 MB)
         key = reference_key(self.config, self.reference.list_versions)
         remember_reference(key, self.reference)
         self.timings["load_reference"] = time.perf_counter() - start
