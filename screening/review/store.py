@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -221,20 +223,40 @@ def redacted(url: str) -> str:
         return url
 
 
+SQLITE_WAIT_SECONDS = 60
+"""How long a SQLite store waits for another process's lock before giving up."""
+
+
+def _write_ahead_log(cursor: Any) -> None:
+    """Put the database in WAL mode (readers never wait for a writer). When two processes open
+    a new store at the same moment, the one that loses gets "database is locked" at once:
+    SQLite does not wait on its busy timeout for this switch. It tries again until the other
+    is done (the switch is then already made), for as long as it would wait for any lock."""
+    deadline = time.monotonic() + SQLITE_WAIT_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def create_store_engine(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         path = sa.engine.make_url(url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"timeout": 60})
+        engine = sa.create_engine(url, connect_args={"timeout": SQLITE_WAIT_SECONDS})
 
         @sa.event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=60000")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_WAIT_SECONDS * 1000}")
+            _write_ahead_log(cursor)
             cursor.close()
 
         @sa.event.listens_for(engine, "begin")
