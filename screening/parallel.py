@@ -151,9 +151,10 @@ class ProcessExecutor:
     For the step of a run on one machine that comes after matching (scoring the spilled
     parts): by then this process holds the run's tables, and a forked child would be counted
     again with all of them in the memory the system reports, where these hold only the code,
-    the shared values and their unit. Python's fork server imports the caller's main script
-    when it starts (its default preload): a script that calls :func:`screening.screen_files`
-    needs a ``__main__`` guard, as with any multiprocessing pool. Start it early (its
+    the shared values and their unit. Each process a fork server starts imports the caller's
+    main script (multiprocessing's spawn preparation): a script that calls
+    :func:`screening.screen_files` needs a ``__main__`` guard, as with any multiprocessing
+    pool. Start it early (its
     processes import the library while this one works) and close it when done. ``shared``
     values are written once to a file in ``work_dir`` that each process reads at its first
     unit, not sent with every unit."""
