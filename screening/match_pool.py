@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import pickle
 import threading
 import time
 from collections import deque
@@ -32,7 +31,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from screening import collector, progress
+from screening import progress
 from screening.config import ScreeningConfig
 from screening.geo.chains import remember_party_keys
 
@@ -71,7 +70,7 @@ def _warm(path: str, lists: pa.Table | None = None) -> float:
 
 def _index(path: str, lists: pa.Table | None = None) -> Any:
     if _WORKER.get("path") != path:
-        from screening.pipeline import index_build_lock, read_or_build_index
+        from screening.pipeline import index_build_lock, load_index_file, read_or_build_index
 
         _WORKER.clear()
         cache = Path(path)
@@ -80,8 +79,7 @@ def _index(path: str, lists: pa.Table | None = None) -> Any:
                 if not cache.is_file():
                     _build_in_child(lists, cache)
         if lists is None or cache.is_file():
-            with open(cache, "rb") as fh, collector.paused():
-                _WORKER["index"] = pickle.load(fh)
+            _WORKER["index"] = load_index_file(cache)
         else:  # the file could not be written: build and keep it here
             _WORKER["index"] = read_or_build_index(lists, cache)
         _WORKER["path"] = path

@@ -134,13 +134,19 @@ _INDEX_MEMO: dict[str, NameIndex] = {}
 _INDEX_MEMO_LOCK = threading.Lock()
 
 
+def load_index_file(cache: Path) -> Any:
+    """The object pickled at ``cache`` (an index), read with the cyclic collector held off
+    (1.5 s of CPU -> 0.5)."""
+    with open(cache, "rb") as fh, collector.paused():
+        return pickle.load(fh)
+
+
 def _read_index(cache: Path) -> NameIndex | None:
     """The index pickled at ``cache``; None when absent, unreadable or from another version."""
     if not cache.is_file():
         return None
     try:
-        with open(cache, "rb") as fh, collector.paused():  # 1.5 s of CPU -> 0.5
-            index = pickle.load(fh)
+        index = load_index_file(cache)
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
         return None  # build again and overwrite
     return index if isinstance(index, NameIndex) else None
