@@ -154,10 +154,9 @@ class ProcessExecutor:
     the shared values and their unit. Each process a fork server starts imports the caller's
     main script (multiprocessing's spawn preparation): a script that calls
     :func:`screening.screen_files` needs a ``__main__`` guard, as with any multiprocessing
-    pool. Start it early (its
-    processes import the library while this one works) and close it when done. ``shared``
-    values are written once to a file in ``work_dir`` that each process reads at its first
-    unit, not sent with every unit."""
+    pool. Start it early (its processes import the library while this one works) and close
+    it when done. ``shared`` values are written once to a file in ``work_dir`` that each
+    process reads at its first unit, not sent with every unit."""
 
     def __init__(self, processes: int, work_dir: Path) -> None:
         context = multiprocessing.get_context("forkserver")
