@@ -16,6 +16,8 @@ import pickle
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -144,6 +146,21 @@ def _prepare_process() -> None:
     progress.forget_display()
 
 
+def refuse_in_worker_start() -> None:
+    """Refuse to start a run inside a process that is still starting as another run's worker.
+
+    Python's multiprocessing imports the caller's main script in every process it starts
+    from a fork server (or spawns). A script that calls :func:`screening.screen_files` at
+    its top level, without ``if __name__ == "__main__":``, would start the whole run again
+    in each of them; the run's first worker stops here, with this message, instead."""
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise ScreeningError(
+            "a run was started while a worker process was starting: the script that calls "
+            'screen_files must do so under `if __name__ == "__main__":` (Python imports it '
+            "in each worker process)"
+        )
+
+
 class ProcessExecutor:
     """Runs units in ``processes`` new processes of this machine (from a fork server: not
     forked from this process).
@@ -154,17 +171,29 @@ class ProcessExecutor:
     the shared values and their unit. Each process a fork server starts imports the caller's
     main script (multiprocessing's spawn preparation): a script that calls
     :func:`screening.screen_files` needs a ``__main__`` guard, as with any multiprocessing
-    pool. Start it early (its processes import the library while this one works) and close
-    it when done. ``shared`` values are written once to a file in ``work_dir`` that each
+    pool; without one, the worker stops at :func:`refuse_in_worker_start` and the run fails
+    with :class:`~screening.errors.ScreeningError` (a ``concurrent.futures`` pool notices a
+    worker that died, where a ``multiprocessing.Pool`` would start it again for ever).
+    Start it early (its processes import the library while this one works) and close it
+    when done. ``shared`` values are written once to a file in ``work_dir`` that each
     process reads at its first unit, not sent with every unit."""
 
     def __init__(self, processes: int, work_dir: Path) -> None:
         context = multiprocessing.get_context("forkserver")
-        self._pool = context.Pool(processes, initializer=_prepare_process)
+        # the fork server itself need not import the caller's script, only the library
+        context.set_forkserver_preload(["screening.run"])
+        self._pool = ProcessPoolExecutor(
+            processes, mp_context=context, initializer=_prepare_process
+        )
         self._work_dir = work_dir
         self._maps = 0
         self.workers = processes
         self.description = f"{processes} local processes"
+        try:  # start the processes now (the pool starts one per unit submitted)
+            for _ in range(processes):
+                self._pool.submit(int)
+        except BrokenProcessPool as error:
+            raise _broken(error) from error
 
     def map(self, func: Callable[..., R], items: Iterable[T], **shared: Any) -> Iterator[R]:
         """Results in input order, each as soon as it and those before it are done."""
@@ -172,9 +201,10 @@ class ProcessExecutor:
         path = self._work_dir / f"shared-{self._maps}.pickle"
         with open(path, "wb") as fh:
             pickle.dump(shared, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        units = ((func, str(path), item) for item in items)
         try:
-            yield from self._pool.imap(_run_with_shared, units, chunksize=1)
+            yield from self._pool.map(_run_with_shared, ((func, str(path), i) for i in items))
+        except BrokenProcessPool as error:
+            raise _broken(error) from error
         finally:
             path.unlink(missing_ok=True)
 
@@ -182,11 +212,18 @@ class ProcessExecutor:
         """Nothing to load ahead: units bring what they need."""
 
     def close(self) -> None:
-        self._pool.terminate()
-        self._pool.join()
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     def close_in_background(self) -> None:
         """Closing is quick (the processes hold no lists); done in :meth:`close`."""
+
+
+def _broken(error: BrokenProcessPool) -> ScreeningError:
+    return ScreeningError(
+        "a worker process of this run stopped unexpectedly (its error is printed above; "
+        'a script that calls screen_files needs `if __name__ == "__main__":`; '
+        f"or the machine ran out of memory): {error}"
+    )
 
 
 def _exit_without_teardown() -> None:

@@ -68,6 +68,7 @@ from screening.parallel import (
     make_executor,
     reference_for,
     reference_key,
+    refuse_in_worker_start,
     remember_reference,
     single_threaded,
     warm_up,
@@ -1240,6 +1241,7 @@ def screen_files(
     ``db`` is the review store (default: $DUALUSE_DB, else SQLite in the data folder): its
     decisions are carried into the run; ``only_new`` skips records an earlier run screened.
     """
+    refuse_in_worker_start()
     with ScreeningRun(
         paths,
         config,

@@ -71,3 +71,44 @@ def test_pool_matching_gives_the_same_outputs_as_one_process(
     screened = [pq.read_table(out / "screened.parquet") for out in (one_out, two_out)]
     assert screened[0].equals(screened[1])
     assert pc.sum(pc.is_valid(screened[0]["exporter_match_score"])).as_py() > 0
+
+
+UNGUARDED_SCRIPT = """
+import sys
+from pathlib import Path
+from screening.config import ScreeningConfig
+from screening.run import screen_files
+
+# no `if __name__ == "__main__":` guard: each worker process imports this script again
+out = Path(sys.argv[2])
+config = ScreeningConfig(workers=2, list_files=(sys.argv[1],))
+screen_files(None, config, out, db=str(out.parent / "review.db"), batch_rows=1_000)
+print("finished")
+"""
+
+
+def test_a_script_without_a_main_guard_fails_at_once_instead_of_hanging(
+    tmp_path: Path, small_sdn_file: Path
+) -> None:
+    # Python imports the caller's script in each process of the run's scoring pool; a
+    # multiprocessing.Pool restarted each worker that died running it, for ever.
+    script = tmp_path / "unguarded.py"
+    script.write_text(UNGUARDED_SCRIPT)
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    done = subprocess.run(
+        [sys.executable, str(script), str(small_sdn_file), str(out)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "finished" not in done.stdout
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("screening.errors.ScreeningError: a worker process of this run"), last
+    assert 'if __name__ == "__main__":' in last
+    # the worker said why before it stopped
+    assert "a run was started while a worker process was starting" in done.stderr
+    assert not out.exists()  # a failed run leaves no partial outputs
