@@ -269,7 +269,7 @@ def read_index(path: Path) -> NameIndex | None:
     from screening.names.index import NameIndex
 
     try:
-        with path.open("rb") as handle, collector.paused():
+        with path.open("rb") as handle, collector.reading_long_lived():
             state = pickle.load(handle)
         if not (isinstance(state, tuple) and len(state) == 8 and state[0] == FILE_FORMAT):
             return None

@@ -89,6 +89,8 @@ def query_distinctive(pair: Pair) -> frozenset[str]:
     """The trade name's distinctive words, each abbreviation read as the list word it stands
     for (SHPG as SHIPPING: generic, so not distinctive), and a misspelt generic word as that
     word (GRUOP as GROUP)."""
+    if pair.query_words is not None:
+        return pair.query_words
     key_tokens = set(pair.key.tokens)
     generic = pair.key.generic_tokens
     words = set()

@@ -13,7 +13,6 @@ tool into the user's own data directory and read only from there.
 from __future__ import annotations
 
 import contextlib
-import gc
 import hashlib
 import os
 import pickle
@@ -70,23 +69,11 @@ def load(key: str) -> Any | None:
     if not enabled() or not path.is_file():
         return None
     try:
-        with path.open("rb") as fh, collector.paused():
+        with path.open("rb") as fh, collector.reading_long_lived():
             index = pickle.load(fh)
     except Exception:  # a truncated or foreign file: rebuild rather than fail the run
         return None
-    _set_aside_from_collection()
     return index
-
-
-def _set_aside_from_collection() -> None:
-    """The index just read is hundreds of thousands of long-lived objects, none of them
-    garbage, all in the collector's youngest generation: the next few collections (the
-    caller's first allocations, e.g. reading its names) would walk every one of them, then
-    again as they age (0.3 s of a 200k-name ``match-names``, measured). They are set aside
-    now (gc.freeze; screening.names.bulk unfreezes after matching). Only when memory is
-    reclaimed changes, never a result."""
-    if gc.isenabled():
-        gc.freeze()
 
 
 def store(key: str, index: object) -> None:

@@ -209,7 +209,7 @@ def score_pairs(
     )
     cut_rows, cut_keys = index.prefix_candidates(queries, rows_possibly_cut(queries))
     same_rows, same_keys = index.exact_candidates(queries)
-    spaced_rows, spaced_keys = respaced_candidates(queries, index)
+    spaced = spaced_rows, spaced_keys = respaced_candidates(queries, index)
     id_hits = _identifier_hits(queries, index)
     id_rows = np.array([qi for qi, ks in id_hits.items() for _ in ks], dtype=np.int64)
     id_keys = np.array([k for ks in id_hits.values() for k in ks], dtype=np.int64)
@@ -239,6 +239,7 @@ def score_pairs(
         config=config,
         overlap_bound=overlap_bound,
         written=written,
+        respaced=spaced,
     )
     keep = (scores >= threshold) | (held & keep_held)
     return ScoredPairs(
@@ -269,6 +270,7 @@ def _score_given_pairs(
     overlap_bound: np.ndarray | None = None,
     hold: bool = True,
     written: Sequence[str] | None = None,
+    respaced: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(query rows, key ids, scores, held, cut) of the pairs that may reach ``threshold``.
 
@@ -281,17 +283,20 @@ def _score_given_pairs(
     name against every list name, where a slip repaired in a short name finds some list entry
     by chance; an analyst comparing two given names has no such search behind the pair.
     ``written``: per query reading, the trade name as written (features read its bracketed
-    parts, which a reading may have set aside)."""
+    parts, which a reading may have set aside). ``respaced``: respaced_candidates(queries,
+    index), when the caller has found them already."""
     empty = np.zeros(0, dtype=bool)
     if len(q_rows) == 0:
         return q_rows, k_ids, np.empty(0), empty, empty
     n_keys = len(index.keys)
-    id_codes = np.array([q * n_keys + k for q, ks in id_hits.items() for k in ks], dtype=np.int64)
-    id_pair = np.isin(q_rows.astype(np.int64) * n_keys + k_ids.astype(np.int64), id_codes)
+    id_pair = np.zeros(len(q_rows), dtype=bool)
+    if id_hits:
+        codes = np.array([q * n_keys + k for q, ks in id_hits.items() for k in ks], np.int64)
+        id_pair = np.isin(q_rows.astype(np.int64) * n_keys + k_ids.astype(np.int64), codes)
     share = config.token_weight_share
     cut = maybe_truncated(queries, index, q_rows, k_ids)
     # the same letters with spaces moved (NET WORKS / NETWORKS): the words agree in full
-    respaced = respaced_pairs(queries, index, q_rows, k_ids)
+    respaced = respaced_pairs(queries, index, q_rows, k_ids, respaced)
     excess = _typo_excess_matrix(queries, index, fuzzy)
     if overlap_bound is not None:
         # string similarity adds at most its share, and the words' overlap at most what the
@@ -1001,13 +1006,22 @@ def _whole_name_coverage(
     every CSSC institute scores 100 on the acronym CSSC, a trade name naming one of them
     included; the whole list name that holds the trade name's words is the one it names.
     Also, per hit, how many words of the whole list name the trade name lacks.
-    ``plain``: the batch's names as already read (may be cut); one too short to have been cut
-    reads the same either way and is not read again."""
+    ``plain``: the batch's names as already read (may be cut); one too short to have been cut,
+    or not ending in what may be a legal form cut short, reads the same either way and is not
+    read again."""
     if len(q_rows) == 0:
         return np.zeros(0), np.zeros(0, dtype=np.int64)
     rows = q_rows.tolist()
     again = sorted(
-        {q for q in rows if plain is None or plain[q].written_length >= TRUNCATION_MIN_LEN}
+        {
+            q
+            for q in rows
+            if plain is None
+            or (
+                plain[q].written_length >= TRUNCATION_MIN_LEN
+                and normalise.may_end_in_cut_form(plain[q].words)
+            )
+        }
     )
     read_again = dict(
         zip(again, normalise_names([batch[q] for q in again], may_be_cut=False), strict=True)

@@ -654,6 +654,17 @@ def _tokens_of(
     return [t for w in words for t in read[w]], None
 
 
+def may_end_in_cut_form(words: Sequence[str]) -> bool:
+    """A trade name of these words (as written) may end in a legal form broken off by a
+    vendor's field width (normalise_name sets it aside when ``may_be_cut``); when not, the
+    name reads the same whether it may be cut or not, and need not be read twice."""
+    if not SHORTCUTS:
+        return True
+    if any([_NUMBERISH[w] for w in words]):
+        words = spell_numbers(list(words))
+    return bool(words) and _EXPANDED[words[-1]][-1] in _phrase_words().cut_form_last
+
+
 def _strip_cut_legal_form(core: list[str], vocab: NameVocabulary) -> tuple[list[str], str | None]:
     """A legal form cut off at the end of a truncated name (... JOINT STOCK C, ... LIMITED
     SIRK): whole legal forms are left to _strip_legal_forms, which also names them."""

@@ -85,12 +85,17 @@ def respaced_candidates(
 
 
 def respaced_pairs(
-    queries: Sequence[NormalisedName], index: NameIndex, q_rows: np.ndarray, k_ids: np.ndarray
+    queries: Sequence[NormalisedName],
+    index: NameIndex,
+    q_rows: np.ndarray,
+    k_ids: np.ndarray,
+    candidates: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
-    """Per pair: the two names are the same letters (and not the same words)."""
+    """Per pair: the two names are the same letters (and not the same words).
+    ``candidates``: respaced_candidates(queries, index), when the caller has them."""
     if len(q_rows) == 0:
         return np.zeros(0, dtype=bool)
-    rows, keys = respaced_candidates(queries, index)
+    rows, keys = candidates if candidates is not None else respaced_candidates(queries, index)
     if len(rows) == 0:
         return np.zeros(len(q_rows), dtype=bool)
     n_keys = len(index.keys)
