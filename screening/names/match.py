@@ -50,6 +50,7 @@ from screening.names.normalise import (
     NormalisedName,
     normalise_names,
 )
+from screening.names.pair_sets import pairs_among
 from screening.names.readings import Readings, best_reading, read_queries
 from screening.names.repair import KnownWords
 from screening.names.respaced import respaced_candidates, respaced_pairs
@@ -288,11 +289,13 @@ def _score_given_pairs(
     empty = np.zeros(0, dtype=bool)
     if len(q_rows) == 0:
         return q_rows, k_ids, np.empty(0), empty, empty
-    n_keys = len(index.keys)
-    id_pair = np.zeros(len(q_rows), dtype=bool)
-    if id_hits:
-        codes = np.array([q * n_keys + k for q, ks in id_hits.items() for k in ks], np.int64)
-        id_pair = np.isin(q_rows.astype(np.int64) * n_keys + k_ids.astype(np.int64), codes)
+    id_pair = pairs_among(
+        q_rows,
+        k_ids,
+        np.array([q for q, ks in id_hits.items() for _ in ks], dtype=np.int64),
+        np.array([k for ks in id_hits.values() for k in ks], dtype=np.int64),
+        len(index.keys),
+    )
     share = config.token_weight_share
     cut = maybe_truncated(queries, index, q_rows, k_ids)
     # the same letters with spaces moved (NET WORKS / NETWORKS): the words agree in full

@@ -21,6 +21,7 @@ import numpy as np
 
 from screening.names import normalise
 from screening.names.normalise import NormalisedName
+from screening.names.pair_sets import pairs_among
 
 if TYPE_CHECKING:
     from screening.names.index import NameIndex
@@ -98,9 +99,7 @@ def respaced_pairs(
     rows, keys = candidates if candidates is not None else respaced_candidates(queries, index)
     if len(rows) == 0:
         return np.zeros(len(q_rows), dtype=bool)
-    n_keys = len(index.keys)
-    codes = rows * n_keys + keys
-    return np.isin(q_rows.astype(np.int64) * n_keys + k_ids.astype(np.int64), codes)
+    return pairs_among(q_rows, k_ids, rows, keys, len(index.keys))
 
 
 def is_respaced(query: NormalisedName, key: NormalisedName) -> bool:
