@@ -38,6 +38,10 @@ RUNS_PER_PROCESS = 16
 names differ in cost (long ones, ones needing repairs cluster in the sort order), and one
 equal half per process left a core idle while the slower half finished."""
 
+OTHER_SCRIPT_COST = 2.0
+"""How many names' work a name with letters outside ASCII is counted as when runs are handed
+out (transliteration, look-alike letters: about twice the work, measured)."""
+
 GC_ALLOCATIONS = 200_000
 """While names are matched, the cyclic garbage collector runs after this many new container
 objects rather than Python's default 700."""
@@ -91,22 +95,32 @@ def match_in_processes(
     **options: Any,
 ) -> pa.Table:
     """``match(names, index, countries=..., workers=1, **options)`` over contiguous runs of
-    ``distinct`` in ``processes`` forked children, joined in order (``pool.map`` keeps it)."""
+    ``distinct`` in ``processes`` forked children, the costliest handed out first, joined in
+    the names' order."""
     size = -(-len(distinct) // (processes * RUNS_PER_PROCESS))
     runs = [distinct[i : i + size] for i in range(0, len(distinct), size)]
+    # the costliest runs first (names in other scripts sort last and cost twice as much: run
+    # last, their run kept one process busy for a second after the other had finished)
+    order = sorted(range(len(runs)), key=lambda r: -_estimated_cost(runs[r]))
     _prepare_shared_tables(index)
     _JOB.update(match=match, index=index, use_countries=use_countries, options=options)
     advance = progress.counter("Matching names", total=len(distinct))
-    parts = []
+    parts: dict[int, pa.Table] = {}
     try:
         with multiprocessing.get_context("fork").Pool(min(processes, len(runs))) as pool:
-            for run, part in zip(runs, pool.imap(_match_run, runs, chunksize=1), strict=True):
-                parts.append(part)
-                advance(len(run))
+            handed_out = pool.imap(_match_run, [runs[r] for r in order], chunksize=1)
+            for r, part in zip(order, handed_out, strict=True):
+                parts[r] = part
+                advance(len(runs[r]))
                 progress.redraw()
     finally:
         _JOB.clear()
-    return pa.concat_tables(parts)
+    return pa.concat_tables([parts[r] for r in range(len(runs))])
+
+
+def _estimated_cost(run: Sequence[tuple[str, str | None]]) -> float:
+    """A run's matching work in names' worth (see OTHER_SCRIPT_COST)."""
+    return len(run) + (OTHER_SCRIPT_COST - 1) * sum(not name.isascii() for name, _ in run)
 
 
 def _prepare_shared_tables(index: object) -> None:
