@@ -120,7 +120,8 @@ def match_in_processes(
 
 def _estimated_cost(run: Sequence[tuple[str, str | None]]) -> float:
     """A run's matching work in names' worth (see OTHER_SCRIPT_COST)."""
-    return len(run) + (OTHER_SCRIPT_COST - 1) * sum(not name.isascii() for name, _ in run)
+    other_script = len(run) - sum([name.isascii() for name, _ in run])
+    return len(run) + (OTHER_SCRIPT_COST - 1) * other_script
 
 
 def _prepare_shared_tables(index: object) -> None:
