@@ -188,3 +188,24 @@ def test_the_fast_path_gives_the_reference_results_on_realistic_names(lists, mon
     assert pc.sum(pc.match_substring(fast["explanation"], "may be cut")).as_py() > 5
     assert pc.sum(pc.match_substring(fast["explanation"], "read as typed slips")).as_py() > 5
     assert fast.equals(reference)
+
+
+def test_the_speed_benchmark_reports_each_tools_median_run_with_all_runs() -> None:
+    import sys
+
+    from tests.conftest import REPO_ROOT
+
+    sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
+    import bench_speed
+
+    runs = [
+        {"seconds": 14.6, "cpu_seconds": 26.2, "peak_rss_mb": 663.0},
+        {"seconds": 12.7, "cpu_seconds": 22.8, "peak_rss_mb": 665.0},
+        {"seconds": 13.9, "cpu_seconds": 24.7, "peak_rss_mb": 661.0},
+    ]
+    median = bench_speed.median_run(runs)
+    assert (median["seconds"], median["cpu_seconds"], median["peak_rss_mb"]) == (13.9, 24.7, 661.0)
+    assert median["runs"] == 3
+    assert median["seconds_each"] == [14.6, 12.7, 13.9]
+    assert median["cpu_seconds_each"] == [26.2, 22.8, 24.7]
+    assert bench_speed.median_run(runs[:2])["seconds"] == 14.6  # the slower of two
