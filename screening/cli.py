@@ -259,23 +259,15 @@ def match_names_cmd(
     show_held: bool,
 ) -> None:
     """Match the names in FILE's COLUMN against the lists: one row per (name, hit)."""
-    from screening.io import read_text_columns
     from screening.io.writers import write_csv_atomic
-    from screening.lists import load_bundled_lists, parse_list_files
-    from screening.names import NameIndex, match_names
+    from screening.names.file_matching import match_names_in_file
 
-    # Read as the trade loader reads: encoding detected, XLSX and Parquet alike, header found.
-    wanted = [column] + ([country_column] if country_column else [])
-    read, _ = read_text_columns(file, wanted)
-    names = read[0]
-    lists_table = parse_list_files(list(list_paths)) if list_paths else load_bundled_lists()
-    countries = (
-        [c if c and c.strip() else None for c in read[1].to_pylist()] if country_column else None
-    )
-    hits = match_names(
-        names.to_pylist(),
-        NameIndex.build(lists_table),
-        countries=countries,
+    # read as the trade loader reads: encoding detected, XLSX and Parquet alike, header found
+    hits = match_names_in_file(
+        file,
+        column,
+        country_column=country_column,
+        list_paths=list_paths,
         threshold=threshold,
         top=top,
         show_held=show_held,

@@ -75,11 +75,19 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+def can_fork_now() -> bool:
+    """This process may fork: the system can, this process runs one thread (a lock another
+    thread holds would stay locked in the child) and is not itself a child of a pool."""
+    return (
+        hasattr(os, "fork")
+        and threading.active_count() == 1
+        and multiprocessing.parent_process() is None
+    )
+
+
 def process_count(n_names: int, workers: int) -> int:
     """How many processes to match ``n_names`` distinct names in (1 = in-process)."""
-    if workers == 1 or n_names < PARALLEL_MIN_NAMES or not hasattr(os, "fork"):
-        return 1
-    if threading.active_count() > 1 or multiprocessing.parent_process() is not None:
+    if workers == 1 or n_names < PARALLEL_MIN_NAMES or not can_fork_now():
         return 1
     wanted = usable_cores() if workers < 0 else workers
     return max(1, min(wanted, n_names // (PARALLEL_MIN_NAMES // 2)))

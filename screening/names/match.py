@@ -784,7 +784,7 @@ def _target_keys(names_b: Sequence[str], index: NameIndex) -> list[list[int]]:
     return out
 
 
-def _distinct_queries(
+def distinct_queries(
     names: Iterable[str | None], countries: Iterable[str | None] | None
 ) -> list[tuple[str, str | None]]:
     """The distinct non-empty (name, country) pairs, names stripped, sorted by name then
@@ -833,9 +833,29 @@ def match_names(
     readings matching makes anyway: a screening run keys its parties by it (re-export
     chains, surges, the review store) and need not normalise every name a second time.
     """
+    return match_distinct_names(
+        distinct_queries(names, countries), index, use_countries=countries is not None,
+        threshold=threshold, top=top, workers=workers, config=config, show_held=show_held,
+        name_keys=name_keys,
+    )  # fmt: skip
+
+
+def match_distinct_names(
+    distinct: Sequence[tuple[str, str | None]],
+    index: NameIndex,
+    *,
+    use_countries: bool,
+    threshold: float | None = None,
+    top: int = 3,
+    workers: int = -1,
+    config: MatchSettings = settings,
+    show_held: bool = False,
+    name_keys: dict[str, str | None] | None = None,
+) -> pa.Table:
+    """:func:`match_names` over (name, country) pairs :func:`distinct_queries` already made
+    (for a caller that read them while the index loaded: screening.names.file_matching);
+    ``use_countries``: the countries are the parties' own (else all None)."""
     threshold = config.flag_threshold if threshold is None else threshold
-    distinct = _distinct_queries(names, countries)
-    use_countries = countries is not None
     if not distinct or not index.keys:
         return empty_table(NAME_MATCH_SCHEMA)
     from screening.names.bulk import (
@@ -877,7 +897,7 @@ def match_hits(
     values imports pandas (to ask whether they are a data frame), half a second a lookup does
     not need."""
     threshold = config.flag_threshold if threshold is None else threshold
-    distinct = _distinct_queries(names, countries)
+    distinct = distinct_queries(names, countries)
     if not distinct or not index.keys:
         return {f.name: [] for f in NAME_MATCH_SCHEMA}
     return _match_distinct(
