@@ -111,12 +111,13 @@ def match_in_processes(
     # last, their run kept one process busy for a second after the other had finished)
     order = sorted(range(len(runs)), key=lambda r: -_estimated_cost(runs[r]))
     _prepare_shared_tables(index)
-    _JOB.update(match=match, index=index, use_countries=use_countries, options=options)
+    # the children find their runs in the memory they inherit: only run numbers are sent
+    _JOB.update(match=match, index=index, use_countries=use_countries, options=options, runs=runs)
     advance = progress.counter("Matching names", total=len(distinct))
     parts: dict[int, pa.Table] = {}
     try:
         with multiprocessing.get_context("fork").Pool(min(processes, len(runs))) as pool:
-            handed_out = pool.imap(_match_run, [runs[r] for r in order], chunksize=1)
+            handed_out = pool.imap(_match_run, order, chunksize=1)
             for r, part in zip(order, handed_out, strict=True):
                 parts[r] = part
                 advance(len(runs[r]))
@@ -148,8 +149,9 @@ def _prepare_shared_tables(index: object) -> None:
     word_zipf_table()
 
 
-def _match_run(run: Sequence[tuple[str, str | None]]) -> pa.Table:
+def _match_run(number: int) -> pa.Table:
     progress.forget_display()
+    run: Sequence[tuple[str, str | None]] = _JOB["runs"][number]
     names = [name for name, _ in run]
     countries = [country for _, country in run] if _JOB["use_countries"] else None
     return _JOB["match"](names, _JOB["index"], countries=countries, workers=1, **_JOB["options"])
