@@ -3,10 +3,10 @@
 Reading a name (normalising it, repairing slips, reading it as cut short) is Python work per
 name, so one process uses one core however the candidate search is vectorised. Above
 ``PARALLEL_MIN_NAMES`` distinct names, the sorted distinct (name, country) pairs are cut into
-one contiguous run per core and each run is matched in a forked child that shares the built
-index with its parent (copy-on-write, nothing pickled but the names and the hits). Each query's
-hits depend on that query alone, so the joined result is the one a single process gives, row
-for row.
+contiguous runs, handed out costliest first to forked children that share the built index and
+the runs with their parent (copy-on-write, nothing pickled but run numbers and the hits). Each
+query's hits depend on that query alone, so the hits joined in the runs' order are the ones a
+single process gives, row for row.
 
 Forking is only safe where no other thread may hold a lock at that moment, so it is used only
 when the caller's process has a single thread (the ``match-names`` command, a script); inside a
@@ -40,7 +40,8 @@ equal half per process left a core idle while the slower half finished."""
 
 OTHER_SCRIPT_COST = 2.0
 """How many names' work a name with letters outside ASCII is counted as when runs are handed
-out (transliteration, look-alike letters: about twice the work, measured)."""
+out (transliteration, look-alike letters: at least twice the work; on the 200k-name benchmark
+the run holding most of them took 1.45 s of CPU against 0.6 s for a run of Latin names)."""
 
 GC_ALLOCATIONS = 200_000
 """While names are matched, the cyclic garbage collector runs after this many new container
