@@ -1133,6 +1133,11 @@ class ScreeningRun:
         target = self.folder.commit()
         logger.info("Outputs in %s", target)
         manifest["review"].update(self._record_review(outputs["screened"]))
+        # what the review store recorded (and how long it took), written into the manifest in
+        # place too: the file an analyst opens says what the run's result says
+        self.timings["total"] = time.perf_counter() - self._started
+        manifest["timings_seconds"] = {k: round(v, 3) for k, v in self.timings.items()}
+        write_json_atomic(manifest, outputs["manifest"])
         files_rejected = [
             {"path": str(f.path), "reason": f.rejected_reason}
             for f in self.files
