@@ -221,6 +221,10 @@ def lists_parse(paths: tuple[str, ...], out: str, fmt: str | None) -> None:
     click.echo(f"{total} entities, {table.num_rows} names written to {out}")
 
 
+UNREADABLE_ROWS_SHOWN = 5
+"""How many unreadable rows ``match-names`` names (with their reasons) before counting the rest."""
+
+
 @cli.command("match-names")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--column", required=True, help="Column holding the names.")
@@ -263,7 +267,7 @@ def match_names_cmd(
     from screening.names.file_matching import match_names_in_file
 
     # read as the trade loader reads: encoding detected, XLSX and Parquet alike, header found
-    hits = match_names_in_file(
+    matched = match_names_in_file(
         file,
         column,
         country_column=country_column,
@@ -272,8 +276,18 @@ def match_names_cmd(
         top=top,
         show_held=show_held,
     )
+    hits = matched.hits
     write_csv_atomic(hits if country_column else hits.drop_columns(["query_country"]), out)
     click.echo(f"{hits.num_rows} matches for {len(set(hits['query'].to_pylist()))} names -> {out}")
+    if matched.unreadable:
+        shown = UNREADABLE_ROWS_SHOWN
+        more = len(matched.unreadable) - shown
+        click.echo(
+            f"warning: {len(matched.unreadable)} row(s) of {file} could not be read and were "
+            f"not matched: {'; '.join(matched.unreadable[:shown])}"
+            + (f"; and {more} more" if more > 0 else ""),
+            err=True,
+        )
 
 
 @cli.command()
