@@ -11,9 +11,11 @@ same either way, and so are the hits.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,7 +95,8 @@ def match_names_in_file(
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as reader:
             reading = reader.submit(_pairs_or_none, path, column, country_column)
             index = load_index()
-            read = reading.result()
+            with contextlib.suppress(BrokenProcessPool):  # (the reader died: read here below)
+                read = reading.result()
         # (the reader's threads are gone: matching may fork its own processes now)
     else:
         index = load_index()
