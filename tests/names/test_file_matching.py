@@ -91,18 +91,24 @@ def test_pairs_are_stripped_deduplicated_and_sorted(trade_names: Path) -> None:
     assert {c for _, c in distinct_pairs_in_file(trade_names, "party").pairs} == {None}
 
 
-def test_a_missing_column_is_the_same_one_line_error_through_the_forked_reader(
-    trade_names: Path, small_sdn_file: Path, tmp_path: Path
-) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "screening", "match-names", str(trade_names), "--column", "name",
-         "--lists", str(small_sdn_file), "--out", str(tmp_path / "hits.csv")],
+def _match_names_command(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """``python -m screening match-names ARGS`` in a fresh interpreter (one that may fork)."""
+    return subprocess.run(
+        [sys.executable, "-m", "screening", "match-names", *map(str, args)],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
         timeout=300,
         check=False,
-    )  # fmt: skip
+    )
+
+
+def test_a_missing_column_is_the_same_one_line_error_through_the_forked_reader(
+    trade_names: Path, small_sdn_file: Path, tmp_path: Path
+) -> None:
+    done = _match_names_command(
+        trade_names, "--column", "name", "--lists", small_sdn_file, "--out", tmp_path / "hits.csv"
+    )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         f"error: {trade_names}, column 'name': no column 'name'; columns: ['party', 'cc']"
@@ -113,15 +119,9 @@ def test_a_missing_column_is_the_same_one_line_error_through_the_forked_reader(
 def test_match_names_names_the_rows_it_could_not_read(
     trade_names: Path, small_sdn_file: Path, tmp_path: Path
 ) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "screening", "match-names", str(trade_names), "--column", "party",
-         "--country-column", "cc", "--lists", str(small_sdn_file), "--out",
-         str(tmp_path / "hits.csv")],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-        timeout=300,
-        check=False,
+    done = _match_names_command(
+        trade_names, "--column", "party", "--country-column", "cc", "--lists", small_sdn_file,
+        "--out", tmp_path / "hits.csv",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     assert (tmp_path / "hits.csv").is_file()
