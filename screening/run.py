@@ -1122,8 +1122,7 @@ class ScreeningRun:
         self.timings["write_outputs"] = (
             self.timings.get("write_outputs", 0.0) + time.perf_counter() - start
         )
-        self.timings["total"] = time.perf_counter() - self._started
-        manifest["timings_seconds"] = {k: round(v, 3) for k, v in self.timings.items()}
+        self._stamp_timings(manifest)
         manifest["outputs"] = {
             name: {"path": str(path), "sha256": _sha256(staging / path.name)}
             for name, path in outputs.items()
@@ -1135,8 +1134,7 @@ class ScreeningRun:
         manifest["review"].update(self._record_review(outputs["screened"]))
         # what the review store recorded (and how long it took), written into the manifest in
         # place too: the file an analyst opens says what the run's result says
-        self.timings["total"] = time.perf_counter() - self._started
-        manifest["timings_seconds"] = {k: round(v, 3) for k, v in self.timings.items()}
+        self._stamp_timings(manifest)
         write_json_atomic(manifest, outputs["manifest"])
         files_rejected = [
             {"path": str(f.path), "reason": f.rejected_reason}
@@ -1144,6 +1142,11 @@ class ScreeningRun:
             if f.rejected_reason
         ]
         return RunResult(target, outputs, manifest, files_rejected, top_flags)
+
+    def _stamp_timings(self, manifest: dict[str, Any]) -> None:
+        """The run's stage timings so far, and its total, into ``manifest``."""
+        self.timings["total"] = time.perf_counter() - self._started
+        manifest["timings_seconds"] = {k: round(v, 3) for k, v in self.timings.items()}
 
     def _write_review_files(
         self, manifest: dict[str, Any]

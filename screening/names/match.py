@@ -172,6 +172,13 @@ def _identifier_hits(queries: Sequence[NormalisedName], index: NameIndex) -> Ide
     return hits
 
 
+def _identifier_pairs(id_hits: IdentifierHits) -> tuple[np.ndarray, np.ndarray]:
+    """(query row, key id) of every pair that shares an identifier."""
+    rows = np.array([qi for qi, ks in id_hits.items() for _ in ks], dtype=np.int64)
+    keys = np.array([k for ks in id_hits.values() for k in ks], dtype=np.int64)
+    return rows, keys
+
+
 def _qualify(pairs: Iterable[Pair], n: int, config: MatchSettings) -> tuple[np.ndarray, np.ndarray]:
     """Per pair: the points the qualifying features add (negative: take off), and whether it
     needs corroboration it does not have."""
@@ -212,8 +219,7 @@ def score_pairs(
     same_rows, same_keys = index.exact_candidates(queries)
     spaced = spaced_rows, spaced_keys = respaced_candidates(queries, index)
     id_hits = _identifier_hits(queries, index)
-    id_rows = np.array([qi for qi, ks in id_hits.items() for _ in ks], dtype=np.int64)
-    id_keys = np.array([k for ks in id_hits.values() for k in ks], dtype=np.int64)
+    id_rows, id_keys = _identifier_pairs(id_hits)
     # what a pair's words can share at most: known for the rare-word candidates (the first
     # pairs), not bounded for the others (few)
     overlap_bound = None
@@ -289,13 +295,7 @@ def _score_given_pairs(
     empty = np.zeros(0, dtype=bool)
     if len(q_rows) == 0:
         return q_rows, k_ids, np.empty(0), empty, empty
-    id_pair = pairs_among(
-        q_rows,
-        k_ids,
-        np.array([q for q, ks in id_hits.items() for _ in ks], dtype=np.int64),
-        np.array([k for ks in id_hits.values() for k in ks], dtype=np.int64),
-        len(index.keys),
-    )
+    id_pair = pairs_among(q_rows, k_ids, *_identifier_pairs(id_hits), len(index.keys))
     share = config.token_weight_share
     cut = maybe_truncated(queries, index, q_rows, k_ids)
     # the same letters with spaces moved (NET WORKS / NETWORKS): the words agree in full

@@ -630,7 +630,7 @@ _STEMMED = _PerWord(lambda folded: _stem_translation(folded, load_vocabulary()))
 
 
 def _tokens_of(
-    words: list[str], may_cut_form: bool, vocab: NameVocabulary
+    words: Sequence[str], may_cut_form: bool, vocab: NameVocabulary
 ) -> tuple[list[str], str | None]:
     """The name's tokens from its words: numbers spelt as one word, abbreviations expanded, a
     legal form cut off at the end set aside (``may_cut_form``), misspelt legal-form and generic
@@ -641,28 +641,35 @@ def _tokens_of(
         if may_cut_form:
             tokens, cut = _strip_cut_legal_form(tokens, vocab)  # before spelling: PARTN is cut
         return _correct_spelling(tokens, vocab), cut
-    numberish = _NUMBERISH
-    if any([numberish[w] for w in words]):
-        words = spell_numbers(words)
+    words = _numbers_spelt(words)
     # a cut legal form is only looked for where the last expanded word may end one
     # (_strip_cut_legal_form returns at once otherwise); every other name's words are read
     # one by one
-    if may_cut_form and words and _EXPANDED[words[-1]][-1] in _phrase_words().cut_form_last:
+    if may_cut_form and _last_word_may_end_cut_form(words):
         tokens, cut = _strip_cut_legal_form(_expand_words(words), vocab)
         return _correct_spelling(tokens, vocab), cut
     read = _READ_WORDS
     return [t for w in words for t in read[w]], None
 
 
+def _numbers_spelt(words: Sequence[str]) -> Sequence[str]:
+    """spell_numbers(words), called only for a name with a word it may rewrite (the words as
+    they are otherwise)."""
+    numberish = _NUMBERISH
+    return spell_numbers(list(words)) if any([numberish[w] for w in words]) else words
+
+
+def _last_word_may_end_cut_form(words: Sequence[str]) -> bool:
+    """The last word (numbers spelt), expanded, may end a legal form broken off at the end."""
+    return bool(words) and _EXPANDED[words[-1]][-1] in _phrase_words().cut_form_last
+
+
 def may_end_in_cut_form(words: Sequence[str]) -> bool:
     """A trade name of these words (as written) may end in a legal form broken off by a
     vendor's field width (normalise_name sets it aside when ``may_be_cut``); when not, the
-    name reads the same whether it may be cut or not, and need not be read twice."""
-    if not SHORTCUTS:
-        return True
-    if any([_NUMBERISH[w] for w in words]):
-        words = spell_numbers(list(words))
-    return bool(words) and _EXPANDED[words[-1]][-1] in _phrase_words().cut_form_last
+    name reads the same whether it may be cut or not, and need not be read twice. The same
+    test as _tokens_of makes before looking for a cut form."""
+    return not SHORTCUTS or _last_word_may_end_cut_form(_numbers_spelt(words))
 
 
 def _strip_cut_legal_form(core: list[str], vocab: NameVocabulary) -> tuple[list[str], str | None]:
