@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,21 @@ pytest_plugins = (
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("DUALUSE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+
+
+def fresh_python(*args: str | Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """``python ARGS`` in a fresh interpreter that imports this checkout, output captured. For
+    what a pytest process cannot show: forking (refused once Prefect or Dask left threads in
+    it), worker processes that import the caller's script, exit codes and stderr as a user
+    sees them."""
+    return subprocess.run(
+        [sys.executable, *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+        timeout=timeout,
+        check=False,
+    )
 
 
 BUNDLED_COPIES: dict[str, str] = {

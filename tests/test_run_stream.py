@@ -8,15 +8,12 @@ The runs happen in a fresh interpreter: forking is refused from a process with o
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import fresh_python
 
 RUNS = """
 import json, sys
@@ -47,15 +44,7 @@ print(json.dumps(result, default=str))
 def test_pool_matching_gives_the_same_outputs_as_one_process(
     tmp_path: Path, small_sdn_file: Path
 ) -> None:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", RUNS, str(small_sdn_file), str(tmp_path)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=False,
-    )
+    done = fresh_python("-c", RUNS, small_sdn_file, tmp_path, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     one, two = result["1"], result["2"]
@@ -95,15 +84,7 @@ def test_a_script_without_a_main_guard_fails_at_once_instead_of_hanging(
     script = tmp_path / "unguarded.py"
     script.write_text(UNGUARDED_SCRIPT)
     out = tmp_path / "out"
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    done = subprocess.run(
-        [sys.executable, str(script), str(small_sdn_file), str(out)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=180,
-        check=False,
-    )
+    done = fresh_python(script, small_sdn_file, out, timeout=180)
     assert done.returncode == 1, done.stderr[-3000:]
     assert "finished" not in done.stdout
     last = done.stderr.strip().splitlines()[-1]

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +16,7 @@ import pytest
 from screening.lists import parse_list_files
 from screening.names import NameIndex, match_names
 from screening.names.file_matching import distinct_pairs_in_file, match_names_in_file
-from tests.conftest import REPO_ROOT
+from tests.conftest import fresh_python
 
 FORKED = """
 import json, sys
@@ -53,14 +51,7 @@ def trade_names(small_sdn_file: Path, tmp_path_factory: pytest.TempPathFactory) 
 def test_the_file_read_in_a_forked_process_gives_the_hits_of_match_names(
     trade_names: Path, small_sdn_file: Path
 ) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", FORKED, str(trade_names), str(small_sdn_file)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-        timeout=300,
-        check=False,
-    )
+    done = fresh_python("-c", FORKED, trade_names, small_sdn_file)
     assert done.returncode == 0, done.stderr[-3000:]
     forked = json.loads(done.stdout.strip().splitlines()[-1])
     with trade_names.open(encoding="utf-8") as fh:
@@ -93,14 +84,7 @@ def test_pairs_are_stripped_deduplicated_and_sorted(trade_names: Path) -> None:
 
 def _match_names_command(*args: str | Path) -> subprocess.CompletedProcess[str]:
     """``python -m screening match-names ARGS`` in a fresh interpreter (one that may fork)."""
-    return subprocess.run(
-        [sys.executable, "-m", "screening", "match-names", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-        timeout=300,
-        check=False,
-    )
+    return fresh_python("-m", "screening", "match-names", *args)
 
 
 def test_a_missing_column_is_the_same_one_line_error_through_the_forked_reader(
