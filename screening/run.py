@@ -91,6 +91,7 @@ from screening.pipeline import (
 from screening.report.files import REVIEW_FILES
 from screening.report.spill import FlaggedSpill, spilled_review_files
 from screening.review.carry import DecisionCounts, apply_decisions, unflagged_by_decision
+from screening.review.pending import PendingRecord
 from screening.review.run import RunReview
 from screening.review.seen import RunSightings, party_sightings, screened_rows
 from screening.review.store import open_store
@@ -617,6 +618,7 @@ class ScreeningRun:
         self._cluster_matching: ClusterMatching | None = None
         self._leg_spill: ChainLegSpill | None = None
         self._sightings = RunSightings()
+        self._pending_record: PendingRecord | None = None
         self._surge: SurgeTotals | None = None
 
     # ------------------------------------------------------------------------------- lifecycle
@@ -633,6 +635,8 @@ class ScreeningRun:
         tb: TracebackType | None,
     ) -> None:
         try:
+            if self._pending_record is not None:
+                self._pending_record.abandon()  # committed already, unless the run failed
             if self._rejects is not None:
                 self._rejects.close()
             if self._leg_spill is not None:
@@ -1104,9 +1108,15 @@ class ScreeningRun:
         self._flagged.close(pq.read_schema(screened_path))
         manifest = self._manifest(self._flagged.rows)
         review_start = time.perf_counter()
+        if not isinstance(self.executor, LocalExecutor):
+            self._start_recording()  # beside the workers' review files: this process waits
         review_files, top_flags = self._write_review_files(manifest)
         release_free_memory()  # the flagged records, laid out and written
         self.executor.close_in_background()  # no more work for the workers
+        if self._pending_record is None:
+            # after the review files, not beside them: this process wrote them, and its
+            # memory peaks while it does (a 1M-row run's limit is 2 GB)
+            self._start_recording()
         outputs = {
             **review_files,
             "screened": screened_path,
@@ -1131,7 +1141,7 @@ class ScreeningRun:
         write_json_atomic(manifest, staging / "manifest.json")
         target = self.folder.commit()
         logger.info("Outputs in %s", target)
-        manifest["review"].update(self._record_review(outputs["screened"]))
+        manifest["review"].update(self._commit_record())
         # what the review store recorded (and how long it took), written into the manifest in
         # place too: the file an analyst opens says what the run's result says
         self._stamp_timings(manifest)
@@ -1172,17 +1182,25 @@ class ScreeningRun:
             top_flags = top_flags or top
         return {name: written[name] for name in REVIEW_FILES}, top_flags
 
-    def _record_review(self, screened_path: Path) -> dict[str, int]:
-        """Mark the run's records seen (ranges of rows per file) and its parties screened,
-        from what the scored parts gathered (screened.parquet is not read again)."""
+    def _start_recording(self) -> None:
+        """Start writing the run's sightings into the review store (records seen, parties
+        screened), from what the scored parts gathered; kept only by :meth:`_commit_record`,
+        once the outputs are in place (see screening.review.pending)."""
         assert self.review is not None and self.reference is not None
-        del screened_path
-        start = time.perf_counter()
-        counts = self.review.record_sightings(self._sightings, self.reference.list_versions)
-        self._sightings = RunSightings()
-        self.timings["record_review"] = (
-            self.timings.get("record_review", 0.0) + time.perf_counter() - start
+        self._pending_record = self.review.start_recording(
+            self._sightings, self.reference.list_versions
         )
+        self._sightings = RunSightings()
+
+    def _commit_record(self) -> dict[str, int]:
+        """The run's sightings kept in the review store: its counts for the manifest."""
+        assert self._pending_record is not None
+        start = time.perf_counter()
+        counts = self._pending_record.commit()
+        self.timings["record_review"] = self.timings.get("record_review", 0.0) + (
+            self._pending_record.seconds
+        )
+        self.timings["record_review_wait"] = time.perf_counter() - start
         return counts
 
     def _manifest(self, rows_flagged: int) -> dict[str, Any]:

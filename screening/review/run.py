@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from screening.review.carry import DecisionCounts, apply_decisions, unflagged_by_decision
+from screening.review.pending import PendingRecord
 from screening.review.seen import (
     RunSightings,
     file_hashes,
@@ -102,6 +103,13 @@ class RunReview:
     ) -> dict[str, int]:
         """:meth:`record` from what a streamed run gathered part by part (RunSightings)."""
         return record_sightings(self.store, sightings, self.hashes, list_versions)
+
+    def start_recording(
+        self, sightings: RunSightings, list_versions: Mapping[str, str]
+    ) -> PendingRecord:
+        """:meth:`record_sightings` in the background, kept only once the run commits it
+        (see screening.review.pending)."""
+        return PendingRecord(self.store, sightings, self.hashes, list_versions)
 
     def close(self) -> None:
         self.store.close()

@@ -12,6 +12,7 @@ import contextlib
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -21,6 +22,9 @@ from screening.geo.chains import party_keys
 from screening.lists.store.bundled import sha256_of
 from screening.review.carry import PARTY_ROLES
 from screening.review.store import ReviewStore
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 PARTY_COUNTRY_COLUMNS = {"exporter": "origin_iso2", "importer": "destination_iso2"}
 
@@ -311,19 +315,23 @@ def record_sightings(
     sightings: RunSightings,
     hashes: Mapping[str, str],
     list_versions: Mapping[str, str],
+    connection: Connection | None = None,
 ) -> dict[str, int]:
     """After a run's outputs are written: mark its records seen (as ranges of rows per file)
-    and its parties screened against ``list_versions``. Returns counts for the manifest."""
+    and its parties screened against ``list_versions``. Returns counts for the manifest.
+    ``connection``: a :meth:`ReviewStore.transaction` to write in (committed by the caller)."""
     new = 0
     for source_file, ranges in sightings.ranges().items():
         digest = hashes.get(source_file)
         if digest is None:
             raise ValueError(f"no content hash for source file: {source_file}")
-        new += store.mark_rows_seen(digest, source_file, ranges)
+        new += store.mark_rows_seen(digest, source_file, ranges, connection)
     written = 0
     try:
         for parties in sightings.folded():  # one bucket of names at a time
-            written += store.mark_party_sightings(_with_party_key(parties), list_versions)
+            written += store.mark_party_sightings(
+                _with_party_key(parties), list_versions, connection
+            )
     finally:
         sightings.close()
     return {"records_marked_seen": new, "parties_recorded": written}

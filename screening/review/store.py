@@ -25,7 +25,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -389,6 +389,20 @@ class ReviewStore:
             with connection.begin():
                 yield connection
 
+    def transaction(self) -> AbstractContextManager[Connection]:
+        """A write transaction for several writes that must land together (a run's sightings):
+        pass its connection to them; committed when the block ends, rolled back on error."""
+        return self._write()
+
+    @contextmanager
+    def _writing(self, connection: Connection | None) -> Iterator[Connection]:
+        """The caller's open transaction (see :meth:`transaction`), else a new one."""
+        if connection is not None:
+            yield connection
+            return
+        with self._write() as new:
+            yield new
+
     # --- migrations -------------------------------------------------------------------------
 
     def migrate(self) -> int:
@@ -484,15 +498,19 @@ class ReviewStore:
         return {r for a, b in self.seen_ranges(file_sha256) for r in range(a, b + 1)}
 
     def mark_rows_seen(
-        self, file_sha256: str, source_file: str, ranges: Sequence[tuple[int, int]]
+        self,
+        file_sha256: str,
+        source_file: str,
+        ranges: Sequence[tuple[int, int]],
+        connection: Connection | None = None,
     ) -> int:
         """Remember that the rows in ``ranges`` (sorted, disjoint (first, last)) of the file
         with this content hash were screened; rows already known keep their first sighting.
-        Returns how many rows were new."""
+        Returns how many rows were new. ``connection``: an open :meth:`transaction`."""
         if not ranges:
             return 0
         seen_at = now_text()
-        with self._write() as connection:
+        with self._writing(connection) as connection:
             new = _uncovered(ranges, self._seen_ranges(connection, file_sha256))
             values = [
                 {
@@ -549,15 +567,21 @@ class ReviewStore:
             for chunk in _chunks(values, _BULK):
                 self._upsert_parties(connection, chunk)
 
-    def mark_party_sightings(self, sightings: Any, list_versions: Mapping[str, str]) -> int:
+    def mark_party_sightings(
+        self,
+        sightings: Any,
+        list_versions: Mapping[str, str],
+        connection: Connection | None = None,
+    ) -> int:
         """Upsert the parties of a run as screened now against ``list_versions``, from an Arrow
         table (screening.review.seen.PARTY_SIGHTINGS columns): the first sighting is kept,
-        the last one replaced, the records added. Returns how many parties were written."""
+        the last one replaced, the records added. Returns how many parties were written.
+        ``connection``: an open :meth:`transaction`."""
         if sightings.num_rows == 0:
             return 0
         at = now_text()
         versions = json.dumps(dict(sorted(list_versions.items())))
-        with self._write() as connection:
+        with self._writing(connection) as connection:
             for offset in range(0, sightings.num_rows, _BULK):
                 chunk = sightings.slice(offset, _BULK)
                 columns = [
