@@ -1108,15 +1108,12 @@ class ScreeningRun:
         self._flagged.close(pq.read_schema(screened_path))
         manifest = self._manifest(self._flagged.rows)
         review_start = time.perf_counter()
-        if not isinstance(self.executor, LocalExecutor):
-            self._start_recording()  # beside the workers' review files: this process waits
+        # beside the review files: on Dask this process only waits for the workers writing
+        # them; in process the recording's SQLite steps run while the workbook is written
+        self._start_recording()
         review_files, top_flags = self._write_review_files(manifest)
         release_free_memory()  # the flagged records, laid out and written
         self.executor.close_in_background()  # no more work for the workers
-        if self._pending_record is None:
-            # after the review files, not beside them: this process wrote them, and its
-            # memory peaks while it does (a 1M-row run's limit is 2 GB)
-            self._start_recording()
         outputs = {
             **review_files,
             "screened": screened_path,
