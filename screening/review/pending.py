@@ -19,10 +19,14 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from screening.review.seen import RunSightings, record_sightings
 from screening.review.store import ReviewStore
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 BACKGROUND_NICENESS = 10
 """How much lower than the run's own work the recording thread is scheduled (Linux nice)."""
@@ -64,9 +68,14 @@ class PendingRecord:
         self._error: BaseException | None = None
         self.seconds = 0.0
         """Time spent writing (not waiting for the run's word)."""
+        hashes, list_versions = dict(hashes), dict(list_versions)
+
+        def write(connection: Connection) -> dict[str, int]:
+            return record_sightings(store, sightings, hashes, list_versions, connection)
+
         self._thread = threading.Thread(
             target=self._record,
-            args=(store, sightings, dict(hashes), dict(list_versions)),
+            args=(store, write, sightings.close),
             name="review-record",
             daemon=True,
         )
@@ -75,15 +84,16 @@ class PendingRecord:
     def _record(
         self,
         store: ReviewStore,
-        sightings: RunSightings,
-        hashes: dict[str, str],
-        list_versions: dict[str, str],
+        write: Callable[[Connection], dict[str, int]],
+        finally_: Callable[[], None],
     ) -> None:
+        """``write`` within one transaction of ``store``, kept or rolled back on the run's
+        word; ``finally_`` once it ends either way (drops the spilled sightings)."""
         _yield_to_the_run()
         start = time.perf_counter()
         try:
             with store.transaction() as connection:
-                counts = record_sightings(store, sightings, hashes, list_versions, connection)
+                counts = write(connection)
                 self.seconds = time.perf_counter() - start
                 self._decided.wait()
                 if not self._keep:
@@ -96,7 +106,7 @@ class PendingRecord:
         except BaseException as exc:
             self._error = exc
         finally:
-            sightings.close()
+            finally_()
 
     def commit(self) -> dict[str, int]:
         """Keep the record (the run's outputs are in place): its counts once committed. An
