@@ -7,7 +7,9 @@
     ...write the outputs...
     review.record(screened, reference.list_versions)     # only once the outputs are written
 
-Batches may be fed one at a time (a streaming run): counts add up across calls.
+Batches may be fed one at a time (a streaming run): counts add up across calls. A streamed run
+records what its parts gathered with ``start_recording(sightings, versions)`` while it writes
+its last files, and ``.commit()`` once they are in place.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from screening.review.seen import (
     file_hashes,
     keep_unseen,
     record_run,
-    record_sightings,
 )
 from screening.review.store import Decision, ReviewStore, redacted
 
@@ -98,17 +99,11 @@ class RunReview:
         """Mark the run's records seen and its parties screened (after outputs are written)."""
         return record_run(self.store, screened, self.hashes, list_versions)
 
-    def record_sightings(
-        self, sightings: RunSightings, list_versions: Mapping[str, str]
-    ) -> dict[str, int]:
-        """:meth:`record` from what a streamed run gathered part by part (RunSightings)."""
-        return record_sightings(self.store, sightings, self.hashes, list_versions)
-
     def start_recording(
         self, sightings: RunSightings, list_versions: Mapping[str, str]
     ) -> PendingRecord:
-        """:meth:`record_sightings` in the background, kept only once the run commits it
-        (see screening.review.pending)."""
+        """:meth:`record` from what a streamed run gathered part by part (RunSightings), in
+        the background, kept only once the run commits it (see screening.review.pending)."""
         return PendingRecord(self.store, sightings, self.hashes, list_versions)
 
     def close(self) -> None:
