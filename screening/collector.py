@@ -36,11 +36,7 @@ def reading_long_lived() -> Iterator[None]:
     for gc.unfreeze (screening.names.bulk unfreezes after matching). Only when memory is
     reclaimed changes, never a result."""
     was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused():
         yield
         if was_enabled:
             gc.freeze()
-    finally:
-        if was_enabled:
-            gc.enable()
