@@ -6,7 +6,6 @@ A new source format is one module with a ``looks_like_...(path) -> bool`` detect
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NamedTuple
@@ -14,6 +13,7 @@ from typing import NamedTuple
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from screening import collector
 from screening.errors import ListParseError
 from screening.lists.parsers.archives import is_list_archive, unpacked
 from screening.lists.parsers.bis_dpl import looks_like_bis_dpl, parse_bis_dpl
@@ -177,9 +177,7 @@ def parse_list_files(
     if not tables:
         return empty_table(LIST_ENTRY_SCHEMA)
     table = pa.concat_tables(tables)
-    # parsing (XML trees, spreadsheet cells) leaves cycles that only a collection frees, held
-    # through a whole screening run else (125 MB after the bundled lists, measured)
-    gc.collect()
+    collector.collect_parse_cycles()
     return keep_newest_versions(table) if newest_only else table
 
 
