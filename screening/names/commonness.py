@@ -11,9 +11,9 @@ directory (paths.data_dir()/cache), keyed by the wordfreq version and the fold.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
-import os
 import pickle
 from importlib.metadata import version
 
@@ -58,14 +58,13 @@ def word_zipf_table() -> dict[str, float]:
         except (OSError, pickle.UnpicklingError, EOFError, ValueError):
             pass  # rebuild below
     table = _build()
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump(table, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(cache)
-    except OSError:
-        pass  # a read-only data dir only costs the rebuild time
+    # imported here: the writers bring pandas, which a lookup that finds the cache never needs
+    from screening.io.writers import _write_atomically
+
+    with contextlib.suppress(OSError):  # a read-only data dir only costs the rebuild time
+        _write_atomically(
+            cache, lambda fh: pickle.dump(table, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        )
     return table
 
 
