@@ -147,15 +147,15 @@ class _PartyKeyCache:
             self._names, self._keys, self._size = [names], [keys], len(names)
         return self._names[0], self._keys[0]
 
-    def lookup(self, distinct: pa.Array) -> pa.Array:
-        """The key of each of ``distinct`` (distinct names), null where none is known."""
+    def find(self, distinct: pa.Array) -> tuple[list[str | None], np.ndarray]:
+        """The key of each of ``distinct`` (distinct names; None where the cache holds none),
+        and the positions of the names it does not hold at all. One hash join over the
+        cache's names: asking whether a name is held, then for its key, built the hash table
+        of every name held twice (0.6 s of a 1M-row run's driver)."""
         names, keys = self._joined()
-        return keys.take(pc.index_in(distinct, value_set=names))
-
-    def known(self, distinct: pa.Array) -> pa.Array:
-        """Whether each of ``distinct`` has a key in the cache."""
-        names, _ = self._joined()
-        return pc.is_in(distinct, value_set=names)
+        found = pc.index_in(distinct, value_set=names)
+        unknown = np.flatnonzero(found.is_null().to_numpy(zero_copy_only=False))
+        return keys.take(found).to_pylist(), unknown
 
 
 _KEY_CACHE = _PartyKeyCache()
@@ -182,17 +182,18 @@ def party_keys(names: Column | Sequence[str | None]) -> np.ndarray:
     normalising a name is the costly part."""
     encoded = pc.dictionary_encode(_strings(names))
     distinct = encoded.dictionary
+    keys: list[str | None] = []
     if len(distinct):
-        unknown = distinct.filter(pc.invert(_KEY_CACHE.known(distinct))).to_pylist()
+        keys, unknown = _KEY_CACHE.find(distinct)
         if len(_KEY_CACHE) + len(unknown) > KEY_CACHE_LIMIT:  # start again with these names
             _KEY_CACHE.clear()
-            unknown = distinct.to_pylist()
-        if unknown:
-            _KEY_CACHE.add(
-                pa.array(unknown, pa.string()),
-                pa.array([normalise_name(n).key or None for n in unknown], pa.string()),
-            )
-    keys = _KEY_CACHE.lookup(distinct).to_pylist() if len(distinct) else []
+            unknown = np.arange(len(distinct))
+        if len(unknown):
+            new_names = distinct.take(pa.array(unknown, pa.int64())).to_pylist()
+            new_keys = [normalise_name(n).key or None for n in new_names]
+            _KEY_CACHE.add(pa.array(new_names, pa.string()), pa.array(new_keys, pa.string()))
+            for position, key in zip(unknown.tolist(), new_keys, strict=True):
+                keys[position] = key
     lookup = np.array([*keys, None], dtype=object)
     index = pc.fill_null(encoded.indices.cast(pa.int64()), len(keys))
     return lookup[index.to_numpy(zero_copy_only=False)]
