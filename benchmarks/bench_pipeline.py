@@ -338,6 +338,26 @@ def naive_baseline(path: Path, list_names: list[str], *, sample: int, seed: int)
 # report
 
 
+def cpu_bound(one: dict[str, Any], two: dict[str, Any], cores: int) -> dict[str, Any]:
+    """How much faster 2 workers could be than 1 on this machine, from the CPU they used.
+
+    The 2-worker run can take no less wall time than its CPU seconds (workers and driver)
+    spread over every core with none idle; the 1-worker run's driver works on a core its one
+    worker leaves free, so its share costs that run no wall time. The ratio of the measured
+    1-worker wall time to that floor is the most a better packing of the same work could
+    reach; only less CPU in the 2-worker run (or more cores) raises it."""
+    floor = two["cpu_seconds"] / cores
+    return {
+        "cores": cores,
+        "one_worker": {"wall": one["wall_seconds"], "cpu": one["cpu_seconds"],
+                       "driver_cpu": one["driver_cpu_seconds"]},
+        "two_workers": {"wall": two["wall_seconds"], "cpu": two["cpu_seconds"],
+                        "driver_cpu": two["driver_cpu_seconds"]},
+        "two_workers_floor_seconds": _round(floor, 1),
+        "most_speedup_here": _round(one["wall_seconds"] / floor, 2),
+    }  # fmt: skip
+
+
 def markdown(result: dict[str, Any]) -> str:
     lines = [
         "### End-to-end screening (`dualuse run`)",
@@ -363,6 +383,13 @@ def markdown(result: dict[str, Any]) -> str:
         if run.get("dask_speedup_2_over_1"):
             lines.append(
                 f"| | | Dask 2 workers vs 1 | {run['dask_speedup_2_over_1']:g}× faster | | | | | |"
+            )
+        bound = run.get("dask_cpu_bound")
+        if bound:
+            lines.append(
+                f"| | | … at most on {bound['cores']} cores (2 workers' "
+                f"{bound['two_workers']['cpu']:g} CPU s / {bound['cores']}) | "
+                f"{bound['most_speedup_here']:g}× | | | | | |"
             )
         base = run.get("baseline")
         if base:
@@ -483,6 +510,7 @@ def main(
                 run["dask"][f"Dask {workers} worker(s)"] = median
             one, two = run["dask"]["Dask 1 worker(s)"], run["dask"]["Dask 2 worker(s)"]
             run["dask_speedup_2_over_1"] = _round(one["wall_seconds"] / two["wall_seconds"], 2)
+            run["dask_cpu_bound"] = cpu_bound(one, two, os.cpu_count() or 1)
             every = [ours, *timed[1], *timed[2]]
             run["same_flags"] = len({m["flagged_sha256"] for m in every}) == 1
         if "ours_first_run" in run:
